@@ -1,0 +1,3 @@
+"""gallery.yaml -> BigSleep images -> Hugo-style Markdown page bundles -> a static site."""
+
+__version__ = "0.1.0"

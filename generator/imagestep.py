@@ -1,0 +1,65 @@
+"""The image step of the pipeline: which entry images a manifest needs, and the generator's seat.
+
+The site pipeline only needs to know, for every entry, where its image must be and whether it is
+there. An `ImageGenerator` (BigSleep, in `generator.bigsleep`) plugs in behind this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from generator.gallery import Entry, Manifest, Post
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+
+
+def bundle_dir(content_dir: Path, post: Post) -> Path:
+    """The page-bundle folder of a manifest post."""
+    return content_dir / "posts" / post.slug
+
+
+def find_image(images_dir: Path, name: str) -> Path | None:
+    """The file of image `name` (without extension) in a bundle's images folder, if any."""
+    for suffix in IMAGE_SUFFIXES:
+        candidate = images_dir / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    """One entry image the site needs."""
+
+    post: Post
+    entry: Entry
+    path: Path  # where a generated image goes: <bundle>/images/<name>.png
+
+    @property
+    def existing(self) -> Path | None:
+        """The image file present now (generated, or put there by the author), if any."""
+        return find_image(self.path.parent, self.entry.image)
+
+
+def image_jobs(manifest: Manifest, content_dir: Path) -> list[ImageJob]:
+    """Every entry image of every post, in manifest order."""
+    return [
+        ImageJob(post, entry, bundle_dir(content_dir, post) / "images" / f"{entry.image}.png")
+        for post in manifest.posts
+        for entry in post.entries
+    ]
+
+
+class ImageGenerator(Protocol):
+    """What the pipeline asks of an image generator."""
+
+    def outdated(self, jobs: Sequence[ImageJob]) -> list[ImageJob]:
+        """The jobs whose image is missing or whose determining inputs changed."""
+        ...
+
+    def generate(self, jobs: Sequence[ImageJob]) -> None:
+        """Produce the images of `jobs` (atomically, resumably) at their `path`."""
+        ...

@@ -1,0 +1,76 @@
+"""Typed settings: the site section and the BigSleep generation defaults of gallery.yaml.
+
+Each field's metadata says what the manifest accepts for it (`doc`, and for numbers `min`/`max`,
+for choices `choices`), so validation and documentation come from this one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def option(default: Any, doc: str, **limits: Any) -> Any:
+    """A dataclass field carrying its manifest documentation and value limits."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": doc, **limits})
+    return field(default=default, metadata={"doc": doc, **limits})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The `site:` section: what every page of the built site shares."""
+
+    title: str = option("My gallery", "Site title, shown in the header and feeds.")
+    base_url: str = option("https://example.org/", "Absolute URL the site is served from.")
+    language: str = option("en", "Language code for <html lang> and the feed.")
+    author: str = option("", "Default author of posts.")
+    description: str = option("", "Site description for the home page, feed and social cards.")
+    paginate: int = option(10, "Posts per home page.", min=1, max=1000)
+    image_widths: tuple[int, ...] = option(
+        (480, 960, 1600), "Widths of the resized image variants (never upscaled).", min=16, max=8192
+    )
+    deploy: str | None = option(None, "rsync destination of `make deploy` (path or host:path).")
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The `generation:` section (global defaults); every entry may override any field.
+
+    Defaults follow lucidrains' big-sleep 0.9.1 except `iterations` (see the README).
+    """
+
+    image_size: int = option(256, "BigGAN-deep resolution when no local `biggan` folder is given.",
+                             choices=(128, 256, 512))
+    biggan: str | None = option(None, "Local BigGAN folder (config.json + pytorch_model.bin); "
+                                "its config decides the size.")
+    clip: str = option("ViT-B/32", "CLIP model name or local checkpoint file.")
+    iterations: int = option(1000, "Optimisation steps per image.", min=1, max=1_000_000)
+    lr: float = option(0.07, "Adam learning rate.", min=0.0, max=10.0)
+    cutouts: int = option(128, "Random square crops scored by CLIP each step.", min=1, max=1024)
+    center_bias: bool = option(False, "Bias cutout offsets towards the centre.")
+    max_classes: int | None = option(None, "Differentiable top-k over BigGAN classes.",
+                                     min=1, max=1000)
+    class_temperature: float = option(2.0, "Temperature of the top-k class softmax.",
+                                      min=0.0, max=100.0)
+    ema_decay: float = option(0.99, "Decay of the EMA latents images are saved from.",
+                              min=0.0, max=1.0)
+    seed: int | None = option(None, "Random seed; default is a stable hash of the prompt.",
+                              min=0, max=2**63 - 1)
+    penalize: tuple[str, ...] = option((), "Texts the image should not look like.")
+    image_prompt: str | None = option(None, "Image file (relative to gallery.yaml) to match too.")
+    save_best: bool = option(False, "Keep the image with the best similarity, not the last.")
+    candidates: int = option(1, "Seeds optimised together; the best becomes the image.",
+                             min=1, max=64)
+    pick: int | None = option(None, "Use candidate number `pick` instead of the best.",
+                              min=0, max=63)
+    progress: bool = option(False, "Save frames: an iterations strip and an animated WebP.")
+    progress_every: int = option(100, "Iterations between progress frames.", min=1)
+    checkpoint_every: int = option(50, "Iterations between resumable checkpoints.", min=1)
+    batch_size: int | None = option(None, "Images optimised together; default fits GPU memory.",
+                                    min=1, max=4096)
+
+
+def field_names(cls: type) -> list[str]:
+    """The manifest keys a settings class accepts, in declaration order."""
+    return [f.name for f in fields(cls)]
