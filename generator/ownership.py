@@ -34,8 +34,10 @@ class Ownership:
             data = json.loads(record.read_text(encoding="utf-8"))
             files = {str(k): str(v) for k, v in data["files"].items()}
         except (ValueError, KeyError, AttributeError) as exc:
-            raise GalleryError(Problem(record, None, None, f"unreadable ownership record ({exc})",
-                                       "delete it; the tool then treats every file as yours"))
+            raise GalleryError(Problem(
+                record, None, None, f"unreadable ownership record ({exc})",
+                "delete it: the tool then treats every existing file as yours and leaves it alone",
+            )) from exc
         return cls(bundle, files)
 
     def _key(self, path: Path) -> str:

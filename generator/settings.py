@@ -12,8 +12,6 @@ from typing import Any
 
 def option(default: Any, doc: str, **limits: Any) -> Any:
     """A dataclass field carrying its manifest documentation and value limits."""
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"doc": doc, **limits})
     return field(default=default, metadata={"doc": doc, **limits})
 
 

@@ -1,0 +1,213 @@
+"""The command line: `python -m generator <command>`; the Makefile's targets call these.
+
+Every command reads gallery.yaml (or `--manifest`) first, so invalid input stops before anything
+is written. Heavy imports (torch) happen only in the commands that generate images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator.errors import GalleryError, GenerationError, Problem
+from generator.gallery import Manifest
+from generator.settings import SiteSettings
+
+PACKAGE_THEME = Path(__file__).resolve().parent.parent / "theme"
+
+
+def _manifest(args: argparse.Namespace) -> Manifest:
+    from generator.manifest import load_manifest
+
+    return load_manifest(Path(args.manifest))
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Path(args.manifest).resolve().parent
+
+
+def _theme(args: argparse.Namespace) -> Path:
+    if args.theme:
+        return Path(args.theme)
+    local = _root(args) / "theme"
+    return local if local.is_dir() else PACKAGE_THEME
+
+
+def _content(args: argparse.Namespace) -> Path:
+    return Path(args.content) if args.content else _root(args) / "content"
+
+
+def _out(args: argparse.Namespace) -> Path:
+    return Path(args.out) if args.out else _root(args) / "site"
+
+
+def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageGenerator
+    from generator.bigsleep.generate import BigSleepGenerator
+
+    return BigSleepGenerator(
+        manifest,
+        models_dir=Path(args.models) if args.models else None,
+        device=args.device,
+        batch_size=args.batch_size,
+        wait=not args.no_wait,
+    )
+
+
+def _generate(manifest: Manifest, args: argparse.Namespace) -> None:
+    from generator.imagestep import image_jobs
+
+    jobs = image_jobs(manifest, _content(args))
+    generator = _image_generator(manifest, args)
+    outdated = generator.outdated(jobs)
+    if outdated:
+        generator.generate(outdated)
+    else:
+        print(f"images: all {len(jobs)} up to date")
+
+
+def _write(manifest: Manifest, args: argparse.Namespace) -> None:
+    from generator.writer import write_posts
+
+    changed = write_posts(manifest, _content(args))
+    print(f"posts: {len(changed)} file(s) written to {_content(args)}")
+
+
+def _build(settings: SiteSettings, args: argparse.Namespace, *, drafts: bool,
+           placeholders: bool) -> None:
+    from generator.site import build_site
+
+    report = build_site(
+        _content(args), _out(args), settings, theme_dir=_theme(args),
+        cache_dir=_root(args) / ".cache", drafts=drafts, placeholders=placeholders,
+    )
+    print(report)
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    """Validate gallery.yaml and every page in content/, reporting every problem."""
+    from generator.site import check_content
+
+    problems: list[Problem] = []
+    settings = SiteSettings()
+    try:
+        settings = _manifest(args).site
+    except GalleryError as error:
+        problems += error.problems
+    problems += check_content(_content(args), settings, theme_dir=_theme(args))
+    if problems:
+        raise GalleryError(problems)
+    print("check: gallery.yaml and content/ are valid")
+
+
+def cmd_write(args: argparse.Namespace) -> None:
+    _write(_manifest(args), args)
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    _generate(_manifest(args), args)
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    manifest_path = Path(args.manifest)
+    settings = _manifest(args).site if manifest_path.exists() else SiteSettings()
+    _build(settings, args, drafts=args.drafts, placeholders=args.placeholders)
+
+
+def cmd_site(args: argparse.Namespace) -> None:
+    """The main job: images that are missing or changed, then posts, then the site."""
+    manifest = _manifest(args)
+    _generate(manifest, args)
+    _write(manifest, args)
+    _build(manifest.site, args, drafts=False, placeholders=False)
+
+
+def cmd_draft(args: argparse.Namespace) -> None:
+    """The whole site now, drafts included, with marked placeholders for missing images."""
+    manifest = _manifest(args)
+    _write(manifest, args)
+    _build(manifest.site, args, drafts=True, placeholders=True)
+
+
+def cmd_weights(args: argparse.Namespace) -> None:
+    from generator.bigsleep.weights import default_models_dir, download_weights
+
+    manifest = _manifest(args)
+    settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
+    models_dir = Path(args.models) if args.models else default_models_dir()
+    download_weights(settings, models_dir)
+
+
+def cmd_deploy(args: argparse.Namespace) -> None:
+    """Rebuild (never a draft with placeholders) and copy site/ to the deploy destination."""
+    manifest = _manifest(args)
+    destination = args.to or manifest.site.deploy
+    if not destination:
+        raise GalleryError(Problem(args.manifest, None, "site.deploy", "no deploy destination",
+                                   "set site.deploy to an rsync destination or pass --to"))
+    cmd_site(args)
+    site = _out(args)
+    if shutil.which("rsync") is None:
+        raise GenerationError(Problem(site, None, None, "rsync is not installed",
+                                      "install rsync (apt-get install rsync) and run again"))
+    command = ["rsync", "-a", "--delete", "--checksum", f"{site}/", destination]
+    print("deploy:", " ".join(command))
+    subprocess.run(command, check=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    parser.add_argument("--manifest", default="gallery.yaml", help="the gallery manifest")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--content", help="content folder (default: content/ beside the manifest)")
+        sub.add_argument("--out", help="site folder (default: site/ beside the manifest)")
+        sub.add_argument("--theme", help="theme folder (default: theme/)")
+        return sub
+
+    def generating(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--device", choices=("cuda", "cpu"),
+                         help="default: CUDA when present; CPU only when asked (slow)")
+        sub.add_argument("--models", help="weights folder (default: $BIGSLEEP_MODELS or "
+                         "~/.cache/bigsleep-gallery/models)")
+        sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
+        sub.add_argument("--no-wait", action="store_true",
+                         help="stop instead of waiting when another run holds the lock")
+
+    command("check", cmd_check, "validate gallery.yaml and content/, report every problem")
+    command("write", cmd_write, "write the posts of gallery.yaml into content/")
+    generating(command("generate", cmd_generate, "generate missing or changed images"))
+    build = command("build", cmd_build, "render a content tree into a static site")
+    build.add_argument("--drafts", action="store_true", help="include draft posts")
+    build.add_argument("--placeholders", action="store_true",
+                       help="marked placeholders for missing images instead of an error")
+    generating(command("site", cmd_site, "images, posts and site: the whole job"))
+    command("draft", cmd_draft, "the whole site with placeholders for missing images")
+    weights = command("weights", cmd_weights, "download and verify model checkpoints")
+    weights.add_argument("--models", help="weights folder")
+    deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
+    generating(deploy)
+    deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except GalleryError as error:
+        noun = "problem" if len(error.problems) == 1 else "problems"
+        print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; a new run resumes where this one stopped", file=sys.stderr)
+        return 130
+    return 0
