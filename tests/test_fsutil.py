@@ -1,0 +1,41 @@
+"""Atomic writes and the site swap leave either the old state or the new one, never a mix."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator import fsutil
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "file.txt"
+    fsutil.atomic_write_text(target, "Привет")
+    assert target.read_text(encoding="utf-8") == "Привет"
+    assert os.listdir(target.parent) == ["file.txt"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "file.txt"
+    target.write_text("old")
+
+    def broken_replace(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fsutil.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        fsutil.atomic_write_text(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["file.txt"]
+
+
+def test_swap_replaces_folder_and_removes_the_old_one(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "old.html").write_text("old")
+    fresh = tmp_path / ".site-new"
+    fresh.mkdir()
+    (fresh / "index.html").write_text("new")
+    fsutil.swap_in_directory(fresh, site)
+    assert sorted(os.listdir(site)) == ["index.html"]
+    assert sorted(os.listdir(tmp_path)) == ["site"]
