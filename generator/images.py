@@ -1,0 +1,295 @@
+"""Image variants for the site: resized WebP + fallback files, cached by content hash.
+
+`ImageProcessor.process(source)` turns one bundle image into what a template needs: its size
+and a list of variants (one per configured width smaller than the original, plus the original
+width), each encoded as WebP and as a fallback (JPEG for opaque images, PNG for images with
+transparency). Animated GIF/WebP files are passed through untouched (no variants).
+
+Cache layout, under `cache_dir/images/<key>/`, where key = sha256(source bytes + parameters):
+
+    meta.json            size, animated flag, variant list (written last: marks a complete entry)
+    original.<ext>       a copy of the source bytes (the "click opens the full image" file)
+    <width>.webp         one per variant width
+    <width>.jpg|png      the fallback of each variant
+
+A second `process()` of unchanged bytes reads only the source bytes (to hash them) and
+meta.json: no decoding or encoding. `publish()` hard-links (or copies) the files into the
+output site under deterministic names (`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`).
+`process()` and `publish()` are safe to call from several threads at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
+
+from generator.errors import BuildError, Problem
+from generator.fsutil import atomic_write_bytes, atomic_write_text
+
+CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant is remade
+WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
+JPEG_QUALITY = 85
+PLACEHOLDER_TEXT = "placeholder — not generated yet"  # alt text / caption for templates
+PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One resized copy of an image, in the cache."""
+
+    width: int
+    height: int
+    webp: Path
+    fallback: Path  # .jpg, or .png when the image has transparency
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """A source image and its cached variants (ascending width; empty when animated)."""
+
+    source: Path
+    key: str
+    width: int
+    height: int
+    animated: bool
+    original: Path  # cached copy of the source bytes, same extension
+    variants: tuple[Variant, ...]
+
+
+@dataclass(frozen=True)
+class PublishedVariant:
+    """A variant's URLs, relative to the output site's root (POSIX paths)."""
+
+    width: int
+    height: int
+    webp: str
+    fallback: str
+
+
+@dataclass(frozen=True)
+class PublishedImage:
+    """What a template needs to write <picture>/<img>: URLs relative to the site root."""
+
+    width: int
+    height: int
+    full: str  # the original file: the link target, and the src of animated images
+    variants: tuple[PublishedVariant, ...]
+
+    @property
+    def src(self) -> str:
+        """The `src` for browsers without srcset: the largest fallback, else the original."""
+        return self.variants[-1].fallback if self.variants else self.full
+
+    def srcset(self, kind: str = "webp", prefix: str = "") -> str:
+        """`srcset` value for `kind` "webp" or "fallback"; `prefix` makes URLs page-relative."""
+        return ", ".join(f"{prefix}{getattr(v, kind)} {v.width}w" for v in self.variants)
+
+
+class ImageProcessor:
+    """Makes and caches the variants of images; counts work done for tests and benchmarks."""
+
+    def __init__(self, cache_dir: Path, widths: tuple[int, ...]) -> None:
+        self.root = cache_dir / "images"
+        self.widths = tuple(sorted(set(widths)))
+        self.encoded = 0  # images decoded and encoded (cache misses)
+        self.cache_hits = 0  # images served from the cache without decoding
+        self._lock = threading.Lock()
+        self._params = json.dumps(
+            {"v": CACHE_VERSION, "widths": self.widths, "webp": WEBP_QUALITY, "jpeg": JPEG_QUALITY}
+        ).encode()
+
+    def process(self, source: Path) -> ProcessedImage:
+        """The variants of `source`, from the cache when its bytes were processed before."""
+        data = _read(source)
+        key = hashlib.sha256(self._params + b"\0" + data).hexdigest()
+        entry = self.root / key
+        cached = _load_entry(source, key, entry)
+        if cached is not None:
+            with self._lock:
+                self.cache_hits += 1
+            return cached
+        processed = self._encode(source, data, key, entry)
+        with self._lock:
+            self.encoded += 1
+        return processed
+
+    def placeholder(self, name: str, width: int = 512, height: int = 512) -> ProcessedImage:
+        """A processed placeholder for image `name`, which has not been generated yet."""
+        path = self.root.parent / "placeholders" / f"{name}-{width}x{height}-v{CACHE_VERSION}.png"
+        if not path.is_file():
+            atomic_write_bytes(path, placeholder_image(name, width, height))
+        return self.process(path)
+
+    def publish(
+        self, image: ProcessedImage, out_dir: Path, folder: str, name: str
+    ) -> PublishedImage:
+        """Put `image`'s files in `out_dir/folder/` as NAME.ext, NAME-W.webp, NAME-W.jpg|png."""
+        target_dir = out_dir / folder
+        target_dir.mkdir(parents=True, exist_ok=True)
+        base = PurePosixPath(folder)
+
+        def put(path: Path, filename: str) -> str:
+            _link_or_copy(path, target_dir / filename)
+            return str(base / filename)
+
+        full = put(image.original, f"{name}{image.original.suffix}")
+        variants = tuple(
+            PublishedVariant(
+                v.width,
+                v.height,
+                put(v.webp, f"{name}-{v.width}.webp"),
+                put(v.fallback, f"{name}-{v.width}{v.fallback.suffix}"),
+            )
+            for v in image.variants
+        )
+        return PublishedImage(image.width, image.height, full, variants)
+
+    def _encode(self, source: Path, data: bytes, key: str, entry: Path) -> ProcessedImage:
+        """Decode `data`, write every variant and the original copy, then meta.json."""
+        try:
+            with Image.open(io.BytesIO(data)) as opened:
+                animated = bool(getattr(opened, "is_animated", False))
+                image = opened if animated else ImageOps.exif_transpose(opened)
+                image.load()
+                width, height = image.size
+                variants = [] if animated else self._variants(image, entry)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+            raise BuildError(
+                Problem(
+                    source, None, None, f"cannot read this image ({err})",
+                    "replace it with a valid PNG, JPEG, WebP or GIF file, "
+                    "or delete it and run `make generate` to make it again",
+                )
+            ) from err
+        original = entry / f"original{source.suffix.lower()}"
+        atomic_write_bytes(original, data)
+        meta = {
+            "width": width,
+            "height": height,
+            "animated": animated,
+            "original": original.name,
+            "variants": [[v.width, v.height, v.webp.name, v.fallback.name] for v in variants],
+        }
+        atomic_write_text(entry / "meta.json", json.dumps(meta))
+        return ProcessedImage(source, key, width, height, animated, original, tuple(variants))
+
+    def _variants(self, image: Image.Image, entry: Path) -> list[Variant]:
+        """Resize to each width below the original (never up) and the original width."""
+        alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        image = image.convert("RGBA" if alpha else "RGB")
+        width, height = image.size
+        variants = []
+        for target in [w for w in self.widths if w < width] + [width]:
+            scaled_height = max(1, round(height * target / width))
+            resized = (
+                image if target == width
+                else image.resize((target, scaled_height), Image.Resampling.LANCZOS)
+            )
+            webp = entry / f"{target}.webp"
+            fallback = entry / f"{target}.{'png' if alpha else 'jpg'}"
+            atomic_write_bytes(webp, _encode_bytes(resized, "WEBP", quality=WEBP_QUALITY))
+            atomic_write_bytes(
+                fallback,
+                _encode_bytes(resized, "PNG")
+                if alpha
+                else _encode_bytes(resized, "JPEG", quality=JPEG_QUALITY, progressive=True),
+            )
+            variants.append(Variant(target, scaled_height, webp, fallback))
+        return variants
+
+
+def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
+    """PNG bytes of a grey, striped image that says it is a placeholder for image `name`.
+
+    Drawn lines: "PLACEHOLDER", "not generated yet" and the name (DejaVu Sans when installed,
+    for Cyrillic names; Pillow's default font otherwise). A PNG text chunk marks the file too.
+    """
+    image = Image.new("RGB", (width, height), (206, 206, 206))
+    draw = ImageDraw.Draw(image)
+    for offset in range(-height, width, 32):
+        draw.line([(offset, height), (offset + height, 0)], fill=(190, 190, 190), width=10)
+    draw.rectangle([0, 0, width - 1, height - 1], outline=(150, 40, 40), width=4)
+    size = max(8, min(width, height) // 12)
+    lines = ["PLACEHOLDER", "not generated yet", name]
+    y = (height - len(lines) * size * 3 // 2) / 2
+    for line in lines:
+        font = _font(size)
+        text_width = draw.textlength(line, font=font)
+        if text_width > width - 12:  # too wide (a long name): shrink this line to fit
+            font = _font(max(6, int(size * (width - 12) / text_width)))
+        x = (width - draw.textlength(line, font=font)) / 2
+        draw.text((x, y), line, fill=(120, 20, 20), font=font)
+        y += size * 3 // 2
+    info = PngInfo()
+    info.add_itxt(PLACEHOLDER_KEY, name)
+    return _encode_bytes(image, "PNG", pnginfo=info)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def is_placeholder(path: Path) -> bool:
+    """Whether `path` is a placeholder written by `placeholder_image` (never publishable)."""
+    try:
+        with Image.open(path) as image:
+            return PLACEHOLDER_KEY in getattr(image, "text", {})
+    except (OSError, UnidentifiedImageError):
+        return False
+
+
+def _encode_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _read(source: Path) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError as err:
+        raise BuildError(
+            Problem(source, None, None, f"cannot read this image ({err.strerror})",
+                    "check that the file exists and is readable")
+        ) from err
+
+
+def _load_entry(source: Path, key: str, entry: Path) -> ProcessedImage | None:
+    """The cached result for `key`, or None when it is missing or incomplete."""
+    try:
+        meta = json.loads((entry / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    variants = tuple(
+        Variant(width, height, entry / webp, entry / fallback)
+        for width, height, webp, fallback in meta["variants"]
+    )
+    original = entry / meta["original"]
+    files = [original, *(f for v in variants for f in (v.webp, v.fallback))]
+    if not all(f.is_file() for f in files):
+        return None
+    return ProcessedImage(
+        source, key, meta["width"], meta["height"], meta["animated"], original, variants
+    )
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link `source` at `target` (replacing it); copy when linking is impossible."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

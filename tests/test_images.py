@@ -1,0 +1,157 @@
+"""Image variants: sizes, formats, the content-hash cache, animation, errors, placeholders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.errors import BuildError
+from generator.images import ImageProcessor, is_placeholder, placeholder_image
+
+
+def save(path: Path, size: tuple[int, int], mode: str = "RGB", colour: object = "teal") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, colour).save(path)
+    return path
+
+
+@pytest.fixture
+def processor(tmp_path: Path) -> ImageProcessor:
+    return ImageProcessor(tmp_path / "cache", widths=(100, 200, 400))
+
+
+def test_variants_for_smaller_widths_plus_original_never_upscaled(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    image = processor.process(save(tmp_path / "a.png", (300, 150)))
+    assert (image.width, image.height) == (300, 150)
+    assert [(v.width, v.height) for v in image.variants] == [(100, 50), (200, 100), (300, 150)]
+    for variant in image.variants:
+        with Image.open(variant.webp) as webp:
+            assert webp.format == "WEBP"
+            assert webp.size == (variant.width, variant.height)
+        with Image.open(variant.fallback) as fallback:
+            assert fallback.format == "JPEG"
+            assert fallback.size == (variant.width, variant.height)
+
+
+def test_image_smaller_than_every_width_keeps_its_size(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    image = processor.process(save(tmp_path / "tiny.png", (64, 48)))
+    assert [(v.width, v.height) for v in image.variants] == [(64, 48)]
+
+
+def test_transparent_image_falls_back_to_png(tmp_path: Path, processor: ImageProcessor) -> None:
+    image = processor.process(save(tmp_path / "t.png", (150, 150), "RGBA", (0, 0, 0, 0)))
+    assert [v.fallback.suffix for v in image.variants] == [".png", ".png"]
+    with Image.open(image.variants[0].fallback) as fallback:
+        assert fallback.mode == "RGBA"
+
+
+def test_unchanged_bytes_are_a_cache_hit_and_changed_bytes_reencode(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    source = save(tmp_path / "a.png", (250, 250))
+    first = processor.process(source)
+    again = ImageProcessor(tmp_path / "cache", widths=(400, 200, 100)).process(source)
+    assert again.variants == first.variants
+    second = ImageProcessor(tmp_path / "cache", widths=(100, 200, 400))
+    second.process(source)
+    assert (second.encoded, second.cache_hits) == (0, 1)
+
+    save(source, (250, 250), colour="orange")
+    changed = second.process(source)
+    assert (second.encoded, second.cache_hits) == (1, 1)
+    assert changed.key != first.key
+
+
+def test_other_widths_are_a_different_cache_entry(tmp_path: Path) -> None:
+    source = save(tmp_path / "a.png", (250, 250))
+    ImageProcessor(tmp_path / "cache", widths=(100,)).process(source)
+    other = ImageProcessor(tmp_path / "cache", widths=(120,))
+    assert [v.width for v in other.process(source).variants] == [120, 250]
+    assert other.encoded == 1
+
+
+def test_incomplete_cache_entry_is_remade(tmp_path: Path, processor: ImageProcessor) -> None:
+    source = save(tmp_path / "a.png", (250, 250))
+    processor.process(source).variants[0].webp.unlink()
+    assert processor.process(source).variants[0].webp.is_file()
+    assert processor.encoded == 2
+
+
+def test_animated_image_passes_through_unresized(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    frames = [Image.new("RGB", (500, 300), colour) for colour in ("red", "blue", "green")]
+    source = tmp_path / "anim.webp"
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    image = processor.process(source)
+    assert (image.animated, image.width, image.height, image.variants) == (True, 500, 300, ())
+    assert image.original.read_bytes() == source.read_bytes()
+
+
+def test_corrupt_image_is_a_build_error_naming_the_file(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    source = tmp_path / "broken.png"
+    source.write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    with pytest.raises(BuildError) as caught:
+        processor.process(source)
+    assert str(source) in str(caught.value)
+    assert "make generate" in str(caught.value)
+
+
+def test_truncated_image_is_a_build_error(tmp_path: Path, processor: ImageProcessor) -> None:
+    good = save(tmp_path / "good.jpg", (300, 300))
+    source = tmp_path / "cut.jpg"
+    source.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(BuildError, match=r"cut\.jpg"):
+        processor.process(source)
+
+
+def test_publish_links_files_under_deterministic_names(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    image = processor.process(save(tmp_path / "a.png", (300, 150)))
+    out = tmp_path / "site"
+    published = processor.publish(image, out, "2021/post/images", "witcher")
+    assert published.full == "2021/post/images/witcher.png"
+    assert (published.variants[0].webp, published.variants[0].fallback) == (
+        "2021/post/images/witcher-100.webp",
+        "2021/post/images/witcher-100.jpg",
+    )
+    assert published.src == "2021/post/images/witcher-300.jpg"
+    assert published.srcset("webp", prefix="../") == (
+        "../2021/post/images/witcher-100.webp 100w, ../2021/post/images/witcher-200.webp 200w, "
+        "../2021/post/images/witcher-300.webp 300w"
+    )
+    assert (out / published.full).read_bytes() == (tmp_path / "a.png").read_bytes()
+    assert os.path.samefile(out / published.variants[0].webp, image.variants[0].webp)
+    again = processor.publish(image, out, "2021/post/images", "witcher")  # idempotent
+    assert again == published
+
+
+def test_placeholder_is_a_marked_png_with_visible_text(tmp_path: Path) -> None:
+    path = tmp_path / "p.png"
+    path.write_bytes(placeholder_image("the_witcher_wild_hunt", 320, 200))
+    with Image.open(path) as image:
+        assert (image.format, image.size) == ("PNG", (320, 200))
+        # the text colour (dark red) appears in the middle band, where the lines are drawn
+        middle = image.convert("RGB").crop((0, 60, 320, 140))
+        colours = middle.getcolors(maxcolors=1 << 16) or []
+    text_pixels = sum(n for n, (r, g, b) in colours if r > 90 and g < 60 and b < 60)
+    assert text_pixels > 200
+    assert is_placeholder(path)
+    assert not is_placeholder(save(tmp_path / "real.png", (10, 10)))
+
+
+def test_processor_placeholder_is_processed_like_an_image(processor: ImageProcessor) -> None:
+    image = processor.placeholder("missing", 256, 256)
+    assert (image.width, image.height) == (256, 256)
+    assert [v.width for v in image.variants] == [100, 200, 256]
+    assert is_placeholder(image.original)
