@@ -1,0 +1,241 @@
+"""Read the pages of a Hugo-style content/ tree: front matter, body, and page-bundle folders.
+
+A page is a page bundle (`dir/index.md` plus its resources), a plain `x.md` file, or a section's
+`_index.md`. Front matter is YAML between `---` lines or TOML between `+++` lines. Every problem
+is a BuildError naming the file and line; `body_line` remembers where the body starts in the file
+so the Markdown renderer reports file lines too.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import BuildError, Problem
+
+FIELDS = (
+    "title", "subtitle", "date", "lastmod", "draft", "url", "slug", "aliases", "categories",
+    "tags", "summary", "description", "images", "author", "comments", "type", "weight",
+    "layout", "keywords",
+)
+STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
+                 "layout")
+LIST_FIELDS = ("aliases", "categories", "tags", "images", "keywords")
+BOOL_FIELDS = ("draft", "comments")
+DATE_FIELDS = ("date", "lastmod")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One content page with its typed front matter."""
+
+    source: Path  # the .md file
+    rel: str  # its path relative to content/, with "/" separators
+    kind: str  # "page" (a post or other single page), "section" (_index.md) or "home"
+    section: str  # first folder under content/ ("posts"), "" for top-level pages
+    bundle: Path | None  # the page-bundle folder whose resources the page may use
+    body: str
+    body_line: int  # file line of the body's first line
+    title: str = ""
+    subtitle: str | None = None
+    date: datetime | None = None
+    lastmod: datetime | None = None
+    draft: bool = False
+    url: str | None = None
+    slug: str | None = None
+    aliases: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+    images: tuple[str, ...] = ()
+    author: str | None = None
+    comments: bool | None = None
+    type: str | None = None
+    weight: int = 0
+    layout: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The page's default slug: its bundle folder's name or its file stem."""
+        if self.bundle is not None:
+            return self.bundle.name
+        return self.source.stem
+
+    def line_of(self, key: str) -> int:
+        """File line of a front-matter key (1 when the key is absent)."""
+        return self.key_lines.get(key, 1)
+
+
+def read_pages(content_dir: Path) -> list[Page]:
+    """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
+    if not content_dir.is_dir():
+        raise BuildError(Problem(content_dir, None, None, "content folder not found",
+                                 "pass the folder holding your posts (--content DIR)"))
+    pages: list[Page] = []
+    problems: list[Problem] = []
+    for source in sorted(content_dir.rglob("*.md")):
+        rel = source.relative_to(content_dir).as_posix()
+        if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(source,
+                                                                                  content_dir):
+            continue
+        try:
+            pages.append(read_page(source, content_dir))
+        except BuildError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BuildError(problems)
+    return pages
+
+
+def _inside_bundle(source: Path, content_dir: Path) -> bool:
+    """True for Markdown files that are resources of a leaf bundle (below some dir/index.md)."""
+    folder = source.parent
+    if source.name != "index.md" and (folder / "index.md").is_file():
+        return True
+    while folder != content_dir:
+        folder = folder.parent
+        if folder != content_dir and (folder / "index.md").is_file():
+            return True
+    return False
+
+
+def read_page(source: Path, content_dir: Path) -> Page:
+    """Parse one content file into a Page."""
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BuildError(Problem(source, None, None, f"not UTF-8 text ({exc.reason})",
+                                 "save the file as UTF-8")) from exc
+    meta, key_lines, body, body_line = split_front_matter(text, source)
+    rel = source.relative_to(content_dir).as_posix()
+    parts = rel.split("/")
+    kind = "page"
+    if source.name == "_index.md":
+        kind = "home" if len(parts) == 1 else "section"
+    section = parts[0] if len(parts) > 1 else ""
+    bundle = source.parent if source.name in ("index.md", "_index.md") else None
+    fields = typed_fields(meta, key_lines, source)
+    return Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
+                body_line=body_line, key_lines=key_lines, **fields)
+
+
+def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """(front matter mapping, key -> file line, body, file line of the body's first line)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() not in ("---", "+++"):
+        return {}, {}, text, 1
+    fence = lines[0].rstrip()
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == fence), None)
+    if end is None:
+        raise BuildError(Problem(source, 1, None, f"front matter opened with {fence} is never "
+                                 "closed", f"add a line with only {fence} after the front matter"))
+    raw = "".join(lines[1:end])
+    body = "".join(lines[end + 1:])
+    if fence == "---":
+        meta, key_lines = _parse_yaml(raw, source)
+    else:
+        meta, key_lines = _parse_toml(raw, source)
+    return meta, key_lines, body, end + 2
+
+
+def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        meta = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BuildError(Problem(source, line, None, f"front matter is not valid YAML: {problem}",
+                                 "check indentation and quote values containing ':' or '#'"),
+                         ) from exc
+    if meta is None:
+        return {}, {}
+    if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
+        raise BuildError(Problem(source, 2, None, "front matter must be a mapping of keys",
+                                 "write one `key: value` per line"))
+    key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
+    return {str(k): v for k, v in meta.items()}, key_lines
+
+
+def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    try:
+        meta = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise BuildError(Problem(source, line + 1 if line else 1, None,
+                                 f"front matter is not valid TOML: {exc}", None)) from exc
+    key_lines: dict[str, int] = {}
+    for number, line_text in enumerate(raw.splitlines(), start=2):
+        key = line_text.split("=", 1)[0].strip().strip('"')
+        if "=" in line_text and key in meta and key not in key_lines:
+            key_lines[key] = number
+    return meta, key_lines
+
+
+def typed_fields(meta: dict[str, Any], key_lines: dict[str, int], source: Path) -> dict[str, Any]:
+    """Check and convert the known front-matter fields; unknown keys are kept by Hugo, ignored."""
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+
+    def bad(key: str, message: str, hint: str) -> None:
+        problems.append(Problem(source, key_lines.get(key, 1), key, message, hint))
+
+    for key, value in meta.items():
+        if value is None or key not in FIELDS:
+            continue
+        if key in STRING_FIELDS:
+            if isinstance(value, (dict, list)):
+                bad(key, f"must be text, got {type(value).__name__}", f'write {key}: "..."')
+            else:
+                out[key] = str(value)
+        elif key in LIST_FIELDS:
+            items = [value] if isinstance(value, (str, int, float)) else value
+            if not isinstance(items, list) or any(isinstance(i, (dict, list)) for i in items):
+                bad(key, "must be a list of texts", f"write {key}: [a, b] or one `- a` per line")
+            else:
+                out[key] = tuple(str(i) for i in items if str(i).strip())
+        elif key in BOOL_FIELDS:
+            if not isinstance(value, bool):
+                bad(key, f"must be true or false, got {value!r}", f"write {key}: true")
+            else:
+                out[key] = value
+        elif key in DATE_FIELDS:
+            parsed = parse_date(value)
+            if parsed is None:
+                bad(key, f"not a date: {value!r}", "use 2021-03-30 or 2021-03-30T15:00:00+03:00")
+            else:
+                out[key] = parsed
+        elif key == "weight":
+            if not isinstance(value, int) or isinstance(value, bool):
+                bad(key, f"must be a whole number, got {value!r}", "write weight: 10")
+            else:
+                out[key] = value
+    if problems:
+        raise BuildError(problems)
+    return out
+
+
+def parse_date(value: object) -> datetime | None:
+    """A front-matter date as an aware datetime (naive dates and times are taken as UTC)."""
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if result.tzinfo is not None else result.replace(tzinfo=UTC)

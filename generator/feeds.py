@@ -1,0 +1,113 @@
+"""RSS 2.0 feed and sitemap.xml, with absolute URLs built from base_url.
+
+Post HTML goes into the feed with its relative links made absolute (feed readers show it away
+from the site), escaped as XML text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from urllib.parse import urljoin
+from xml.sax.saxutils import escape
+
+from generator.settings import SiteSettings
+from generator.urls import absolute, is_external
+
+_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+_SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One post in the feed."""
+
+    title: str
+    path: str  # site path of the post page
+    date: datetime | None
+    html: str  # the post's HTML, links relative to the post page
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    path: str
+    lastmod: datetime | None = None
+
+
+def absolutize(html: str, page_url: str) -> str:
+    """`html` with every relative href/src/srcset URL resolved against `page_url`."""
+
+    def one(url: str) -> str:
+        keep = not url or (is_external(url) and not url.startswith("#"))
+        return url if keep else urljoin(page_url, url)
+
+    def attr(match: re.Match[str]) -> str:
+        return match.group(1) + one(match.group(2)) + match.group(3)
+
+    def srcset(match: re.Match[str]) -> str:
+        candidates = []
+        for candidate in match.group(2).split(","):
+            url, _, descriptor = candidate.strip().partition(" ")
+            candidates.append(f"{one(url)} {descriptor}".strip())
+        return match.group(1) + ", ".join(candidates) + match.group(3)
+
+    return _SRCSET_ATTR.sub(srcset, _LINK_ATTR.sub(attr, html))
+
+
+def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "index.xml",
+        limit: int = 20) -> str:
+    """An RSS 2.0 document of the newest `limit` items (already sorted newest first)."""
+    home = absolute(settings.base_url, "index.html")
+    newest = next((i.date for i in items if i.date is not None), None)
+    head = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
+        "<channel>",
+        f"<title>{escape(settings.title)}</title>",
+        f"<link>{escape(home)}</link>",
+        f"<description>{escape(settings.description or settings.title)}</description>",
+        f"<language>{escape(settings.language)}</language>",
+        f'<atom:link href="{escape(absolute(settings.base_url, feed_path))}" rel="self" '
+        'type="application/rss+xml"/>',
+    ]
+    if newest is not None:
+        head.append(f"<lastBuildDate>{format_datetime(newest)}</lastBuildDate>")
+    body = [_rss_item(settings, item) for item in items[:limit]]
+    return "\n".join([*head, *body, "</channel>", "</rss>", ""])
+
+
+def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
+    url = absolute(settings.base_url, item.path)
+    parts = [
+        "<item>",
+        f"<title>{escape(item.title)}</title>",
+        f"<link>{escape(url)}</link>",
+        f'<guid isPermaLink="true">{escape(url)}</guid>',
+    ]
+    if item.date is not None:
+        parts.append(f"<pubDate>{format_datetime(item.date)}</pubDate>")
+    parts += [f"<category>{escape(c)}</category>" for c in item.categories]
+    parts.append(f"<description>{escape(absolutize(item.html, url))}</description>")
+    parts.append("</item>")
+    return "\n".join(parts)
+
+
+def sitemap(settings: SiteSettings, entries: Sequence[SitemapEntry]) -> str:
+    """A sitemaps.org urlset of every page."""
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for entry in entries:
+        lines.append("<url>")
+        lines.append(f"<loc>{escape(absolute(settings.base_url, entry.path))}</loc>")
+        if entry.lastmod is not None:
+            lines.append(f"<lastmod>{entry.lastmod.isoformat()}</lastmod>")
+        lines.append("</url>")
+    lines += ["</urlset>", ""]
+    return "\n".join(lines)

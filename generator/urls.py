@@ -1,0 +1,102 @@
+"""Where every page of the site lives, and how pages link to each other.
+
+A site path is a POSIX path relative to the site root naming a file ("index.html",
+"2021/gaming-gave-me-an-aneurysm/index.html", "tags/технологии/index.html"). Files are written
+under their Unicode names; links between pages are relative to the linking page's folder,
+percent-encoded and always name the file (`../tags/%D1%82.../index.html`), so the site works
+under any sub-path and straight from file://. Absolute URLs (feeds, sitemap, canonical and Open
+Graph tags) join base_url with the page's folder URL.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from urllib.parse import quote, urljoin
+
+from generator.content import Page
+
+_URLIZE_DROP = re.compile(r"[^\w\-.+~]")
+_SPACES = re.compile(r"\s+")
+_ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
+
+
+def urlize(term: str) -> str:
+    """A taxonomy term as a path segment, like Hugo's urlize: lowercase, spaces -> '-',
+    punctuation dropped, letters of every script kept ("Технологии" -> "технологии")."""
+    text = unicodedata.normalize("NFC", term).strip().lower()
+    text = _URLIZE_DROP.sub("", _SPACES.sub("-", text)).lstrip(".")
+    return text or "-"
+
+
+def clean_path(url: str) -> str | None:
+    """A front-matter `url`/alias as a site path of a file, or None when it leaves the site.
+
+    "/2021/post" and "/2021/post/" -> "2021/post/index.html"; "/about.html" -> "about.html".
+    """
+    parts = [p for p in url.strip().split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts) or "\\" in url:
+        return None
+    if not parts:
+        return "index.html"
+    if not url.rstrip().endswith("/") and posixpath.splitext(parts[-1])[1] in (".html", ".htm",
+                                                                                ".xml"):
+        return "/".join(parts)
+    return "/".join([*parts, "index.html"])
+
+
+def page_path(page: Page) -> str | None:
+    """The site path of a content page (None when its `url` leaves the site).
+
+    Like Hugo: `url` is taken exactly; otherwise the content folders and the slug (default: the
+    bundle folder or file name) are lowercased and urlized: content/posts/My Post.md ->
+    posts/my-post/index.html.
+    """
+    if page.url is not None:
+        return clean_path(page.url)
+    if page.kind == "home":
+        return "index.html"
+    if page.kind == "section":
+        return f"{page.section}/index.html"
+    folders = page.rel.split("/")[:-1]
+    if page.bundle is not None:
+        folders = folders[:-1]
+    segments = [urlize(part) for part in [*folders, page.slug or page.name]]
+    return "/".join([*segments, "index.html"])
+
+
+def list_path(base: str, number: int) -> str:
+    """Page `number` (1-based) of a paginated list whose first page is folder `base` ("" = root)."""
+    prefix = f"{base}/" if base else ""
+    if number == 1:
+        return f"{prefix}index.html"
+    return f"{prefix}page/{number}/index.html"
+
+
+def folder_of(path: str) -> str:
+    """The folder part of a site path ("" for the root)."""
+    return posixpath.dirname(path)
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """Percent-encoded link from the page at site path `from_path` to the file `to_path`."""
+    fragment = ""
+    if "#" in to_path:
+        to_path, fragment = to_path.split("#", 1)
+        fragment = "#" + fragment
+    start = folder_of(from_path) or "."
+    rel = posixpath.relpath(to_path or from_path, start)
+    return quote(rel, safe="/") + fragment
+
+
+def absolute(base_url: str, path: str) -> str:
+    """The absolute URL of site path `path`; ".../index.html" becomes its folder URL."""
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return urljoin(base_url.rstrip("/") + "/", quote(path, safe="/"))
+
+
+def is_external(url: str) -> bool:
+    """True for URLs with a scheme, protocol-relative URLs and same-page fragments."""
+    return bool(_ABSOLUTE.match(url))
