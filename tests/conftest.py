@@ -1,0 +1,31 @@
+"""Shared fixtures: tiny CLIP and BigGAN checkpoints in the real formats, and settings for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tiny_models import save_tiny_models
+
+from generator.settings import GenerationSettings
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding `tiny-clip.pt` (CLIP) and `tiny-biggan/` (BigGAN, 32 px)."""
+    folder = tmp_path_factory.mktemp("models")
+    save_tiny_models(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tiny_models_dir: Path) -> GenerationSettings:
+    """Generation settings that load the tiny models, with few cutouts and iterations."""
+    return GenerationSettings(
+        biggan=str(tiny_models_dir / "tiny-biggan"),
+        clip=str(tiny_models_dir / "tiny-clip.pt"),
+        iterations=6,
+        cutouts=4,
+        checkpoint_every=2,
+        progress_every=2,
+    )
