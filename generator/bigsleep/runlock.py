@@ -1,0 +1,46 @@
+"""One generation run per manifest at a time: an advisory lock on .cache/generation/lock.
+
+The operating system releases the lock when its process dies (kill -9 included), so a crashed run
+never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from generator.errors import GenerationError, Problem
+
+
+@contextmanager
+def run_lock(path: Path, *, wait: bool, out: TextIO) -> Iterator[None]:
+    """Hold the run lock at `path`; wait for another run to finish, or stop when `wait` is False."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            if not wait:
+                raise GenerationError(Problem(
+                    path, None, None, f"another generation run{holder} is using this gallery",
+                    "wait for it to finish, or run again without --no-wait to queue behind it",
+                )) from None
+            print(f"waiting for another generation run{holder} to finish ({path})...",
+                  file=out, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holder(fd: int) -> str:
+    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return f" (process {text})" if text.isdigit() else ""
