@@ -1,0 +1,189 @@
+"""Write manifest posts as Hugo page bundles: content/posts/<slug>/index.md plus copied figures.
+
+The Markdown follows the seed post's format: YAML front matter, then the intro, then every item
+as `{{<img src="images/NAME">}}` with a `<center>_..._</center>` caption line, items separated
+by a `\\` spacer paragraph, then the outro and `[^name]: ...` footnotes. Output is a pure
+function of the post, so the same manifest gives byte-identical files.
+
+Every write goes through `Ownership`: a file the tool did not write (a hand-written index.md, an
+image the author put in images/) or a generated file edited since is never overwritten; all such
+conflicts are found before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import GalleryError, Problem
+from generator.gallery import Entry, Figure, Item, Manifest, Post, Text
+from generator.imagestep import IMAGE_SUFFIXES, bundle_dir
+from generator.ownership import RECORD_NAME, Ownership
+
+MARKER = "# Generated from gallery.yaml: edit the post there, not here (edits stop updates)."
+SPACER = "\\\n\\"  # a paragraph of `\` lines: vertical space between items, as in the seed
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    """safe_dump that writes dates as plain ISO 8601 with offset (2021-03-30T15:00:00+03:00)."""
+
+
+_FrontMatterDumper.add_representer(
+    datetime, lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:timestamp", value.isoformat()))
+
+
+def front_matter(post: Post) -> dict[str, Any]:
+    """The front-matter fields of a post, in the seed's order, unset ones left out."""
+    fields: dict[str, Any] = {
+        "title": post.title, "subtitle": post.subtitle, "date": post.date, "draft": post.draft,
+        "comments": post.comments, "author": post.author, "type": post.type, "url": post.url,
+        "aliases": list(post.aliases), "summary": post.summary, "description": post.description,
+        "images": [f"images/{post.cover}"] if post.cover else [],
+        "categories": list(post.categories), "tags": list(post.tags),
+    }
+    return {key: value for key, value in fields.items() if value is not None and value != []}
+
+
+def _escape(text: str) -> str:
+    """Plain text (an entry title) made safe inside the Markdown of a caption."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _image(name: str, caption: str | None) -> str:
+    shortcode = f'{{{{<img src="images/{name}">}}}}'
+    return f"{shortcode}\n<center>_{caption}_</center>" if caption else shortcode
+
+
+def render_item(item: Item) -> str:
+    """The Markdown of one item."""
+    if isinstance(item, Entry):
+        title = f"**{_escape(item.title)}**"
+        return _image(item.image, f"{title} -- {item.comment}" if item.comment else title)
+    if isinstance(item, Text):
+        return item.markdown.strip("\n")
+    return _image(item.image, item.caption)  # a figure, strip or animation
+
+
+def _footnote(name: str, text: str) -> str:
+    """`[^name]: text`, continuation lines indented so they stay in the footnote."""
+    lines = text.strip("\n").split("\n")
+    rest = (f"    {line}" if line else "" for line in lines[1:])
+    return "\n".join([f"[^{name}]: {lines[0]}", *rest])
+
+
+def render_post(post: Post) -> str:
+    """The complete index.md of a post (deterministic: a pure function of `post`)."""
+    header = yaml.dump(front_matter(post), Dumper=_FrontMatterDumper, allow_unicode=True,
+                       sort_keys=False, default_flow_style=False, width=1_000_000)
+    blocks = [block for block in (post.intro, *map(render_item, post.items), post.outro)
+              if block and block.strip()]
+    body = f"\n\n{SPACER}\n\n".join(block.strip("\n") for block in blocks)
+    notes = "\n\n".join(_footnote(name, text) for name, text in post.footnotes.items())
+    parts = [f"---\n{MARKER}\n{header}---", body, notes]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One planned write into a bundle: text, or a copy of a source file."""
+
+    path: Path
+    text: str | None = None
+    source: Path | None = None
+
+
+def _plan(post: Post, bundle: Path) -> list[_Write]:
+    writes = [_Write(bundle / "index.md", text=render_post(post))]
+    for item in post.items:
+        if isinstance(item, Figure):
+            target = bundle / "images" / f"{item.image}{item.file.suffix.lower()}"
+            writes.append(_Write(target, source=item.file))
+    return writes
+
+
+def _siblings(path: Path) -> list[Path]:
+    """Existing files of the same image name with another suffix (they would compete)."""
+    others = (path.with_name(path.stem + suffix) for suffix in IMAGE_SUFFIXES)
+    return [other for other in others if other != path and other.exists()]
+
+
+def _conflicts(write: _Write, ownership: Ownership) -> list[Problem]:
+    """Files in the way of a planned write that are not the tool's to replace."""
+    problems = []
+    if not ownership.may_write(write.path):
+        problems.append(Problem(
+            write.path, None, None, "exists and was not written by this tool (or was edited since)",
+            "it is left untouched: move, rename or delete it, or change the post's slug"))
+    if write.source is not None:
+        problems += [
+            Problem(other, None, None, f"an image of the same name as the figure {write.source}",
+                    "rename or delete it, or give the figure another `image:` name")
+            for other in _siblings(write.path) if not ownership.owns(other)]
+    return problems
+
+
+def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
+    """Write every post's bundle; remove bundles of posts gone from the manifest.
+
+    Returns the paths written or removed. Raises GalleryError (writing nothing) when any target
+    is a file the tool does not own.
+    """
+    plans = []
+    for post in manifest.posts:
+        bundle = bundle_dir(content_dir, post)
+        ownership = Ownership.load(bundle)
+        plans.append((ownership, _plan(post, bundle)))
+    problems = [p for own, writes in plans for w in writes for p in _conflicts(w, own)]
+    if problems:
+        raise GalleryError(problems)
+    changed: list[Path] = []
+    for ownership, writes in plans:
+        for write in writes:
+            for old in _siblings(write.path) if write.source else []:  # figure changed suffix
+                old.unlink()
+                ownership.forget(old)
+                changed.append(old)
+            if (ownership.copy(write.source, write.path) if write.source
+                    else ownership.write_text(write.path, write.text or "")):
+                changed.append(write.path)
+        ownership.save()
+    slugs = {post.slug for post in manifest.posts}
+    return changed + _remove_stale(content_dir, slugs)
+
+
+def _remove_stale(content_dir: Path, slugs: set[str]) -> list[Path]:
+    """Delete what the tool wrote for posts no longer in the manifest, if unchanged since."""
+    removed: list[Path] = []
+    for record in sorted((content_dir / "posts").glob(f"*/{RECORD_NAME}")):
+        bundle = record.parent
+        if bundle.name in slugs:
+            continue
+        ownership = Ownership.load(bundle)
+        for relative in sorted(ownership.files):
+            path = bundle / relative
+            if ownership.owns(path):
+                path.unlink()
+                removed.append(path)
+            if not path.exists():
+                ownership.forget(path)
+        if ownership.files:
+            ownership.save()
+        else:
+            record.unlink()
+        _remove_empty_dirs(bundle)
+    return removed
+
+
+def _remove_empty_dirs(bundle: Path) -> None:
+    for folder in sorted((p for p in bundle.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if not any(bundle.iterdir()):
+        bundle.rmdir()
