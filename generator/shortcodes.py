@@ -231,6 +231,14 @@ def _parse_value(text: str, i: int, closer: str) -> tuple[str, int]:
         return text[i + 1 : end], end + 1
     if quote == '"':
         return _parse_quoted(text, i)
+    if _close_at(text, i, closer) is not None:
+        raise ShortcodeSyntaxError("parameter value missing", i, 'write key="value"')
+    if text.startswith(tuple(CLOSERS.values()), i):
+        raise ShortcodeSyntaxError(
+            f"tag ends with {text[i : i + 3]} but must end with {closer}",
+            i,
+            f"end it with {closer}",
+        )
     j = i
     while j < len(text) and text[j] not in " \t\r\n" and _close_at(text, j, closer) is None:
         if text[j] in '"`=':
@@ -238,8 +246,6 @@ def _parse_value(text: str, i: int, closer: str) -> tuple[str, int]:
                 f"unexpected {text[j]!r} in parameter value", j, 'quote the value: key="value"'
             )
         j += 1
-    if j == i:
-        raise ShortcodeSyntaxError("parameter value missing", i, 'write key="value"')
     return text[i:j], j
 
 
