@@ -235,7 +235,7 @@ def _parse_value(text: str, i: int, closer: str) -> tuple[str, int]:
         raise ShortcodeSyntaxError("parameter value missing", i, 'write key="value"')
     if text.startswith(tuple(CLOSERS.values()), i):
         raise ShortcodeSyntaxError(
-            f"tag ends with {text[i : i + 3]} but must end with {closer}",
+            f"tag ends with {text[i : i + 3]}, not {closer}",
             i,
             f"end it with {closer}",
         )
