@@ -77,6 +77,14 @@ class Page:
 
 def read_pages(content_dir: Path) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
+    pages, problems = load_pages(content_dir)
+    if problems:
+        raise BuildError(problems)
+    return pages
+
+
+def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
+    """(every readable page under content_dir sorted by path, the problems of the others)."""
     if not content_dir.is_dir():
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
@@ -91,9 +99,7 @@ def read_pages(content_dir: Path) -> list[Page]:
             pages.append(read_page(source, content_dir))
         except BuildError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise BuildError(problems)
-    return pages
+    return pages, problems
 
 
 def _inside_bundle(source: Path, content_dir: Path) -> bool:

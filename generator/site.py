@@ -27,7 +27,7 @@ from typing import Any
 
 import jinja2
 
-from generator.content import Page, read_pages
+from generator.content import Page, load_pages
 from generator.errors import BuildError, Problem
 from generator.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.fsutil import swap_in_directory
@@ -173,9 +173,10 @@ class _Builder:
     # -- the pipeline -------------------------------------------------------------------------
 
     def build(self) -> None:
-        pages = [p for p in read_pages(self.content_dir) if self.drafts or not p.draft]
-        paths = self._paths(pages)
-        rendered = self._render_all(pages, paths)
+        pages, problems = load_pages(self.content_dir)
+        pages = [p for p in pages if self.drafts or not p.draft]
+        paths = self._paths(pages, problems)
+        rendered = self._render_all(pages, paths, problems)
         self._publish_images(rendered)
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section),
                        key=_newest_first)
@@ -203,11 +204,10 @@ class _Builder:
             warnings=tuple(self.warnings),
         )
 
-    def _paths(self, pages: list[Page]) -> dict[Page, str]:
+    def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
         """Site path of every page; two pages at one path, or a url leaving the site, fail."""
         paths: dict[Page, str] = {}
         owners: dict[str, Page] = {}
-        problems: list[Problem] = []
         for page in pages:
             path = page_path(page)
             if path is None:
@@ -222,14 +222,15 @@ class _Builder:
                 continue
             owners[path] = page
             paths[page] = path
-        if problems:
-            raise BuildError(problems)
         return paths
 
-    def _render_all(self, pages: list[Page], paths: dict[Page, str]) -> list[_Rendered]:
+    def _render_all(self, pages: list[Page], paths: dict[Page, str],
+                    problems: list[Problem]) -> list[_Rendered]:
+        """Every page's body as HTML; raises one BuildError with all problems found so far."""
         rendered: list[_Rendered] = []
-        problems: list[Problem] = []
         for page in pages:
+            if page not in paths:
+                continue
             try:
                 rendered.append(self._render_page(page, paths[page]))
             except BuildError as error:

@@ -1,0 +1,302 @@
+"""The built site: the seed post rendered as its author meant, links, feeds, and build safety."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from helpers_site import (
+    SEED_URL_PATH,
+    THEME,
+    broken_links,
+    page_links,
+    seed_image_names,
+    stand_in,
+    write_post,
+    write_seed_bundle,
+)
+
+from generator.errors import BuildError
+from generator.settings import SiteSettings
+from generator.site import BuildReport, build_site, check_content
+
+BASE = "https://example.org/blog/"
+SETTINGS = SiteSettings(title="Gallery", base_url=BASE, language="ru", paginate=10)
+
+
+def build(root: Path, settings: SiteSettings = SETTINGS, **options: bool) -> BuildReport:
+    return build_site(root / "content", root / "site", settings, theme_dir=THEME,
+                      cache_dir=root / ".cache", **options)
+
+
+@pytest.fixture(scope="module")
+def seed_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
+    root = tmp_path_factory.mktemp("seed")
+    write_seed_bundle(root / "content")
+    return root, build(root)
+
+
+@pytest.fixture(scope="module")
+def seed_html(seed_site: tuple[Path, BuildReport]) -> str:
+    return (seed_site[0] / "site" / SEED_URL_PATH).read_text(encoding="utf-8")
+
+
+def test_seed_post_lands_at_its_url(seed_site: tuple[Path, BuildReport]) -> None:
+    root, report = seed_site
+    assert (root / "site" / SEED_URL_PATH).is_file()
+    assert not (root / "site" / "posts" / "gaming").exists()
+    assert report.posts == 1 and report.images == 60
+
+
+def test_seed_figures_and_captions(seed_html: str) -> None:
+    figures = re.findall(r"<figure\b.*?</figure>", seed_html, re.S)
+    assert len(figures) == len(seed_image_names()) == 60
+    captions = [re.search(r"<figcaption>(.*?)</figcaption>", f, re.S) for f in figures]
+    assert all(captions)
+    texts = [c.group(1) for c in captions if c]
+    assert all("<em>" in t for t in texts)
+    assert sum("<strong>" in t for t in texts) == 58
+    assert "_**" not in seed_html and "**_" not in seed_html
+    assert "<p>\\</p>" not in seed_html and ">\\<" not in seed_html
+    assert "<strong>Baldur’s Gate II: Shadows of Amn</strong> – я в принципе" in seed_html
+
+
+def test_seed_footnote_and_typography(seed_html: str) -> None:
+    assert 'href="#fn1"' in seed_html and 'id="fn1"' in seed_html
+    assert 'href="#fnref1"' in seed_html
+    assert "Colab-набросок" in seed_html
+    assert "текстовому описанию" in seed_html and " – я загоняю" in seed_html
+
+
+def test_every_image_has_size_alt_and_lazy_below_the_fold(seed_html: str) -> None:
+    images = re.findall(r"<img\b[^>]*>", seed_html)
+    assert len(images) == 60
+    for tag in images:
+        assert re.search(r'\swidth="\d+"', tag) and re.search(r'\sheight="\d+"', tag), tag
+        assert re.search(r'\salt="[^"]+"', tag), tag
+        assert "srcset=" in tag
+    assert 'loading="eager"' in images[0] and 'fetchpriority="high"' in images[0]
+    assert all('loading="lazy"' in tag for tag in images[1:])
+    assert 'alt="Batman: Arkham City"' in seed_html
+
+
+def test_figure_links_full_image_and_offers_webp(seed_site: tuple[Path, BuildReport],
+                                                  seed_html: str) -> None:
+    figure = re.search(r"<figure\b.*?</figure>", seed_html, re.S)
+    assert figure
+    assert '<a href="images/howitworks.png">' in figure.group()
+    assert re.search(r'<source type="image/webp" srcset="images/howitworks-\d+\.webp \d+w"',
+                     figure.group())
+    folder = seed_site[0] / "site" / "2021" / "gaming-gave-me-an-aneurysm" / "images"
+    assert (folder / "howitworks.png").is_file()
+
+
+def test_whole_site_has_no_broken_internal_links(seed_site: tuple[Path, BuildReport]) -> None:
+    site = seed_site[0] / "site"
+    assert broken_links(site) == []
+    for page in site.rglob("*.html"):
+        urls, _ = page_links(page)
+        rooted = [u for u in urls if u.startswith("/")]
+        assert rooted == [], f"{page}: links must be relative"
+
+
+def test_cyrillic_taxonomy_pages_exist_and_are_linked(seed_site: tuple[Path, BuildReport],
+                                                      seed_html: str) -> None:
+    site = seed_site[0] / "site"
+    term = site / "tags" / "технологии" / "index.html"
+    assert term.is_file()
+    assert "../../tags/%D1%82%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D0%B8/index.html" \
+        in seed_html
+    assert "Один из этих постов про нейросети" in term.read_text(encoding="utf-8")
+    assert (site / "categories" / "шитпостинг" / "index.html").is_file()
+    tags = (site / "tags" / "index.html").read_text(encoding="utf-8")
+    assert "Пргрмрвнне" in tags and "технологии/index.html" in tags.replace(
+        "%D1%82%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D0%B8", "технологии")
+
+
+def test_home_lists_post_with_summary_and_cover(seed_site: tuple[Path, BuildReport]) -> None:
+    home = (seed_site[0] / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="2021/gaming-gave-me-an-aneurysm/index.html"' in home
+    assert "Посты такого рода обычно начинаются" in home
+    assert "2021/gaming-gave-me-an-aneurysm/images/howitworks-" in home
+    assert "30 марта 2021" in home
+
+
+def test_feed_sitemap_and_404_use_absolute_urls(seed_site: tuple[Path, BuildReport]) -> None:
+    site = seed_site[0] / "site"
+    feed = ElementTree.parse(site / "index.xml").getroot()
+    item = feed.find("channel/item")
+    assert item is not None
+    assert item.findtext("link") == BASE + "2021/gaming-gave-me-an-aneurysm/"
+    description = item.findtext("description") or ""
+    assert "<figure" in description
+    assert f'src="{BASE}2021/gaming-gave-me-an-aneurysm/images/' in description
+    assert 'href="images/' not in description
+    locs = [e.text for e in ElementTree.parse(site / "sitemap.xml").getroot().iter(
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert BASE + "2021/gaming-gave-me-an-aneurysm/" in locs
+    assert all(loc and loc.startswith(BASE) for loc in locs)
+    not_found = (site / "404.html").read_text(encoding="utf-8")
+    assert f'<base href="{BASE}">' in not_found
+
+
+def test_open_graph_and_twitter_card(seed_html: str) -> None:
+    image = re.search(r'<meta property="og:image" content="([^"]+)">', seed_html)
+    assert image and image.group(1).startswith(BASE + "2021/gaming-gave-me-an-aneurysm/images/")
+    assert f'<meta property="og:url" content="{BASE}2021/gaming-gave-me-an-aneurysm/">' \
+        in seed_html
+    assert '<meta name="twitter:card" content="summary_large_image">' in seed_html
+    assert '<meta property="og:title" content="Один из этих постов про нейросети">' in seed_html
+
+
+def test_rebuild_with_nothing_changed_does_no_image_work(
+        seed_site: tuple[Path, BuildReport]) -> None:
+    root, first = seed_site
+    assert first.processed > 0
+    again = build(root)
+    assert again.processed == 0
+    assert (root / "site" / SEED_URL_PATH).read_text(encoding="utf-8").count("<figure") == 60
+
+
+def test_drafts_left_out_unless_asked(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "public", title="Public", date="2021-01-01")
+    write_post(tmp_path / "content", "secret", title="Secret", date="2021-02-01", draft="true",
+               tags="[hidden]")
+    build(tmp_path)
+    site = tmp_path / "site"
+    assert not (site / "posts" / "secret").exists()
+    assert not (site / "tags" / "hidden").exists()
+    for name in ("index.html", "index.xml", "sitemap.xml"):
+        assert "ecret" not in (site / name).read_text(encoding="utf-8")
+    build(tmp_path, drafts=True)
+    assert (site / "posts" / "secret" / "index.html").is_file()
+    assert "Secret" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_aliases_redirect_to_the_page(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "moved", title="Moved", date="2021-01-01",
+               aliases='["/old/path/", "/2020/moved.html"]')
+    build(tmp_path)
+    site = tmp_path / "site"
+    for alias in ("old/path/index.html", "2020/moved.html"):
+        html = (site / alias).read_text(encoding="utf-8")
+        target = re.search(r'url=([^"]+)"', html)
+        assert target
+        assert (site / alias).parent.joinpath(target.group(1)).resolve() == \
+            (site / "posts" / "moved" / "index.html").resolve()
+        assert f'<link rel="canonical" href="{BASE}posts/moved/">' in html
+    assert broken_links(site) == []
+
+
+def test_home_is_paginated_newest_first(tmp_path: Path) -> None:
+    for day in range(1, 6):
+        write_post(tmp_path / "content", f"post-{day}", title=f"Post {day}",
+                   date=f"2021-01-0{day}T12:00:00+03:00", images=("cover",),
+                   body='{{<img src="images/cover">}}\n<center>_**Cover**_</center>\n')
+    build(tmp_path, SiteSettings(base_url=BASE, paginate=2))
+    site = tmp_path / "site"
+    pages = [site / "index.html", site / "page" / "2" / "index.html",
+             site / "page" / "3" / "index.html"]
+    titles = [re.findall(r"<h2><a [^>]*>(Post \d)</a>", p.read_text(encoding="utf-8"))
+              for p in pages]
+    assert titles == [["Post 5", "Post 4"], ["Post 3", "Post 2"], ["Post 1"]]
+    second = pages[1].read_text(encoding="utf-8")
+    assert 'href="../../index.html"' in second and 'href="../3/index.html"' in second
+    assert not (site / "page" / "4").exists()
+    assert broken_links(site) == []
+
+
+def test_failed_build_keeps_last_good_site(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "good", title="Good", date="2021-01-01")
+    build(tmp_path)
+    before = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    write_post(tmp_path / "content", "bad", title="Bad", date="2021-01-02",
+               body="{{< nosuchcode >}}")
+    with pytest.raises(BuildError):
+        build(tmp_path)
+    assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_src_leaving_the_bundle_is_refused(tmp_path: Path) -> None:
+    stand_in(tmp_path / "content" / "posts" / "x.png", 1)
+    bundle = write_post(tmp_path / "content", "p", title="P", date="2021-01-01",
+                        body='Intro.\n\n{{<img src="../x">}}\n')
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path)
+    problem = caught.value.problems[0]
+    assert Path(problem.file) == bundle / "index.md" and problem.line == 8
+    assert "leaves the page bundle" in problem.message
+    assert not (tmp_path / "site").exists()
+
+
+def test_absolute_src_is_refused(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "p", title="P", date="2021-01-01",
+               body='{{<img src="/etc/passwd">}}')
+    with pytest.raises(BuildError, match="leaves the page bundle"):
+        build(tmp_path)
+
+
+def test_unknown_shortcode_names_file_and_line(tmp_path: Path) -> None:
+    bundle = write_post(tmp_path / "content", "p", title="P", date="2021-01-01",
+                        body="One.\n\nTwo.\n\n{{< nosuchcode x=1 >}}\n")
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path)
+    problem = caught.value.problems[0]
+    assert (Path(problem.file), problem.line) == (bundle / "index.md", 10)
+    assert "nosuchcode" in problem.message
+
+
+def test_missing_images_stop_the_build_naming_each(tmp_path: Path) -> None:
+    write_seed_bundle(tmp_path / "content", skip=("braid", "diablo"))
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path)
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 2
+    assert "images/braid" in messages[0] and "images/diablo" in messages[1]
+    assert all(p.hint and "make" in p.hint for p in caught.value.problems)
+
+
+def test_placeholders_are_visibly_marked(tmp_path: Path) -> None:
+    write_seed_bundle(tmp_path / "content", skip=("braid",))
+    report = build(tmp_path, placeholders=True)
+    assert len(report.placeholders) == 1 and "images/braid" in report.placeholders[0]
+    html = (tmp_path / "site" / SEED_URL_PATH).read_text(encoding="utf-8")
+    marked = re.findall(r'<figure class="image placeholder">.*?</figure>', html, re.S)
+    assert len(marked) == 1
+    assert "images/braid" in marked[0] and "placeholder: not generated yet" in marked[0]
+    assert html.count("<figure") == 60
+    assert broken_links(tmp_path / "site") == []
+
+
+def test_check_content_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "a", title="A", date="2021-01-01", body="{{< nope >}}")
+    write_post(tmp_path / "content", "b", title="B", date="not a date")
+    write_post(tmp_path / "content", "c", title="C", date="2021-01-01",
+               body='{{<img src="images/absent">}}')
+    before = sorted(tmp_path.rglob("*"))
+    problems = check_content(tmp_path / "content", SETTINGS, theme_dir=THEME)
+    assert {Path(p.file).parent.name for p in problems} == {"a", "b"}
+    strict = check_content(tmp_path / "content", SETTINGS, theme_dir=THEME, missing_images=True)
+    assert {Path(p.file).parent.name for p in strict} == {"a", "b", "c"}
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_plain_pages_and_sections(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "about.md").write_text("---\ntitle: About me\n---\nHello.\n", encoding="utf-8")
+    (content / "posts").mkdir()
+    (content / "posts" / "_index.md").write_text("---\ntitle: All posts\n---\n",
+                                                  encoding="utf-8")
+    (content / "posts" / "Short Note.md").write_text(
+        "+++\ntitle = 'Note'\ndate = 2021-05-01\n+++\nA *note*.\n", encoding="utf-8")
+    build(tmp_path)
+    site = tmp_path / "site"
+    assert "<em>note</em>" in (site / "posts" / "short-note" / "index.html").read_text("utf-8")
+    assert "All posts" in (site / "posts" / "index.html").read_text(encoding="utf-8")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="about/index.html">About me</a>' in home
+    assert broken_links(site) == []
