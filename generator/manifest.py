@@ -425,6 +425,8 @@ class _Reader:
     def item(self, node: Node, path: str, defaults: GenerationSettings) -> Item | None:
         keys = [k.value for k, _ in node.value] if isinstance(node, MappingNode) else []
         kinds = [kind for kind in ITEM_KINDS if kind in keys]
+        if not kinds and set(keys) & set(ITEM_KINDS["title"]):
+            kinds = ["title"]  # an entry without its title: report the missing key
         if len(kinds) != 1:
             if kinds:
                 message, hint = f"item mixes {' and '.join(kinds)}", "split it into two items"

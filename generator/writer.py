@@ -25,7 +25,8 @@ from generator.gallery import Entry, Figure, Item, Manifest, Post, Text
 from generator.imagestep import IMAGE_SUFFIXES, bundle_dir
 from generator.ownership import RECORD_NAME, Ownership
 
-MARKER = "# Generated from gallery.yaml: edit the post there, not here (edits stop updates)."
+MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
+          "(a hand-edited copy is never overwritten).")
 SPACER = "\\\n\\"  # a paragraph of `\` lines: vertical space between items, as in the seed
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
