@@ -126,7 +126,7 @@ def render_markdown(
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
     if context.problems:
-        raise BuildError(context.problems)
+        raise BuildError(sorted(context.problems, key=lambda p: p.line or 0))
     return RenderedMarkdown(html, _summary(tokens), tuple(context.warnings))
 
 
