@@ -1,0 +1,310 @@
+"""Checkpoint files: where they live, reading them strictly, hashing them, downloading them.
+
+Layout of a models folder (default $BIGSLEEP_MODELS or ~/.cache/bigsleep-gallery/models):
+- CLIP: `<name as in clip's URL table>.pt`, e.g. `ViT-B-32.pt` for "ViT-B/32" (OpenAI's file);
+- BigGAN: `biggan-deep-<size>/config.json` + `pytorch_model.bin` (the library's folder format);
+- `.checkpoint-hashes.json` in each folder: SHA-256 of its checkpoint files by (size, mtime),
+  so the lock file can name checkpoints by content without re-reading hundreds of MB each run.
+
+Generation reads only local files (never the network). `download_weights` (`make weights`)
+fetches named models once, atomically, checks CLIP's published SHA-256 and loads every
+checkpoint with a strict key and shape check before recording it as verified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import clip
+import torch
+from clip.clip import _MODELS
+from clip.model import CLIP
+from pytorch_pretrained_biggan import BigGAN, BigGANConfig
+from pytorch_pretrained_biggan.model import (
+    CONFIG_NAME,
+    PRETRAINED_CONFIG_ARCHIVE_MAP,
+    PRETRAINED_MODEL_ARCHIVE_MAP,
+    WEIGHTS_NAME,
+)
+
+from generator.errors import GenerationError, Problem
+from generator.fsutil import atomic_write_text, sha256_file
+from generator.settings import GenerationSettings
+
+MODELS_ENV = "BIGSLEEP_MODELS"
+HASHES_FILE = ".checkpoint-hashes.json"
+MAKE_WEIGHTS = "run `make weights` to download and verify the model weights"
+CLIP_URLS: Mapping[str, str] = _MODELS
+BIGGAN_URLS: Mapping[str, tuple[str, str]] = {
+    name: (PRETRAINED_CONFIG_ARCHIVE_MAP[name], PRETRAINED_MODEL_ARCHIVE_MAP[name])
+    for name in PRETRAINED_MODEL_ARCHIVE_MAP
+}
+Opener = Callable[[str], IO[bytes]]
+
+
+def default_models_dir() -> Path:
+    """$BIGSLEEP_MODELS, or ~/.cache/bigsleep-gallery/models (outside the repository)."""
+    configured = os.environ.get(MODELS_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "bigsleep-gallery" / "models"
+
+
+def clip_file(spec: str, models_dir: Path, urls: Mapping[str, str] = CLIP_URLS) -> Path:
+    """The CLIP checkpoint of a model name ("ViT-B/32") or an explicit file path."""
+    if spec in urls:
+        return models_dir / os.path.basename(urls[spec])
+    return Path(spec).expanduser()
+
+
+def biggan_spec(settings: GenerationSettings) -> str:
+    """The BigGAN of some settings: the `biggan` folder or name, else by `image_size`."""
+    return settings.biggan or f"biggan-deep-{settings.image_size}"
+
+
+def biggan_folder(spec: str, models_dir: Path, names: Iterable[str] = BIGGAN_URLS) -> Path:
+    """The BigGAN folder of a name ("biggan-deep-256") or an explicit folder path."""
+    return models_dir / spec if spec in set(names) else Path(spec).expanduser()
+
+
+def _missing_problem(path: Path, key: str, what: str) -> Problem:
+    return Problem(path, None, key, f"{what} not found",
+                   f"{MAKE_WEIGHTS} into {path.parent}, or set `{key}:` to a local checkpoint")
+
+
+def _missing(path: Path, key: str, what: str) -> GenerationError:
+    return GenerationError(_missing_problem(path, key, what))
+
+
+def missing_checkpoints(clip_path: Path, biggan_path: Path) -> list[Problem]:
+    """One problem per checkpoint file that is not there (to report them all at once)."""
+    problems = [] if clip_path.is_file() else [_missing_problem(clip_path, "clip", "CLIP file")]
+    return problems + [
+        _missing_problem(biggan_path / name, "biggan", f"BigGAN {name}")
+        for name in (CONFIG_NAME, WEIGHTS_NAME)
+        if not (biggan_path / name).is_file()
+    ]
+
+
+def _invalid(path: Path, key: str, message: str) -> GenerationError:
+    return GenerationError(Problem(
+        path, None, key, message,
+        f"the file is damaged or not this kind of checkpoint; {MAKE_WEIGHTS} again",
+    ))
+
+
+def load_clip(path: Path, device: torch.device | str = "cpu") -> CLIP:
+    """A frozen fp32 CLIP from a local `.pt` (TorchScript archive or state dict), strictly.
+
+    clip's own loader builds the model from the checkpoint's shapes and loads it strictly.
+    """
+    if not path.is_file():
+        raise _missing(path, "clip", "CLIP checkpoint")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit deprecation; "not a JIT archive"
+            model, _ = clip.load(str(path), device="cpu", jit=False)
+    except Exception as error:  # torch raises many types for a bad file
+        message = f"cannot load CLIP checkpoint: {_first_line(error)}"
+        raise _invalid(path, "clip", message) from error
+    return model.float().eval().requires_grad_(False).to(device)
+
+
+def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
+    """Refuse a state dict whose keys or shapes differ from the model's (the library does not)."""
+    if not isinstance(state, Mapping) or not all(torch.is_tensor(v) for v in state.values()):
+        raise _invalid(path, "biggan", "not a BigGAN state dict of tensors")
+    expected = model.state_dict()
+    wrong = [
+        f"{key} has shape {tuple(state[key].shape)}, expected {tuple(value.shape)}"
+        for key, value in expected.items()
+        if key in state and state[key].shape != value.shape
+    ]
+    if wrong:
+        raise _invalid(path, "biggan", "wrong tensor shapes: " + _first(wrong))
+    # Load non-strictly to let spectral norm convert pre-1.0 checkpoints, then check the keys.
+    result = model.load_state_dict(state, strict=False)
+    problems = []
+    if result.missing_keys:
+        problems.append("missing keys: " + _first(result.missing_keys))
+    if result.unexpected_keys:
+        problems.append("unexpected keys: " + _first(result.unexpected_keys))
+    if problems:
+        raise _invalid(path, "biggan", "checkpoint does not match config.json: "
+                       + "; ".join(problems))
+
+
+def load_biggan(folder: Path, device: torch.device | str = "cpu") -> BigGAN:
+    """A frozen BigGAN from `config.json` + `pytorch_model.bin`, with strict key/shape checks."""
+    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+    absent = [p for p in (config_path, weights_path) if not p.is_file()]
+    if absent:
+        raise _missing(absent[0], "biggan", "BigGAN " + " and ".join(p.name for p in absent))
+    try:
+        config = BigGANConfig.from_json_file(str(config_path))
+        model = BigGAN(config)
+    except Exception as error:
+        raise _invalid(config_path, "biggan", f"bad BigGAN config: {_first_line(error)}") from error
+    try:
+        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise _invalid(weights_path, "biggan",
+                       f"cannot read BigGAN weights: {_first_line(error)}") from error
+    check_state_dict(model, state, weights_path)
+    return model.eval().requires_grad_(False).to(device)
+
+
+def _first(items: list[str], count: int = 3) -> str:
+    more = f" (and {len(items) - count} more)" if len(items) > count else ""
+    return ", ".join(items[:count]) + more
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
+
+
+# --- hashing -------------------------------------------------------------------------------
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def _read_records(folder: Path) -> dict[str, Any]:
+    try:
+        records = json.loads((folder / HASHES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return records if isinstance(records, dict) else {}
+
+
+def _record(path: Path, digest: str, *, verified: bool | None = None) -> None:
+    """Remember a file's hash next to it (best effort: a read-only folder just isn't cached)."""
+    records = _read_records(path.parent)
+    stat = path.stat()
+    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+    old = records.get(path.name, {})
+    if verified is not None:
+        entry["verified"] = verified
+    elif old.get("sha256") == digest and "verified" in old:
+        entry["verified"] = old["verified"]
+    records[path.name] = entry
+    with contextlib.suppress(OSError):
+        atomic_write_text(path.parent / HASHES_FILE, json.dumps(records, indent=2) + "\n")
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file, cached by (path, size, mtime) in memory and in its folder's record."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _hash_cache:
+        return _hash_cache[key]
+    entry = _read_records(path.parent).get(path.name, {})
+    if entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+        digest = str(entry["sha256"])
+    else:
+        digest = sha256_file(path)
+        _record(path, digest)
+    _hash_cache[key] = digest
+    return digest
+
+
+def checkpoint_hash(path: Path) -> str:
+    """SHA-256 naming a checkpoint: of a CLIP file, or of a BigGAN folder's two files."""
+    if path.is_dir():
+        parts = [f"{name} {file_hash(path / name)}\n" for name in (CONFIG_NAME, WEIGHTS_NAME)]
+        return hashlib.sha256("".join(parts).encode()).hexdigest()
+    return file_hash(path)
+
+
+# --- downloading ---------------------------------------------------------------------------
+
+
+def _download(url: str, target: Path, opener: Opener) -> None:
+    """Fetch `url` into `target` atomically: a partial download never has the target's name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as output, opener(url) as source:
+            while block := source.read(1 << 20):
+                output.write(block)
+            output.flush()
+            os.fsync(output.fileno())
+        os.replace(tmp, target)
+    except OSError as error:
+        raise GenerationError(Problem(
+            url, None, None, f"download failed: {error}",
+            f"check the network connection, then {MAKE_WEIGHTS}",
+        )) from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _fetch_clip(name: str, url: str, models_dir: Path, opener: Opener) -> Path:
+    """Download a named CLIP unless present with the SHA-256 in its URL; verify it."""
+    target = clip_file(name, models_dir, {name: url})
+    expected = url.rstrip("/").split("/")[-2]
+    if not target.is_file() or file_hash(target) != expected:
+        _download(url, target, opener)
+        if file_hash(target) != expected:
+            target.unlink()
+            raise GenerationError(Problem(url, None, "clip", "downloaded file has the wrong "
+                                          "SHA-256", f"{MAKE_WEIGHTS} again later"))
+    load_clip(target)
+    _record(target, file_hash(target), verified=True)
+    return target
+
+
+def _fetch_biggan(name: str, urls: tuple[str, str], models_dir: Path, opener: Opener) -> Path:
+    """Download a named BigGAN folder unless it loads strictly already; verify it."""
+    folder = models_dir / name
+    try:
+        load_biggan(folder)
+    except GenerationError:
+        for url, file_name in zip(urls, (CONFIG_NAME, WEIGHTS_NAME), strict=True):
+            _download(url, folder / file_name, opener)
+        load_biggan(folder)
+    for file_name in (CONFIG_NAME, WEIGHTS_NAME):
+        _record(folder / file_name, file_hash(folder / file_name), verified=True)
+    return folder
+
+
+def download_weights(
+    settings_list: Iterable[GenerationSettings],
+    models_dir: Path | None = None,
+    *,
+    opener: Opener = urllib.request.urlopen,
+    clip_urls: Mapping[str, str] = CLIP_URLS,
+    biggan_urls: Mapping[str, tuple[str, str]] = BIGGAN_URLS,
+) -> list[Path]:
+    """Make every checkpoint the settings name present and verified; returns their paths.
+
+    Named models are downloaded into `models_dir` when missing or invalid; local paths are only
+    verified. Raises GenerationError naming the file for anything that cannot be made valid.
+    """
+    models_dir = models_dir or default_models_dir()
+    clips: dict[str, Path] = {}
+    biggans: dict[str, Path] = {}
+    for settings in settings_list:
+        name = settings.clip
+        if name not in clips and name in clip_urls:
+            clips[name] = _fetch_clip(name, clip_urls[name], models_dir, opener)
+        elif name not in clips:
+            clips[name] = clip_file(name, models_dir, clip_urls)
+            load_clip(clips[name])
+        name = biggan_spec(settings)
+        if name not in biggans and name in biggan_urls:
+            biggans[name] = _fetch_biggan(name, biggan_urls[name], models_dir, opener)
+        elif name not in biggans:
+            biggans[name] = biggan_folder(name, models_dir, biggan_urls)
+            load_biggan(biggans[name])
+    return [*clips.values(), *biggans.values()]
