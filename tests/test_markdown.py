@@ -12,10 +12,7 @@ from generator.markdown import RenderedMarkdown, plain_text, render_markdown
 from generator.shortcodes import Caption, ShortcodeCall, ShortcodeError, ThemeShortcodes
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_CANDIDATES = (
-    ROOT / "tests" / "data" / "seed_post.md",
-    ROOT.parent / "shared" / "seeds" / "000_3a8b3b0e729a99ed.txt",
-)
+SEED_POST = ROOT / "tests" / "data" / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
 SOURCE = Path("content/posts/p/index.md")
 
 
@@ -48,9 +45,7 @@ def html(text: str) -> str:
 @pytest.fixture(scope="module")
 def seed() -> tuple[Path, str, int]:
     """(path, body, file line of the body's first line) of the seed post."""
-    path = next((p for p in SEED_CANDIDATES if p.is_file()), None)
-    if path is None:
-        pytest.skip("seed post not found (tests/data/seed_post.md)")
+    path = SEED_POST
     lines = path.read_text(encoding="utf-8").split("\n")
     closing = lines.index("---", 1)
     return path, "\n".join(lines[closing + 1 :]), closing + 2
