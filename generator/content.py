@@ -8,6 +8,7 @@ so the Markdown renderer reports file lines too.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -177,9 +178,10 @@ def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
     try:
         meta = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise BuildError(Problem(source, line + 1 if line else 1, None,
-                                 f"front matter is not valid TOML: {exc}", None)) from exc
+        where = re.search(r"at line (\d+)", str(exc))
+        line = int(where[1]) + 1 if where else 1
+        raise BuildError(Problem(source, line, None, f"front matter is not valid TOML: {exc}",
+                                 'write one `key = "value"` per line')) from exc
     key_lines: dict[str, int] = {}
     for number, line_text in enumerate(raw.splitlines(), start=2):
         key = line_text.split("=", 1)[0].strip().strip('"')

@@ -17,17 +17,15 @@ from urllib.parse import quote, urljoin
 
 from generator.content import Page
 
-_URLIZE_DROP = re.compile(r"[^\w\-.+~]")
-_SPACES = re.compile(r"\s+")
+_URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
 
 
 def urlize(term: str) -> str:
     """A taxonomy term as a path segment, like Hugo's urlize: lowercase, spaces -> '-',
     punctuation dropped, letters of every script kept ("Технологии" -> "технологии")."""
-    text = unicodedata.normalize("NFC", term).strip().lower()
-    text = _URLIZE_DROP.sub("", _SPACES.sub("-", text)).lstrip(".")
-    return text or "-"
+    text = _URLIZE_DROP.sub("", unicodedata.normalize("NFC", term).lower())
+    return "-".join(text.split()).lstrip(".") or "-"
 
 
 def clean_path(url: str) -> str | None:

@@ -11,10 +11,11 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image
 
 _SEED_COPIES = (  # a copy kept with the tests, else the team's shared seed folder
-    Path(__file__).parent / "data" / "seed_post.md",
+    Path(__file__).parent / "data" / "seed_original.md",
     Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_3a8b3b0e729a99ed.txt",
 )
 SEED = next((p for p in _SEED_COPIES if p.is_file()), _SEED_COPIES[-1])
+WRITTEN_SEED = Path(__file__).parent / "data" / "seed_post.md"  # the writer's output for the seed
 SEED_URL_PATH = "2021/gaming-gave-me-an-aneurysm/index.html"
 THEME = Path(__file__).resolve().parents[1] / "theme"
 
@@ -35,11 +36,11 @@ def stand_in(path: Path, index: int, size: tuple[int, int] = (64, 48)) -> None:
     image.save(path)
 
 
-def write_seed_bundle(content: Path, skip: tuple[str, ...] = ()) -> Path:
-    """content/posts/gaming/index.md = the seed post, with a stand-in for every image."""
+def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None) -> Path:
+    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image."""
     bundle = content / "posts" / "gaming"
     bundle.mkdir(parents=True, exist_ok=True)
-    (bundle / "index.md").write_text(seed_text(), encoding="utf-8")
+    (bundle / "index.md").write_text(text or seed_text(), encoding="utf-8")
     for index, name in enumerate(seed_image_names()):
         if name not in skip:
             stand_in(bundle / "images" / f"{name}.png", index)

@@ -10,6 +10,7 @@ import pytest
 from helpers_site import (
     SEED_URL_PATH,
     THEME,
+    WRITTEN_SEED,
     broken_links,
     page_links,
     seed_image_names,
@@ -158,6 +159,19 @@ def test_rebuild_with_nothing_changed_does_no_image_work(
     again = build(root)
     assert again.processed == 0
     assert (root / "site" / SEED_URL_PATH).read_text(encoding="utf-8").count("<figure") == 60
+
+
+def test_written_seed_renders_alike_with_its_cover(tmp_path: Path) -> None:
+    """The post writer's version of the seed: same figures, cover from front matter images."""
+    write_seed_bundle(tmp_path / "content", text=WRITTEN_SEED.read_text(encoding="utf-8"))
+    build(tmp_path)
+    html = (tmp_path / "site" / SEED_URL_PATH).read_text(encoding="utf-8")
+    assert html.count("<figure") == 60 and html.count("<strong>") >= 58
+    cover = f"{BASE}2021/gaming-gave-me-an-aneurysm/images/baldurs_gate_shadows_of_amn-"
+    assert f'<meta property="og:image" content="{cover}' in html
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "images/baldurs_gate_shadows_of_amn-" in home
+    assert broken_links(tmp_path / "site") == []
 
 
 def test_drafts_left_out_unless_asked(tmp_path: Path) -> None:

@@ -1,0 +1,136 @@
+"""Reading content/: front matter (YAML and TOML) with file lines, bundles, and Hugo-like URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from helpers_site import write_seed_bundle
+
+from generator.content import read_page, read_pages
+from generator.errors import BuildError
+from generator.urls import absolute, clean_path, page_path, relative, urlize
+
+
+def page_file(tmp_path: Path, rel: str, text: str) -> Path:
+    path = tmp_path / "content" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_seed_front_matter(tmp_path: Path) -> None:
+    bundle = write_seed_bundle(tmp_path / "content")
+    page = read_page(bundle / "index.md", tmp_path / "content")
+    assert page.title == "Один из этих постов про нейросети"
+    assert page.subtitle == "Ну, в смысле, с картиночками"
+    assert page.date == datetime(2021, 3, 30, 15, tzinfo=timezone(timedelta(hours=3)))
+    assert page.url == "/2021/gaming-gave-me-an-aneurysm"
+    assert page.tags == ("Шитпостинг", "Пргрмрвнне", "Технологии")
+    assert page.categories == ("Шитпостинг", "Технологии")
+    assert (page.draft, page.comments, page.type) == (False, True, "post")
+    assert page.author == "Юрий Крупенин"
+    assert page.bundle == bundle and page.section == "posts"
+    assert page.body_line == 18  # the seed's closing --- is line 17
+    assert page.body.splitlines()[2] == "\\"  # line 20
+    assert page_path(page) == "2021/gaming-gave-me-an-aneurysm/index.html"
+
+
+def test_toml_front_matter(tmp_path: Path) -> None:
+    path = page_file(tmp_path, "posts/x.md", "+++\ntitle = \"T\"\ndate = 2021-01-02T03:04:05Z\n"
+                     "tags = [\"a\", \"b\"]\n+++\nBody\n")
+    page = read_page(path, tmp_path / "content")
+    assert (page.title, page.tags, page.body, page.body_line) == ("T", ("a", "b"), "Body\n", 6)
+    assert page.date == datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert page.bundle is None and page_path(page) == "posts/x/index.html"
+
+
+def test_no_front_matter_is_a_page_with_body_from_line_1(tmp_path: Path) -> None:
+    page = read_page(page_file(tmp_path, "note.md", "Just text.\n"), tmp_path / "content")
+    assert (page.title, page.body_line, page.body) == ("", 1, "Just text.\n")
+
+
+@pytest.mark.parametrize(("text", "line", "key", "words"), [
+    ("---\ntitle: ok\ntags: [a\n---\n", 4, None, "not valid YAML"),
+    ("---\ntitle: ok\ndate: someday\n---\n", 3, "date", "not a date"),
+    ("---\ntitle: ok\n\ndraft: maybe\n---\n", 4, "draft", "true or false"),
+    ("---\ntitle: ok\ntags:\n  - a: b\n---\n", 3, "tags", "list of texts"),
+    ("---\ntitle: [1, 2]\n---\n", 2, "title", "must be text"),
+    ("---\n- a\n- b\n---\n", 2, None, "mapping"),
+    ("---\ntitle: never closed\n", 1, None, "never closed"),
+    ("+++\ntitle = \n+++\n", 2, None, "not valid TOML"),
+])
+def test_bad_front_matter_names_file_and_line(tmp_path: Path, text: str, line: int,
+                                              key: str | None, words: str) -> None:
+    path = page_file(tmp_path, "posts/bad/index.md", text)
+    with pytest.raises(BuildError) as caught:
+        read_page(path, tmp_path / "content")
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line, problem.key) == (path, line, key)
+    assert words in problem.message
+
+
+def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> None:
+    page_file(tmp_path, "posts/a/index.md", "---\ntitle: A\n---\n")
+    page_file(tmp_path, "posts/a/notes/readme.md", "a bundle resource, not a page\n")
+    page_file(tmp_path, "posts/b.md", "---\ntitle: B\nslug: Bee Two\n---\n")
+    page_file(tmp_path, "posts/_index.md", "---\ntitle: Posts\n---\n")
+    page_file(tmp_path, "_index.md", "---\ntitle: Home\n---\n")
+    page_file(tmp_path, "about.md", "---\ntitle: About\n---\n")
+    page_file(tmp_path, ".hidden/x.md", "x\n")
+    pages = {p.rel: p for p in read_pages(tmp_path / "content")}
+    assert sorted(pages) == ["_index.md", "about.md", "posts/_index.md", "posts/a/index.md",
+                             "posts/b.md"]
+    kinds = {rel: (p.kind, page_path(p)) for rel, p in pages.items()}
+    assert kinds == {
+        "_index.md": ("home", "index.html"),
+        "about.md": ("page", "about/index.html"),
+        "posts/_index.md": ("section", "posts/index.html"),
+        "posts/a/index.md": ("page", "posts/a/index.html"),
+        "posts/b.md": ("page", "posts/bee-two/index.html"),
+    }
+
+
+def test_read_pages_reports_every_bad_page(tmp_path: Path) -> None:
+    page_file(tmp_path, "posts/a.md", "---\ndate: x\n---\n")
+    page_file(tmp_path, "posts/b.md", "---\ndraft: 1\n---\n")
+    page_file(tmp_path, "posts/c.md", "---\ntitle: fine\n---\n")
+    with pytest.raises(BuildError) as caught:
+        read_pages(tmp_path / "content")
+    assert [Path(p.file).name for p in caught.value.problems] == ["a.md", "b.md"]
+
+
+def test_urlize_keeps_cyrillic_like_hugo() -> None:
+    assert urlize("Технологии") == "технологии"
+    assert urlize("Shit Posting!") == "shit-posting"
+    assert urlize("C++ & Rust") == "c++-rust"
+    assert urlize("...") == "-"
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("/2021/gaming-gave-me-an-aneurysm", "2021/gaming-gave-me-an-aneurysm/index.html"),
+    ("/2021/gaming-gave-me-an-aneurysm/", "2021/gaming-gave-me-an-aneurysm/index.html"),
+    ("/about.html", "about.html"),
+    ("/", "index.html"),
+    ("/a/../../etc", None),
+])
+def test_clean_path(url: str, path: str | None) -> None:
+    assert clean_path(url) == path
+
+
+def test_relative_links_are_encoded_and_name_the_file() -> None:
+    post = "2021/gaming-gave-me-an-aneurysm/index.html"
+    assert relative(post, "tags/технологии/index.html") == \
+        "../../tags/%D1%82%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D0%B8/index.html"
+    assert relative("index.html", post) == post
+    assert relative(post, "index.html") == "../../index.html"
+    assert relative("page/2/index.html", "page/3/index.html") == "../3/index.html"
+
+
+def test_absolute_urls_join_base_url_with_the_folder() -> None:
+    assert absolute("https://ex.org/blog", "2021/x/index.html") == "https://ex.org/blog/2021/x/"
+    assert absolute("https://ex.org/blog/", "index.html") == "https://ex.org/blog/"
+    assert absolute("https://ex.org/", "tags/тег/index.html") == \
+        "https://ex.org/tags/%D1%82%D0%B5%D0%B3/"
+    assert absolute("https://ex.org/", "index.xml") == "https://ex.org/index.xml"
