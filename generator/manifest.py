@@ -72,6 +72,10 @@ def _safe_name(what: str, pattern: re.Pattern[str]) -> Check:
     return check
 
 
+def _not_blank(value: str) -> tuple[str, str] | None:
+    return ("is empty", "write some text here") if not value.strip() else None
+
+
 def _absolute_url(value: str) -> tuple[str, str] | None:
     if re.match(r"https?://[^/]+", value):
         return None
@@ -91,7 +95,7 @@ TOP: Schema = {"site": Field(Node), "generation": Field(Node), "posts": Field(li
 _POST_HINTS = get_type_hints(Post)
 POST: Schema = {
     **{f.name: Field(_POST_HINTS[f.name]) for f in fields(Post) if f.name != "line"},
-    "title": Field(str, required=True),
+    "title": Field(str, required=True, check=_not_blank),
     "date": Field(datetime, required=True),
     "items": Field(list[Node], required=True),
     "slug": Field(str | None, check=_safe_name("slug", _SLUG)),
@@ -100,7 +104,7 @@ POST: Schema = {
 _IMAGE = Field(str | None, check=_safe_name("image name", _NAME))
 _CAPTION = Field(str | None)
 ITEM_KINDS: dict[str, Schema] = {  # the key that tells an item's kind -> the item's schema
-    "title": {"title": Field(str, required=True), "prompt": Field(str | None),
+    "title": {"title": Field(str, required=True, check=_not_blank), "prompt": Field(str | None),
               "comment": Field(str | None), "image": _IMAGE, **GENERATION},
     "figure": {"figure": Field(str, required=True), "caption": _CAPTION, "image": _IMAGE},
     "strip": {"strip": Field(str, required=True), "caption": _CAPTION},
@@ -376,8 +380,9 @@ class _Reader:
         self.problem(mark.line + 1 if mark else None, None, f"YAML syntax error: {message}", hint)
 
     def settings(self, node: Node | None, schema: Schema, path: str, cls: type) -> Any:
-        values = {} if node is None else self.mapping(node, schema, path) or {}
-        if node is not None and "image_prompt" in values:
+        empty = node is None or _is_null(node)  # `site:` with nothing under it: all defaults
+        values = {} if empty else self.mapping(node, schema, path) or {}
+        if not empty and "image_prompt" in values:
             self.check_file(values["image_prompt"], node, f"{path}.image_prompt")
         return cls(**values)
 

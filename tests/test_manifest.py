@@ -169,6 +169,18 @@ def test_missing_entry_title(tmp_path: Path) -> None:
     assert "missing" in problem.message
 
 
+def test_blank_titles(tmp_path: Path) -> None:
+    found = problems(tmp_path, 'posts:\n  - title: " "\n    date: 2021-03-30\n    items:\n'
+                               '      - title: ""\n')
+    assert [(p.line, p.key, p.message) for p in found] == [
+        (2, "posts[0].title", "is empty"), (5, "posts[0].items[0].title", "is empty")]
+
+
+def test_empty_sections_mean_defaults(tmp_path: Path) -> None:
+    manifest = load_manifest(write(tmp_path, "site:\ngeneration:\nposts: []\n"))
+    assert manifest.defaults == GenerationSettings() and manifest.posts == ()
+
+
 def test_item_of_no_known_kind(tmp_path: Path) -> None:
     problem = only(tmp_path, post_with("      - titel: A\n"))
     assert (problem.line, problem.key) == (5, "posts[0].items[0]")
