@@ -337,7 +337,7 @@ class _Builder:
         image = self._image_view(use.published, result.path, use.alt)
         if use.link:
             image["href"] = use.link
-        return self.env.get_template("figure.html").render(
+        return self._template("figure.html",
             image=image, eager=use.eager, placeholder=use.placeholder, t=self.strings,
             caption_html=use.caption_html, css_class=use.css_class).strip()
 
@@ -492,7 +492,7 @@ class _Builder:
             raise BuildError(problems)
 
     def _write_alias(self, path: str, target: str) -> None:
-        html = self.env.get_template("alias.html").render(
+        html = self._template("alias.html",
             site=self.settings, target=relative(path, target),
             canonical=absolute(self.settings.base_url, target))
         self._write_text(path, html)
@@ -539,11 +539,23 @@ class _Builder:
                 "og_image": None, "published": None}
 
     def _render(self, path: str, template: str, meta: dict[str, Any], **context: Any) -> None:
-        html = self.env.get_template(template).render(
+        html = self._template(template,
             site=self.settings, link=self._linker(path), t=self.strings, menu=self.menu,
             year=datetime.now(UTC).year, **meta, **context)
         self._write_text(path, html)
         self.pages_written += 1
+
+    def _template(self, name: str, **context: Any) -> str:
+        """Render theme template `name`; a broken template is a BuildError at its line."""
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as error:
+            raise BuildError(Problem(error.filename or name, error.lineno, None,
+                                     f"template error: {error.message}")) from error
+        except jinja2.TemplateError as error:
+            raise BuildError(Problem(self.theme_dir / "templates" / name, _template_line(error),
+                                     None, f"template error: {error}",
+                                     "fix the theme template")) from error
 
     def _write_text(self, path: str, text: str) -> None:
         if path in self.written:
@@ -574,6 +586,17 @@ def _environment(theme_dir: Path) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True)
+
+
+def _template_line(error: Exception) -> int | None:
+    """The template line of a Jinja2 render error, from its traceback."""
+    tb = error.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".html"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _bundle_image(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -314,3 +315,18 @@ def test_plain_pages_and_sections(tmp_path: Path) -> None:
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="about/index.html">About me</a>' in home
     assert broken_links(site) == []
+
+
+def test_broken_theme_template_is_a_build_error_at_its_line(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(THEME, theme)
+    single = theme / "templates" / "single.html"
+    single.write_text(single.read_text(encoding="utf-8").replace("{{ post.title }}",
+                                                                 "{{ post.nosuch.x }}"))
+    write_post(tmp_path / "content", "p", title="P", date="2021-01-01")
+    with pytest.raises(BuildError) as caught:
+        build_site(tmp_path / "content", tmp_path / "site", SETTINGS, theme_dir=theme,
+                   cache_dir=tmp_path / ".cache")
+    problem = caught.value.problems[0]
+    assert Path(problem.file) == single and problem.line == 5
+    assert "nosuch" in problem.message
