@@ -160,31 +160,20 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
 
 
 def _remove_stale(content_dir: Path, slugs: set[str]) -> list[Path]:
-    """Delete what the tool wrote for posts no longer in the manifest, if unchanged since."""
+    """Unpublish posts gone from the manifest: delete their page if the tool wrote it, unchanged.
+
+    Their images stay (generated ones cost GPU time): the author deletes the folder when sure.
+    """
     removed: list[Path] = []
     for record in sorted((content_dir / "posts").glob(f"*/{RECORD_NAME}")):
         bundle = record.parent
-        if bundle.name in slugs:
+        page = bundle / "index.md"
+        if bundle.name in slugs or not page.exists():
             continue
         ownership = Ownership.load(bundle)
-        for relative in sorted(ownership.files):
-            path = bundle / relative
-            if ownership.owns(path):
-                path.unlink()
-                removed.append(path)
-            if not path.exists():
-                ownership.forget(path)
-        if ownership.files:
+        if ownership.owns(page):
+            page.unlink()
+            ownership.forget(page)
             ownership.save()
-        else:
-            record.unlink()
-        _remove_empty_dirs(bundle)
+            removed.append(page)
     return removed
-
-
-def _remove_empty_dirs(bundle: Path) -> None:
-    for folder in sorted((p for p in bundle.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    if not any(bundle.iterdir()):
-        bundle.rmdir()

@@ -205,26 +205,28 @@ def test_one_conflict_stops_every_post(tmp_path: Path) -> None:
     assert not (tmp_path / "content" / "posts" / "first").exists()
 
 
-def test_post_removed_from_manifest_loses_only_unchanged_generated_files(tmp_path: Path) -> None:
+def test_post_removed_from_manifest_is_unpublished_but_keeps_its_images(tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_posts(load_manifest(gallery(tmp_path)), content)
     bundle = content / "posts" / "first"
     (bundle / "images" / "mine.png").write_bytes(b"author's")
-    (bundle / "images" / "fig.png").write_bytes(b"edited")
+    figure = (bundle / "images" / "fig.png").read_bytes()
     gallery(tmp_path, "posts:\n  - title: Other\n    date: 2021-04-01\n    items: []\n")
     changed = write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
-    assert bundle / "index.md" in changed and not (bundle / "index.md").exists()
+    assert changed == [content / "posts" / "other" / "index.md", bundle / "index.md"]
+    assert not (bundle / "index.md").exists()
     assert (bundle / "images" / "mine.png").read_bytes() == b"author's"
-    assert (bundle / "images" / "fig.png").read_bytes() == b"edited"
-    assert (content / "posts" / "other" / "index.md").is_file()
+    assert (bundle / "images" / "fig.png").read_bytes() == figure
 
 
-def test_removed_post_with_nothing_left_disappears(tmp_path: Path) -> None:
+def test_removed_post_whose_page_was_edited_stays(tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_posts(load_manifest(gallery(tmp_path)), content)
+    page = content / "posts" / "first" / "index.md"
+    page.write_text(page.read_text() + "my edit\n")
     gallery(tmp_path, "posts: []\n")
-    write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
-    assert not (content / "posts" / "first").exists()
+    assert write_posts(load_manifest(tmp_path / "gallery.yaml"), content) == []
+    assert page.read_text().endswith("my edit\n")
 
 
 def test_invalid_manifest_writes_nothing(tmp_path: Path) -> None:
