@@ -29,7 +29,6 @@ class FeedItem:
     path: str  # site path of the post page
     date: datetime | None
     html: str  # the post's HTML, links relative to the post page
-    author: str | None = None
     categories: tuple[str, ...] = ()
 
 

@@ -188,7 +188,7 @@ class _Builder:
         self._write_aliases(rendered)
         self._write_404()
         self._write_text("index.xml", rss(self.settings, [
-            FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.author, r.page.categories)
+            FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.categories)
             for r in posts]))
         self._write_text("sitemap.xml", sitemap(self.settings, self.sitemap))
         self._copy_static()
