@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -169,6 +169,7 @@ class _Builder:
         self.warnings: list[Problem] = []
         self.menu: list[dict[str, str]] = []
         self.posts = 0
+        self.year: int | None = None  # of the newest post: the output depends on content only
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class _Builder:
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section),
                        key=_newest_first)
         self.posts = len(posts)
+        self.year = max((r.page.date.year for r in posts if r.page.date), default=None)
         self.menu = self._menu(rendered, posts)
         self._write_posts(rendered, posts)
         self._write_lists(rendered, posts)
@@ -541,7 +543,7 @@ class _Builder:
     def _render(self, path: str, template: str, meta: dict[str, Any], **context: Any) -> None:
         html = self._template(template,
             site=self.settings, link=self._linker(path), t=self.strings, menu=self.menu,
-            year=datetime.now(UTC).year, **meta, **context)
+            year=self.year, **meta, **context)
         self._write_text(path, html)
         self.pages_written += 1
 
