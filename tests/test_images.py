@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,29 @@ def test_other_widths_are_a_different_cache_entry(tmp_path: Path) -> None:
     assert other.encoded == 1
 
 
-def test_incomplete_cache_entry_is_remade(tmp_path: Path, processor: ImageProcessor) -> None:
+def test_damaged_cache_entry_is_remade(tmp_path: Path, processor: ImageProcessor) -> None:
     source = save(tmp_path / "a.png", (250, 250))
     processor.process(source).variants[0].webp.unlink()
     assert processor.process(source).variants[0].webp.is_file()
-    assert processor.encoded == 2
+    cut = processor.process(source).variants[1].fallback  # a file a power loss left short
+    cut.write_bytes(cut.read_bytes()[:10])
+    with Image.open(processor.process(source).variants[1].fallback) as remade:
+        assert remade.size == (200, 200)
+    assert (processor.encoded, processor.cache_hits) == (3, 1)
+
+
+def test_same_image_from_many_threads_gives_one_complete_entry(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    sources = [save(tmp_path / f"copy{i}.png", (300, 300)) for i in range(8)]  # equal bytes
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(processor.process, sources))
+    assert len({r.key for r in results}) == 1
+    assert [p.name for p in processor.root.iterdir()] == [results[0].key]  # no staging left
+    for variant in results[0].variants:
+        with Image.open(variant.webp) as webp:
+            webp.load()
+    assert processor.encoded + processor.cache_hits == 8
 
 
 def test_animated_image_passes_through_unresized(
