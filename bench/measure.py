@@ -13,11 +13,12 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Sample:
-    """One run of a command: wall seconds, CPU seconds (user+sys) and peak RSS in MiB."""
+    """One run of a command: wall seconds, CPU seconds (user+sys), peak RSS in MiB, output."""
 
     seconds: float
     cpu: float
     peak_mib: float
+    output: str = ""
 
 
 def run_measured(command: Sequence[str], cwd: Path | None = None) -> Sample:
@@ -32,15 +33,17 @@ def run_measured(command: Sequence[str], cwd: Path | None = None) -> Sample:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{output.decode(errors='replace')}")
-    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    text = output.decode(errors="replace").strip()
+    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
 
 def median(samples: Sequence[Sample]) -> Sample:
-    """The per-field median of repeated runs."""
+    """The per-field median of repeated runs (and the last run's output)."""
     return Sample(
         statistics.median(s.seconds for s in samples),
         statistics.median(s.cpu for s in samples),
         statistics.median(s.peak_mib for s in samples),
+        samples[-1].output,
     )
 
 
