@@ -41,7 +41,6 @@ from generator.fsutil import atomic_write_bytes
 CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant is remade
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
-PLACEHOLDER_TEXT = "placeholder — not generated yet"  # alt text / caption for templates
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
 
 
@@ -91,10 +90,6 @@ class PublishedImage:
     def src(self) -> str:
         """The `src` for browsers without srcset: the largest fallback, else the original."""
         return self.variants[-1].fallback if self.variants else self.full
-
-    def srcset(self, kind: str = "webp", prefix: str = "") -> str:
-        """`srcset` value for `kind` "webp" or "fallback"; `prefix` makes URLs page-relative."""
-        return ", ".join(f"{prefix}{getattr(v, kind)} {v.width}w" for v in self.variants)
 
 
 class ImageProcessor:
@@ -237,6 +232,13 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
     info = PngInfo()
     info.add_itxt(PLACEHOLDER_KEY, name)
     return _encode_bytes(image, "PNG", pnginfo=info)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
