@@ -97,7 +97,8 @@ def cmd_check(args: argparse.Namespace) -> None:
         settings = _manifest(args).site
     except GalleryError as error:
         problems += error.problems
-    problems += check_content(_content(args), settings, theme_dir=_theme(args))
+    if _content(args).exists():  # a new project has no content/ until its first `write`
+        problems += check_content(_content(args), settings, theme_dir=_theme(args))
     if problems:
         raise GalleryError(problems)
     print("check: gallery.yaml and content/ are valid")

@@ -1,0 +1,161 @@
+"""End to end through the command line: gallery.yaml -> images -> content/ -> site/, on CPU.
+
+The BigSleep step runs for real here, on the tiny CLIP and BigGAN checkpoints of conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def gallery_text(models: Path, *, caption: str = "a tiny dog", prompt: str = "dog") -> str:
+    return f"""\
+site:
+  title: Test gallery
+  base_url: https://example.org/sub/
+  image_widths: [16]
+generation:
+  biggan: {models / "tiny-biggan"}
+  clip: {models / "tiny-clip.pt"}
+  iterations: 4
+  cutouts: 2
+  checkpoint_every: 2
+  progress_every: 2
+posts:
+  - title: Tiny post
+    date: 2021-03-30T15:00:00+03:00
+    url: /2021/tiny/
+    tags: [Технологии]
+    items:
+      - title: Dog
+        prompt: {prompt}
+        comment: {caption}
+        progress: true
+      - strip: {prompt}
+        caption: how it went
+      - title: "Half-Life"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, tiny_models_dir: Path) -> Path:
+    (tmp_path / "gallery.yaml").write_text(gallery_text(tiny_models_dir), encoding="utf-8")
+    return tmp_path
+
+
+def run(project: Path, *args: str) -> int:
+    return main(["--manifest", str(project / "gallery.yaml"), *args])
+
+
+def image_mtimes(project: Path) -> dict[str, int]:
+    images = project / "content" / "posts" / "tiny" / "images"
+    return {p.name: p.stat().st_mtime_ns for p in sorted(images.iterdir())}
+
+
+def test_site_generates_writes_and_renders(project: Path) -> None:
+    assert run(project, "site", "--device", "cpu") == 0
+    bundle = project / "content" / "posts" / "tiny"
+    assert {"dog.png", "dog-iterations.png", "dog-animation.webp", "halflife.png"} <= set(
+        os.listdir(bundle / "images"))
+    page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
+    assert page.count("<figure") == 3
+    assert "<strong>Dog</strong>" in page and "placeholder" not in page
+    lock = json.loads((project / "gallery.lock").read_text())
+    assert "tiny/dog" in json.dumps(lock)
+
+
+def test_second_run_and_caption_edits_cost_no_gpu_time(project: Path, tiny_models_dir: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    assert run(project, "site", "--device", "cpu") == 0
+    before = image_mtimes(project)
+    (project / "gallery.yaml").write_text(
+        gallery_text(tiny_models_dir, caption="an edited comment"), encoding="utf-8")
+    capsys.readouterr()
+    # no --device: the CPU was not asked for, so any generation would stop with an error
+    assert run(project, "site") == 0
+    assert image_mtimes(project) == before
+    assert "up to date" in capsys.readouterr().out
+    page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
+    assert "an edited comment" in page
+
+
+def test_changed_prompt_regenerates_only_that_image(project: Path, tiny_models_dir: Path) -> None:
+    assert run(project, "site", "--device", "cpu") == 0
+    before = image_mtimes(project)
+    (project / "gallery.yaml").write_text(
+        gallery_text(tiny_models_dir, prompt="cat"), encoding="utf-8")
+    assert run(project, "site", "--device", "cpu") == 0
+    after = image_mtimes(project)
+    assert after["halflife.png"] == before["halflife.png"]
+    assert "cat.png" in after
+
+
+def test_missing_images_without_gpu_stop_with_what_to_run(project: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    assert run(project, "site") == 1
+    err = capsys.readouterr().err
+    assert "tiny/dog" in err and "tiny/halflife" in err
+    assert "make draft" in err
+    assert not (project / "site").exists()
+
+
+def test_draft_builds_everything_with_marked_placeholders(project: Path) -> None:
+    assert run(project, "draft") == 0
+    page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
+    assert page.count("not generated yet") >= 3
+
+
+def test_invalid_manifest_writes_nothing_and_keeps_the_site(project: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    assert run(project, "draft") == 0
+    site_before = sorted(p.relative_to(project) for p in (project / "site").rglob("*"))
+    text = (project / "gallery.yaml").read_text(encoding="utf-8")
+    (project / "gallery.yaml").write_text(text.replace("iterations: 4", "iteratons: 4"),
+                                          encoding="utf-8")
+    assert run(project, "site", "--device", "cpu") == 1
+    err = capsys.readouterr().err
+    assert "gallery.yaml:8" in err and "iterations" in err  # where, and the closest valid key
+    assert sorted(p.relative_to(project) for p in (project / "site").rglob("*")) == site_before
+
+
+def test_check_reports_manifest_and_content_problems(project: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    hand_written = project / "content" / "posts" / "mine" / "index.md"
+    hand_written.parent.mkdir(parents=True)
+    hand_written.write_text("---\ntitle: Mine\n---\n\n{{< nosuch >}}\n", encoding="utf-8")
+    text = (project / "gallery.yaml").read_text(encoding="utf-8")
+    (project / "gallery.yaml").write_text(text.replace("cutouts: 2", "cutouts: 0"),
+                                          encoding="utf-8")
+    assert run(project, "check") == 1
+    err = capsys.readouterr().err
+    assert "gallery.yaml:9: generation.cutouts" in err
+    assert "index.md:5" in err and "nosuch" in err
+
+
+def test_deploy_copies_the_site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    if shutil.which("rsync") is None:
+        pytest.fail("rsync is needed for make deploy; .ci/run installs it")
+    target = tmp_path_factory.mktemp("www")
+    assert run(project, "deploy", "--device", "cpu", "--to", f"{target}/") == 0
+    assert (target / "2021" / "tiny" / "index.html").is_file()
+    assert (target / "index.xml").is_file()
+
+
+def test_python_dash_m_generator_runs(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "--manifest", str(project / "gallery.yaml"), "check"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
