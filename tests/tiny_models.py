@@ -15,8 +15,11 @@ import warnings
 from pathlib import Path
 
 import torch
-from clip.model import CLIP
 from pytorch_pretrained_biggan import BigGAN, BigGANConfig
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # clip imports the deprecated pkg_resources
+    from clip.model import CLIP
 
 TINY_CLIP_FILE = "tiny-clip.pt"
 TINY_BIGGAN_DIR = "tiny-biggan"
@@ -43,7 +46,7 @@ def save_tiny_clip(path: Path, *, jit: bool = True) -> Path:
         image = torch.zeros(1, 3, 32, 32)
         text = torch.zeros(1, 77, dtype=torch.long)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, still used
+            warnings.simplefilter("ignore")  # torch.jit deprecation and tracer notes
             traced = torch.jit.trace_module(
                 model, {"encode_image": (image,), "encode_text": (text,)}, check_trace=False
             )
