@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +53,6 @@ from generator.imagestep import ImageJob
 from generator.ownership import Ownership
 from generator.settings import GenerationSettings
 
-SIMILARITY_DECAY = 0.9  # smoothing of the per-step similarity that ranks candidates
 CPU_SECONDS_PER_ITERATION = (5 / 3, 1 / 6)  # at 256 px on 2 cores: 3 s with 8 cutouts, 7 with 32
 CHECKPOINT_VERSION = 1
 BIGGAN_FILES = ("config.json", "pytorch_model.bin")
@@ -129,8 +128,8 @@ class BigSleepGenerator:
                     self._apply_pick(plan, lock)
             todo = [plan for plan in plans if plan.action == "generate"]
             if todo:
-                device = self._device(todo)
-                self._generate(todo, lock, device)
+                self._generate(todo, lock, self._device(todo))
+                _Checkpoints(self.cache_dir).drop(lambda key: True)  # of inputs since changed
 
     # -- planning --------------------------------------------------------------------------------
 
@@ -302,37 +301,37 @@ class BigSleepGenerator:
 
     def _batch_size(self, task: Task, models: Any, device: torch.device) -> int:
         size = self.batch_size or task.settings.batch_size
-        return size or fit_batch_size(models, task.settings, device)
+        return size or fit_batch_size(models, device, task.settings.cutouts)
 
     def _run_batch(self, work: list[tuple[Task, str]], models: Any, device: torch.device,
                    label: str) -> None:
+        """Optimise one batch to the end, checkpointing; leaves each task's result in done/."""
         tasks = [task for task, _ in work]
         names = [name for _, name in work]
-        settings = tasks[0].settings
-        every_frames = {i: t.settings.progress_every for i, t in enumerate(tasks)
-                        if t.settings.progress}
-        checkpoint_every = min(t.settings.checkpoint_every for t in tasks)
         optimiser = BatchOptimiser(models, tasks, device)
-        path = self.cache_dir / f"{sha256_text(canonical_json([t.key for t in tasks]))[:32]}.pt"
-        state = _Progress.load(path, tasks, optimiser)
-        if state.iteration == 0:
-            state.capture(optimiser, every_frames)
-        with tqdm(total=settings.iterations, initial=state.iteration, desc=label, unit="it",
-                  file=self.out, dynamic_ncols=True, leave=True) as bar:
-            while state.iteration < settings.iterations:
+        checkpoints = _Checkpoints(self.cache_dir)
+        frames = checkpoints.resume(optimiser, tasks)
+        checkpoint_every = min(task.settings.checkpoint_every for task in tasks)
+        path = checkpoints.path(tasks)
+        _capture(frames, optimiser, tasks)
+        total = max(task.settings.iterations for task in tasks)
+        with tqdm(total=total, initial=optimiser.iteration, desc=label, unit="it",
+                  file=self.out, dynamic_ncols=True) as bar:
+            while not optimiser.done:
                 similarities = optimiser.step()
-                state.observe(similarities)
-                bar.update(1)
-                bar.set_postfix_str(_postfix(names, state.similarity), refresh=False)
-                state.capture(optimiser, every_frames)
-                if state.iteration % checkpoint_every == 0:
-                    state.save(path, optimiser)
-        images = optimiser.best_images() if settings.save_best else optimiser.images()
+                bar.update(optimiser.iteration - bar.n)
+                bar.set_postfix_str(_postfix(names, similarities.tolist()), refresh=False)
+                _capture(frames, optimiser, tasks)
+                if optimiser.iteration % checkpoint_every == 0 and not optimiser.done:
+                    checkpoints.save(path, optimiser, tasks, frames)
+        images = optimiser.best_images()
+        scores = optimiser.evaluate().tolist()
         for index, task in enumerate(tasks):
-            result = TaskResult(_encode(images[index]), state.similarity[index],
-                                [(it, png) for it, png in state.frames.get(index, [])])
+            score = (float(optimiser.best_similarity[index]) if task.settings.save_best
+                     else scores[index])
+            result = TaskResult(_encode(images[index]), score, frames.get(task.key, []))
             _save_result(self._done_path(task.key), result)
-        path.unlink(missing_ok=True)
+        checkpoints.drop(lambda key: self._done_path(key).exists())
 
     def _done_path(self, task_hash: str) -> Path:
         return self.cache_dir / "done" / f"{task_hash[:32]}.pt"
@@ -413,55 +412,68 @@ class BigSleepGenerator:
 
 # --- a batch's progress: similarities, frames, checkpoints ----------------------------------------
 
-class _Progress:
-    """What a running batch accumulates besides the optimiser, checkpointed with it."""
+class _Checkpoints:
+    """Optimiser state and progress frames of running batches, in .cache/generation/*.pt.
 
-    def __init__(self, tasks: Sequence[Task]) -> None:
-        self.keys = [task.key for task in tasks]
-        self.iteration = 0
-        self.similarity = [0.0] * len(tasks)
-        self.frames: dict[int, list[tuple[int, bytes]]] = {}
+    A file holds one batch, but state is restored task by task (by key), so a run with another
+    batch size (set, or fitted to the GPU memory free then) still resumes every task.
+    """
 
-    @classmethod
-    def load(cls, path: Path, tasks: Sequence[Task], optimiser: BatchOptimiser) -> _Progress:
-        progress = cls(tasks)
-        if not path.exists():
-            return progress
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, tasks: Sequence[Task]) -> Path:
+        return self.folder / f"{sha256_text(canonical_json(sorted(t.key for t in tasks)))[:32]}.pt"
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
         try:
             saved = torch.load(path, map_location="cpu", weights_only=False)
-            if saved["version"] != CHECKPOINT_VERSION or saved["keys"] != progress.keys:
-                return progress
-            optimiser.load_state_dict(saved["optimiser"])
-        except Exception:  # a checkpoint from another version or a damaged one: start afresh
-            return cls(tasks)
-        progress.iteration = saved["iteration"]
-        progress.similarity = saved["similarity"]
-        progress.frames = saved["frames"]
-        return progress
+        except Exception:  # damaged (never by us: writes are atomic) or from another version
+            return None
+        return saved if isinstance(saved, dict) and saved.get("version") == CHECKPOINT_VERSION \
+            else None
 
-    def save(self, path: Path, optimiser: BatchOptimiser) -> None:
+    def _all(self) -> list[tuple[Path, dict[str, Any]]]:
+        paths = sorted(self.folder.glob("*.pt"), key=lambda p: p.stat().st_mtime_ns)
+        return [(path, saved) for path in paths if (saved := self._read(path)) is not None]
+
+    def resume(self, optimiser: BatchOptimiser, tasks: Sequence[Task]
+               ) -> dict[str, list[tuple[int, bytes]]]:
+        """Restore every task found in a checkpoint (newest wins); returns their frames."""
+        frames: dict[str, list[tuple[int, bytes]]] = {}
+        keys = {task.key for task in tasks}
+        for _, saved in self._all():
+            if keys & set(saved["keys"]):
+                for key in optimiser.load_state_dict(saved["optimiser"]):
+                    frames[key] = list(saved["frames"].get(key, []))
+        return frames
+
+    def save(self, path: Path, optimiser: BatchOptimiser, tasks: Sequence[Task],
+             frames: dict[str, list[tuple[int, bytes]]]) -> None:
         buffer = io.BytesIO()
-        torch.save({"version": CHECKPOINT_VERSION, "keys": self.keys, "iteration": self.iteration,
-                    "similarity": self.similarity, "frames": self.frames,
-                    "optimiser": optimiser.state_dict()}, buffer)
+        torch.save({"version": CHECKPOINT_VERSION, "keys": [task.key for task in tasks],
+                    "frames": frames, "optimiser": optimiser.state_dict()}, buffer)
         atomic_write_bytes(path, buffer.getvalue())
 
-    def observe(self, similarities: torch.Tensor) -> None:
-        self.iteration += 1
-        values = similarities.detach().float().cpu().tolist()
-        if self.iteration == 1:
-            self.similarity = values
-        else:
-            self.similarity = [SIMILARITY_DECAY * old + (1 - SIMILARITY_DECAY) * new
-                               for old, new in zip(self.similarity, values, strict=True)]
+    def drop(self, finished: Callable[[str], bool]) -> None:
+        """Delete the checkpoints whose tasks are all finished."""
+        for path, saved in self._all():
+            if all(finished(key) for key in saved["keys"]):
+                path.unlink()
 
-    def capture(self, optimiser: BatchOptimiser, every: dict[int, int]) -> None:
-        due = [i for i, n in every.items() if self.iteration % n == 0]
-        if not due:
-            return
+
+def _capture(frames: dict[str, list[tuple[int, bytes]]], optimiser: BatchOptimiser,
+             tasks: Sequence[Task]) -> None:
+    """Add a progress frame for every `progress` task due one at this iteration."""
+    iteration = optimiser.iteration
+    due = [i for i, task in enumerate(tasks) if task.settings.progress
+           and (iteration % task.settings.progress_every == 0
+                or iteration == task.settings.iterations)
+           and all(it != iteration for it, _ in frames.get(task.key, []))]
+    if due:
         images = optimiser.images()
         for index in due:
-            self.frames.setdefault(index, []).append((self.iteration, _encode(images[index])))
+            frames.setdefault(tasks[index].key, []).append((iteration, _encode(images[index])))
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -489,7 +501,7 @@ def _model_key(settings: GenerationSettings) -> str:
 
 def _batch_shape(settings: GenerationSettings) -> str:
     """Tasks with the same shape can share a batch (models are already the same)."""
-    return canonical_json([settings.cutouts, settings.iterations, settings.save_best])
+    return canonical_json([settings.cutouts, settings.iterations])
 
 
 def _progress_paths(job: ImageJob) -> tuple[Path, Path]:

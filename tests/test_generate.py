@@ -1,0 +1,407 @@
+"""Generation orchestration: cache hits and misses, candidates, pick, progress, resume, run lock.
+
+Most tests drive the real loop with a fake optimiser of the same API (instant, deterministic per
+seed); `test_real_tiny_models_*` run H5's optimiser with the tiny checkpoints, including a run
+killed with SIGKILL and resumed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import pytest
+import torch
+from PIL import Image
+
+from generator.bigsleep import generate
+from generator.bigsleep.frames import GAP, LABEL_HEIGHT
+from generator.bigsleep.generate import BigSleepGenerator
+from generator.bigsleep.lockfile import Lockfile
+from generator.bigsleep.runlock import run_lock
+from generator.bigsleep.weights import checkpoint_hash
+from generator.errors import GenerationError
+from generator.gallery import Entry, Manifest, Post
+from generator.imagestep import ImageJob, image_jobs
+from generator.settings import GenerationSettings, SiteSettings
+
+FAKE = GenerationSettings(iterations=8, cutouts=4, checkpoint_every=2, progress_every=4,
+                          clip="fake-clip.pt", biggan="fake-biggan")
+
+
+# --- a fake optimiser with BatchOptimiser's API ---
+
+@dataclasses.dataclass
+class FakeTask:
+    key: str
+    prompt: str
+    penalize: tuple[str, ...]
+    seed: int
+    settings: GenerationSettings
+    image_prompt: Path | None = None
+
+
+class FakeOptimiser:
+    """Each task's image is a flat colour drifting with the steps; similarity follows the seed."""
+
+    created: ClassVar[list[list[int]]] = []  # seeds of every batch built
+    crash_at: ClassVar[int | None] = None  # raise at this iteration, as a kill would stop the run
+
+    def __init__(self, models: Any, tasks: list[FakeTask], device: torch.device,
+                 amp: bool | None = None) -> None:
+        FakeOptimiser.created.append([task.seed for task in tasks])
+        self.tasks = tasks
+        self.iteration = 0
+        self.values = torch.tensor([(task.seed % 89) / 89 for task in tasks])
+        self.best_similarity = 1 - self.values
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.tasks[0].settings.iterations
+
+    def step(self) -> torch.Tensor:
+        if self.iteration == FakeOptimiser.crash_at:
+            raise KeyboardInterrupt
+        self.iteration += 1
+        self.values = (self.values * 1.01 + 0.003) % 1
+        return self.values.clone()
+
+    def evaluate(self) -> torch.Tensor:
+        return self.values.clone()
+
+    def images(self) -> torch.Tensor:
+        return self.values.view(-1, 1, 1, 1).expand(-1, 3, 8, 8).clone()
+
+    def best_images(self) -> torch.Tensor:
+        return self.images()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {task.key: (self.iteration, float(value))
+                for task, value in zip(self.tasks, self.values, strict=True)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> list[str]:
+        keys = [task.key for task in self.tasks if task.key in state]
+        for i, task in enumerate(self.tasks):
+            if task.key in state:
+                self.iteration, self.values[i] = state[task.key]
+        return keys
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Patch the model side with fakes; returns the fake models folder."""
+    models = tmp_path / "models"
+    (models / "fake-biggan").mkdir(parents=True)
+    (models / "fake-clip.pt").write_bytes(b"clip weights")
+    (models / "fake-biggan" / "config.json").write_bytes(b"{}")
+    (models / "fake-biggan" / "pytorch_model.bin").write_bytes(b"biggan weights")
+    FakeOptimiser.created = []
+    FakeOptimiser.crash_at = None
+
+    def paths(settings: GenerationSettings, folder: Path) -> tuple[Path, Path]:
+        return folder / settings.clip, folder / settings.biggan
+
+    def load(settings: GenerationSettings, folder: Path, device: torch.device) -> Any:
+        clip, biggan = paths(settings, folder)
+        return SimpleNamespace(clip_hash=checkpoint_hash(clip), biggan_hash=checkpoint_hash(biggan))
+
+    monkeypatch.setattr(generate, "BatchOptimiser", FakeOptimiser)
+    monkeypatch.setattr(generate, "Task", FakeTask)
+    monkeypatch.setattr(generate, "model_paths", paths)
+    monkeypatch.setattr(generate, "load_models", load)
+    monkeypatch.setattr(generate, "fit_batch_size", lambda models, settings, device: 4)
+    return models
+
+
+# --- a manifest without gallery.yaml ---
+
+def entry(title: str, line: int = 1, comment: str | None = None, **settings: Any) -> Entry:
+    return Entry(title, title, title.lower().replace(" ", "_"),
+                 dataclasses.replace(FAKE, **settings), comment, line)
+
+
+def manifest(root: Path, *entries: Entry) -> Manifest:
+    post = Post("games", "Games", datetime(2021, 4, 1, tzinfo=UTC), tuple(entries))
+    return Manifest(root / "gallery.yaml", SiteSettings(), FAKE, (post,))
+
+
+def run(root: Path, models: Path, *entries: Entry, **options: Any) -> tuple[list[ImageJob], str]:
+    """outdated() then generate() like `make site`; returns the outdated jobs and the output."""
+    out = io.StringIO()
+    generator = BigSleepGenerator(manifest(root, *entries), models_dir=models,
+                                  device=options.pop("device", "cpu"), out=out, **options)
+    jobs = image_jobs(generator.manifest, root / "content")
+    todo = generator.outdated(jobs)
+    if todo:
+        generator.generate(todo)
+    return todo, out.getvalue()
+
+
+def image(root: Path, name: str, folder: str = "images") -> Path:
+    suffix = "" if "." in name else ".png"
+    return root / "content" / "posts" / "games" / folder / f"{name}{suffix}"
+
+
+# --- cache ---
+
+def test_generates_missing_images_then_nothing_until_inputs_change(tmp_path: Path,
+                                                                    fake: Path) -> None:
+    todo, _ = run(tmp_path, fake, entry("Bioshock"), entry("Half Life"))
+    assert [job.entry.image for job in todo] == ["bioshock", "half_life"]
+    png = Image.open(image(tmp_path, "bioshock"))
+    assert png.size == (8, 8)
+    assert png.text["prompt"] == "Bioshock"
+    assert json.loads(png.text["settings"])["iterations"] == 8
+    assert int(png.text["seed"]) == json.loads(png.text["settings"])["seed"]
+    assert "fake-clip.pt" in png.text["models"]
+    lock = Lockfile.load(tmp_path / "gallery.lock")
+    assert set(lock.records) == {"games/bioshock", "games/half_life"}
+    assert FakeOptimiser.created and not list((tmp_path / ".cache" / "generation").glob("*.pt"))
+
+    FakeOptimiser.created = []
+    edited = entry("Bioshock", line=9, comment="a new comment")
+    todo, _ = run(tmp_path, fake, edited, entry("Half Life", pick=0, progress_every=3))
+    assert todo == [] and FakeOptimiser.created == []  # titles, comments, pick 0: nothing to do
+
+
+def test_changed_inputs_regenerate_and_keep_the_old_image_in_replaced(tmp_path: Path,
+                                                                       fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"), entry("Half Life"))
+    before = image(tmp_path, "bioshock").read_bytes()
+    todo, out = run(tmp_path, fake, entry("Bioshock", seed=3), entry("Half Life"))
+    assert [job.entry.image for job in todo] == ["bioshock"]
+    assert "games/bioshock: seed changed" in out
+    assert image(tmp_path, "bioshock").read_bytes() != before
+    kept = list(image(tmp_path, "", "replaced").parent.glob("bioshock-*.png"))
+    assert [path.read_bytes() for path in kept] == [before]
+
+
+def test_changed_model_checkpoint_regenerates(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"))
+    (fake / "fake-clip.pt").write_bytes(b"other clip weights")
+    todo, out = run(tmp_path, fake, entry("Bioshock"))
+    assert len(todo) == 1 and "clip checkpoint changed" in out
+
+
+def test_images_are_kept_when_the_weights_are_absent_here(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"))
+    (fake / "fake-clip.pt").unlink()
+    assert run(tmp_path, fake, entry("Bioshock"))[0] == []
+
+
+def test_an_image_the_author_replaced_is_theirs(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"))
+    mine = image(tmp_path, "bioshock")
+    Image.new("RGB", (4, 4), "blue").save(mine)
+    ours = mine.read_bytes()
+    todo, out = run(tmp_path, fake, entry("Bioshock", iterations=4))
+    assert todo == [] and mine.read_bytes() == ours
+    assert "games/bioshock: bioshock.png was not written by the tool; left as it is" in out
+
+
+def test_missing_image_is_generated_again(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"))
+    first = image(tmp_path, "bioshock").read_bytes()
+    image(tmp_path, "bioshock").unlink()
+    todo, _ = run(tmp_path, fake, entry("Bioshock"))
+    assert len(todo) == 1 and image(tmp_path, "bioshock").read_bytes() == first
+
+
+# --- batches ---
+
+def test_compatible_entries_share_batches_of_at_most_batch_size(tmp_path: Path,
+                                                                 fake: Path) -> None:
+    entries = [entry(f"Game {i}", seed=i) for i in range(5)] + [entry("Long", seed=9,
+                                                                     iterations=10)]
+    run(tmp_path, fake, *entries, batch_size=2)
+    assert sorted(FakeOptimiser.created) == [[0, 1], [2, 3], [4], [9]]
+
+
+def test_progress_bar_shows_rate_and_each_entrys_similarity(tmp_path: Path, fake: Path) -> None:
+    _, out = run(tmp_path, fake, entry("Bioshock"), entry("Half Life", candidates=2))
+    assert "batch 1/1" in out and ("it/s" in out or "s/it" in out)
+    assert "bioshock=0." in out and "half_life#1=0." in out
+
+
+# --- candidates and pick ---
+
+def test_candidates_keep_the_best_and_pick_swaps_without_generating(tmp_path: Path,
+                                                                    fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock", seed=40, candidates=3))
+    assert FakeOptimiser.created == [[40, 41, 42]]  # one batch
+    record = Lockfile.load(tmp_path / "gallery.lock").get("games/bioshock")
+    similarities = [c.similarity for c in record.candidates]
+    assert record.chosen == similarities.index(max(similarities))
+    alternates = sorted(p.name for p in image(tmp_path, "", "alternates").parent.iterdir())
+    others = [i for i in range(3) if i != record.chosen]
+    assert alternates == [f"bioshock-{i}.png" for i in others]
+    candidate = image(tmp_path, f"bioshock-{others[0]}", "alternates").read_bytes()
+    best = image(tmp_path, "bioshock").read_bytes()
+
+    FakeOptimiser.created = []
+    todo, _ = run(tmp_path, fake, entry("Bioshock", seed=40, candidates=3, pick=others[0]))
+    assert len(todo) == 1 and FakeOptimiser.created == []
+    assert image(tmp_path, "bioshock").read_bytes() == candidate
+    assert image(tmp_path, f"bioshock-{record.chosen}", "alternates").read_bytes() == best
+    assert not image(tmp_path, f"bioshock-{others[0]}", "alternates").exists()
+    assert run(tmp_path, fake, entry("Bioshock", seed=40, candidates=3, pick=others[0]))[0] == []
+
+    run(tmp_path, fake, entry("Bioshock", seed=40, candidates=3))  # no pick: back to the best
+    assert image(tmp_path, "bioshock").read_bytes() == best and FakeOptimiser.created == []
+
+
+def test_pick_beyond_the_candidates_is_an_error_at_the_entry(tmp_path: Path, fake: Path) -> None:
+    with pytest.raises(GenerationError) as error:
+        run(tmp_path, fake, entry("Bioshock", line=12, candidates=2, pick=2))
+    assert "gallery.yaml:12: pick" in str(error.value)
+
+
+# --- progress pictures ---
+
+def test_progress_entry_writes_a_strip_and_an_animation(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock", progress=True))
+    strip = Image.open(image(tmp_path, "bioshock-iterations"))
+    assert strip.size == (3 * 8 + 2 * GAP, 8 + LABEL_HEIGHT)  # frames at iterations 0, 4, 8
+    animation = Image.open(image(tmp_path, "bioshock-animation.webp"))
+    assert animation.is_animated and animation.n_frames == 3
+    image(tmp_path, "bioshock-animation.webp").unlink()
+    assert len(run(tmp_path, fake, entry("Bioshock", progress=True))[0]) == 1
+
+
+# --- resume ---
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path: Path, fake: Path) -> None:
+    whole = tmp_path / "whole"
+    run(whole, fake, entry("Bioshock", progress=True), entry("Half Life"))
+
+    FakeOptimiser.crash_at = 5
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, fake, entry("Bioshock", progress=True), entry("Half Life"))
+    assert not image(tmp_path, "bioshock").exists()
+    assert len(list((tmp_path / ".cache" / "generation").glob("*.pt"))) == 1
+
+    FakeOptimiser.crash_at = 0  # a resumed batch that restarted from 0 would crash here
+    run(tmp_path, fake, entry("Bioshock", progress=True), entry("Half Life"))
+    for name in ["bioshock", "half_life", "bioshock-iterations", "bioshock-animation.webp"]:
+        assert image(tmp_path, name).read_bytes() == image(whole, name).read_bytes(), name
+    assert not list((tmp_path / ".cache" / "generation").rglob("*.pt"))
+
+
+def test_a_checkpoint_of_other_inputs_is_not_used(tmp_path: Path, fake: Path) -> None:
+    FakeOptimiser.crash_at = 5
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, fake, entry("Bioshock"))
+    FakeOptimiser.crash_at = None
+    run(tmp_path, fake, entry("Bioshock", seed=1))
+    run(tmp_path / "fresh", fake, entry("Bioshock", seed=1))
+    assert image(tmp_path, "bioshock").read_bytes() == image(tmp_path / "fresh",
+                                                             "bioshock").read_bytes()
+
+
+# --- run lock ---
+
+def test_a_second_run_stops_with_no_wait_or_waits(tmp_path: Path, fake: Path) -> None:
+    lock = tmp_path / ".cache" / "generation" / "lock"
+    with run_lock(lock, wait=False, out=io.StringIO()):
+        with pytest.raises(GenerationError) as error:
+            run(tmp_path, fake, entry("Bioshock"), wait=False)
+        assert "another generation run" in str(error.value)
+        assert not image(tmp_path, "bioshock").exists()
+
+        result: dict[str, str] = {}
+        waiter = threading.Thread(target=lambda: result.update(
+            out=run(tmp_path, fake, entry("Bioshock"))[1]))
+        waiter.start()
+        time.sleep(0.5)
+        assert waiter.is_alive() and not image(tmp_path, "bioshock").exists()
+    waiter.join(10)
+    assert "waiting for another generation run" in result["out"]
+    assert image(tmp_path, "bioshock").exists()
+
+
+# --- devices ---
+
+def test_no_cuda_and_no_cpu_request_lists_missing_images_and_what_to_run(
+        tmp_path: Path, fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(GenerationError) as error:
+        run(tmp_path, fake, entry("Bioshock", line=4), entry("Half Life", line=7), device=None)
+    text = str(error.value)
+    assert "gallery.yaml:4: games/bioshock" in text and "gallery.yaml:7: games/half_life" in text
+    assert "make draft" in text and "make site" in text and "--device cpu" in text
+
+
+def test_cpu_run_prints_an_estimate_first(tmp_path: Path, fake: Path) -> None:
+    _, out = run(tmp_path, fake, entry("Bioshock", iterations=1000, cutouts=32))
+    assert "estimated 1 h 57 min" in out  # 7 s x 1000 iterations
+    assert out.index("estimated") < out.index("batch 1/1")
+    assert generate.estimate_cpu_seconds([GenerationSettings(cutouts=8, iterations=10)]) == 30
+
+
+# --- the real optimiser with the tiny checkpoints ---
+
+CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from generator.bigsleep import generate
+from test_generate import real_run
+step = generate.BatchOptimiser.step
+def slow_step(self):  # slow enough to be killed in the middle
+    time.sleep(0.05)
+    return step(self)
+generate.BatchOptimiser.step = slow_step
+real_run(Path(sys.argv[2]), Path(sys.argv[3]), batch_size=2)
+"""
+
+
+def real_entries(models: Path) -> list[Entry]:
+    settings = dict(biggan=str(models / "tiny-biggan"), clip=str(models / "tiny-clip.pt"),
+                    iterations=8, cutouts=4, checkpoint_every=2, progress_every=4)
+    return [entry("Bioshock", **settings, progress=True), entry("Half Life", **settings)]
+
+
+def real_run(root: Path, models: Path, **options: Any) -> str:
+    return run(root, models, *real_entries(models), **options)[1]
+
+
+def test_real_tiny_models_killed_run_resumes_to_the_same_images(tmp_path: Path,
+                                                                  tiny_models_dir: Path) -> None:
+    """Killed (SIGKILL) in a batch of two, resumed one at a time: the images of a clean run.
+
+    This also shows an entry gives the same image alone or batched, and that a resumed run
+    picks every task up from its checkpoint whatever the new batch size.
+    """
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    real_run(whole, tiny_models_dir, batch_size=1)
+    checkpoints = killed / ".cache" / "generation"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(Path(__file__).parent),
+                              str(killed), str(tiny_models_dir)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(checkpoints.glob("*.pt")) and time.monotonic() < deadline:
+            assert child.poll() is None, "the run ended before its first checkpoint"
+            time.sleep(0.02)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert list(checkpoints.glob("*.pt")) and not image(killed, "bioshock").exists()
+
+    out = real_run(killed, tiny_models_dir, batch_size=1)
+    assert "batch 1/2" in out and "| 0/8" not in out  # resumed, not from the start
+    for name in ["bioshock", "half_life", "bioshock-iterations", "bioshock-animation.webp"]:
+        assert image(killed, name).read_bytes() == image(whole, name).read_bytes(), name
+    assert Image.open(image(whole, "half_life")).size == (32, 32)
+    assert not list(checkpoints.rglob("*.pt"))
