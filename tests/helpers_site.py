@@ -10,11 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 
-_SEED_COPIES = (  # a copy kept with the tests, else the team's shared seed folder
-    Path(__file__).parent / "data" / "seed_original.md",
-    Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_3a8b3b0e729a99ed.txt",
-)
-SEED = next((p for p in _SEED_COPIES if p.is_file()), _SEED_COPIES[-1])
+SEED = Path(__file__).parent / "data" / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
 WRITTEN_SEED = Path(__file__).parent / "data" / "seed_post.md"  # the writer's output for the seed
 SEED_URL_PATH = "2021/gaming-gave-me-an-aneurysm/index.html"
 THEME = Path(__file__).resolve().parents[1] / "theme"
