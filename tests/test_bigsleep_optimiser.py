@@ -118,6 +118,15 @@ def test_image_prompt_and_prompt_errors(models, tiny_settings, tmp_path: Path):
         BatchOptimiser(models, [task(tiny_settings, prompt="word " * 100)], "cpu")
 
 
+def test_mixed_precision_path_runs(models, tiny_settings):
+    optimiser = BatchOptimiser(models, [task(tiny_settings, max_classes=2)], "cpu", amp=True)
+    similarities = run(optimiser, 2)
+    assert torch.isfinite(similarities[-1]).all() and torch.isfinite(optimiser.loss).all()
+    assert optimiser.latents[0][0].dtype == torch.float32
+    images = optimiser.images()
+    assert images.dtype == torch.float32 and 0 <= images.min() <= images.max() <= 1
+
+
 def test_batch_size_on_cpu_and_memory_estimate(models):
     assert fit_batch_size(models, "cpu", 128) >= 1
     assert image_bytes(models, 64) > image_bytes(models, 8) > 0

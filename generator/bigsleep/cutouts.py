@@ -48,7 +48,8 @@ def make_cutouts(images: torch.Tensor, boxes: list[torch.Tensor], size: int) -> 
     """
     rois = torch.cat([
         torch.cat((torch.full((len(b), 1), float(i)), b), dim=1) for i, b in enumerate(boxes)
-    ]).to(device=images.device, dtype=images.dtype)
-    crops = roi_align(images, rois, output_size=size, spatial_scale=1.0, sampling_ratio=-1,
-                      aligned=True)
+    ]).to(images.device)
+    # float32 throughout: box corners up to 512 are not exact in bfloat16
+    crops = roi_align(images.float(), rois, output_size=size, spatial_scale=1.0,
+                      sampling_ratio=-1, aligned=True)
     return normalize(crops)
