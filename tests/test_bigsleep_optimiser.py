@@ -91,7 +91,7 @@ def test_finished_tasks_stop_while_others_go_on(models, tiny_settings):
     run(optimiser, 2)
     frozen = optimiser.images()[0]
     run(optimiser, 3)
-    assert optimiser.iterations == [2, 5]
+    assert optimiser.iterations == [2, 5] and optimiser.iteration == 5
     assert torch.equal(optimiser.images()[0], frozen)
 
 

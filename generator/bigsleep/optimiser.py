@@ -99,8 +99,9 @@ class BatchOptimiser:
 
     @property
     def iteration(self) -> int:
-        """Steps every task has taken (tasks resumed from different points may be ahead)."""
-        return min(self.iterations)
+        """The most steps any task has taken: the batch's progress. Tasks can differ (their own
+        `iterations`, or resumed from different points): use `iterations[i]` per task."""
+        return max(self.iterations)
 
     @property
     def done(self) -> bool:
