@@ -382,9 +382,20 @@ class _Reader:
     def settings(self, node: Node | None, schema: Schema, path: str, cls: type) -> Any:
         empty = node is None or _is_null(node)  # `site:` with nothing under it: all defaults
         values = {} if empty else self.mapping(node, schema, path) or {}
-        if not empty and "image_prompt" in values:
-            self.check_file(values["image_prompt"], node, f"{path}.image_prompt")
-        return cls(**values)
+        return cls(**self.local_paths(values, node, path))
+
+    def local_paths(self, values: dict[str, Any], node: Node, path: str) -> dict[str, Any]:
+        """Make paths relative to gallery.yaml absolute: image_prompt, and biggan/clip when they
+        name a local checkpoint rather than a model name ("ViT-B/32", "biggan-deep-256")."""
+        resolved = dict(values)
+        if values.get("image_prompt") is not None:
+            file = self.check_file(values["image_prompt"], node, f"{path}.image_prompt")
+            resolved["image_prompt"] = str(file) if file else values["image_prompt"]
+        for key in ("biggan", "clip"):
+            local = self.root / values[key] if values.get(key) else None
+            if local is not None and local.exists():
+                resolved[key] = str(local.resolve())
+        return resolved
 
     def check_file(self, relative: str | None, node: Node, path: str) -> Path | None:
         """The absolute path of an input file named relative to gallery.yaml, if it exists."""
@@ -453,9 +464,7 @@ class _Reader:
         title = " ".join(values["title"].split())
         prompt = " ".join((values.get("prompt") or title).split())
         overrides = {key: value for key, value in values.items() if key in GENERATION}
-        if "image_prompt" in overrides:
-            self.check_file(overrides["image_prompt"], node, f"{path}.image_prompt")
-        settings = replace(defaults, **overrides)
+        settings = replace(defaults, **self.local_paths(overrides, node, path))
         if settings.pick is not None and settings.pick >= settings.candidates:
             self.problem(_line(node), f"{path}.pick",
                          f"pick {settings.pick} but only {settings.candidates} candidates",

@@ -316,3 +316,28 @@ def test_empty_and_missing_manifest(tmp_path: Path) -> None:
     assert "empty" in only(tmp_path, "").message
     with pytest.raises(ManifestError, match="no such file"):
         load_manifest(tmp_path / "absent.yaml")
+
+
+def test_local_checkpoints_and_image_prompt_are_relative_to_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "models" / "biggan").mkdir(parents=True)
+    (tmp_path / "models" / "clip.pt").write_bytes(b"")
+    (tmp_path / "ref.png").write_bytes(b"")
+    (tmp_path / "gallery.yaml").write_text(textwrap.dedent("""\
+        generation:
+          biggan: models/biggan
+          clip: models/clip.pt
+        posts:
+          - title: P
+            date: 2021-03-30
+            items:
+              - title: Cat
+                image_prompt: ref.png
+              - title: Dog
+                clip: ViT-B/16
+        """), encoding="utf-8")
+    manifest = load_manifest(tmp_path / "gallery.yaml")
+    cat, dog = manifest.posts[0].entries
+    assert manifest.defaults.biggan == str(tmp_path / "models" / "biggan")
+    assert cat.settings.clip == str(tmp_path / "models" / "clip.pt")
+    assert cat.settings.image_prompt == str(tmp_path / "ref.png")
+    assert dog.settings.clip == "ViT-B/16"  # a model name, not a path
