@@ -208,7 +208,20 @@ def _lone_tag(state: StateBlock, line: int) -> ShortcodeTag | None:
     return tag if tag.end == len(text) else None
 
 
+CLOSING_TAG_RE = re.compile(r"\{\{[<%]\s*/\s*([^\s>%/]+)")
+
+
+def _closing_names(state: StateBlock) -> frozenset[str]:
+    """Names that have a closing tag anywhere in the document (computed once per document)."""
+    names = state.env.get("_closing_names")
+    if names is None:
+        names = state.env["_closing_names"] = frozenset(CLOSING_TAG_RE.findall(state.src))
+    return names
+
+
 def _closing_line(state: StateBlock, start: int, end: int, name: str) -> int | None:
+    if name not in _closing_names(state):  # the common case: no scan of the rest of the page
+        return None
     depth = 0
     for line in range(start + 1, end):
         tag = _lone_tag(state, line)
