@@ -261,6 +261,19 @@ def test_candidates_keep_the_best_and_pick_swaps_without_generating(tmp_path: Pa
     assert image(tmp_path, "bioshock").read_bytes() == best and FakeOptimiser.created == []
 
 
+def test_regenerating_candidates_leaves_only_the_new_alternates(tmp_path: Path,
+                                                                 fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock", seed=87, candidates=3))  # seeds 87..89: the last wins
+    assert Lockfile.load(tmp_path / "gallery.lock").get("games/bioshock").chosen == 2
+    run(tmp_path, fake, entry("Bioshock", seed=0, candidates=2))  # seeds 0, 1: the last wins
+    assert Lockfile.load(tmp_path / "gallery.lock").get("games/bioshock").chosen == 1
+    alternates = image(tmp_path, "", "alternates").parent
+    assert [p.name for p in alternates.iterdir()] == ["bioshock-0.png"]  # not the old -1, -2
+    replaced = image(tmp_path, "", "replaced").parent
+    assert len(list(replaced.iterdir())) == 3  # the old image and its two alternates
+    assert run(tmp_path, fake, entry("Bioshock", seed=0, candidates=2))[0] == []
+
+
 def test_pick_beyond_the_candidates_is_an_error_at_the_entry(tmp_path: Path, fake: Path) -> None:
     with pytest.raises(GenerationError) as error:
         run(tmp_path, fake, entry("Bioshock", line=12, candidates=2, pick=2))
@@ -307,6 +320,34 @@ def test_a_checkpoint_of_other_inputs_is_not_used(tmp_path: Path, fake: Path) ->
     run(tmp_path / "fresh", fake, entry("Bioshock", seed=1))
     assert image(tmp_path, "bioshock").read_bytes() == image(tmp_path / "fresh",
                                                              "bioshock").read_bytes()
+    assert not list((tmp_path / ".cache" / "generation").rglob("*.pt"))  # the stale one too
+
+
+def test_a_run_stopped_while_writing_finishes_without_optimising_again(
+        tmp_path: Path, fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(tmp_path, fake, entry("Bioshock", candidates=2))
+    write = generate._write
+    calls = []
+
+    def stop_after_one(*args: Any) -> None:  # the image written, the alternate not
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(args)
+        write(*args)
+
+    monkeypatch.setattr(generate, "_write", stop_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, fake, entry("Bioshock", candidates=2, seed=5))
+    monkeypatch.setattr(generate, "_write", write)
+    FakeOptimiser.created = []
+    todo, out = run(tmp_path, fake, entry("Bioshock", candidates=2, seed=5))
+    assert len(todo) == 1 and FakeOptimiser.created == []  # finished from the saved results
+    assert "not written by the tool" not in out
+    run(tmp_path / "clean", fake, entry("Bioshock", candidates=2, seed=5))
+    for folder in ["images", "alternates"]:
+        files, clean = (sorted(image(root, "", folder).parent.iterdir())
+                        for root in (tmp_path, tmp_path / "clean"))
+        assert [p.read_bytes() for p in files] == [p.read_bytes() for p in clean]
 
 
 # --- run lock ---

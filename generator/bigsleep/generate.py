@@ -10,6 +10,15 @@
   checkpoints every `checkpoint_every` iterations into .cache/generation/ (a new run resumes
   there), and writes the chosen image, the alternates and the progress pictures atomically into the
   bundle, moving any image it replaces to <bundle>/replaced/.
+
+    BigSleepGenerator(manifest, models_dir=None, device=None, batch_size=None, wait=True,
+                      cache_dir=None, out=None)
+
+`device`: None = CUDA, or a GenerationError saying what to run when there is none; "cpu" only when
+asked (prints an estimate first). `batch_size`: None = the entries' `batch_size`, else fitted to
+free GPU memory. `wait`: queue behind another run on the same manifest, or stop. `cache_dir`:
+default .cache/generation/ beside gallery.yaml. `out`: where messages and progress bars go
+(stderr by default).
 """
 
 from __future__ import annotations
@@ -129,7 +138,13 @@ class BigSleepGenerator:
             todo = [plan for plan in plans if plan.action == "generate"]
             if todo:
                 self._generate(todo, lock, self._device(todo))
-                _Checkpoints(self.cache_dir).drop(lambda key: True)  # of inputs since changed
+                self._drop_stale()
+
+    def _drop_stale(self) -> None:
+        """After a complete run, what is left in the cache belongs to inputs since changed."""
+        _Checkpoints(self.cache_dir).drop(lambda key: True)
+        for path in (self.cache_dir / "done").glob("*.json"):
+            path.unlink()
 
     # -- planning --------------------------------------------------------------------------------
 
@@ -180,11 +195,26 @@ class BigSleepGenerator:
                        if record.models.get(name) != digest_now)
         if stale:
             return " and ".join(stale) + " checkpoint changed"
-        if _candidate_of(record, digest) is None:
+        current = _candidate_of(record, digest)
+        if current is None or self._stale_alternates(plan, current):
             return "an earlier run stopped before finishing it"
         if settings.progress and not all(p.exists() for p in _progress_paths(plan.job)):
             return "progress pictures missing"
         return ""
+
+    def _stale_alternates(self, plan: Plan, current: int) -> bool:
+        """Whether an alternate the tool wrote is not the candidate the lock says it is.
+
+        (Alternates deleted by the author are not remade; `pick` of one regenerates.)
+        """
+        assert plan.record is not None
+        bundle = plan.job.path.parent.parent
+        ownership = Ownership.load(bundle)
+        for index, candidate in enumerate(plan.record.candidates):
+            path = _alternate(bundle, plan.job.entry.image, index)
+            if index != current and ownership.owns(path) and sha256_file(path) != candidate.sha256:
+                return True
+        return False
 
     def _wanted_candidate(self, plan: Plan) -> int:
         if plan.settings.pick is not None:
@@ -334,7 +364,7 @@ class BigSleepGenerator:
         checkpoints.drop(lambda key: self._done_path(key).exists())
 
     def _done_path(self, task_hash: str) -> Path:
-        return self.cache_dir / "done" / f"{task_hash[:32]}.pt"
+        return self.cache_dir / "done" / f"{task_hash[:32]}.json"
 
     # -- writing an entry's files ----------------------------------------------------------------
 
@@ -365,6 +395,7 @@ class BigSleepGenerator:
         for index, png in enumerate(pngs):
             if index != chosen:
                 _write(ownership, _alternate(bundle, name, index), png, record)
+        self._drop_old_alternates(plan, bundle, ownership, keep=len(pngs), chosen=chosen)
         if plan.settings.progress:
             self._write_progress(plan, results[chosen], ownership, record)
         for path in done:
@@ -398,6 +429,17 @@ class BigSleepGenerator:
         for source, target in olds:
             if source.is_file() and _ours(ownership, source, plan.record):
                 atomic_copy(source, bundle / "replaced" / target)
+
+    def _drop_old_alternates(self, plan: Plan, bundle: Path, ownership: Ownership, *, keep: int,
+                             chosen: int) -> None:
+        """Remove the previous run's alternates that are not alternates now (kept in replaced/)."""
+        old = len(plan.record.candidates) if plan.record else 0
+        for index in range(old):
+            path = _alternate(bundle, plan.job.entry.image, index)
+            if (index == chosen or index >= keep) and ownership.owns(path):
+                path.unlink()
+                ownership.forget(path)
+                ownership.save()
 
     def _write_progress(self, plan: Plan, result: TaskResult, ownership: Ownership,
                         record: ImageRecord) -> None:
