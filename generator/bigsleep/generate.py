@@ -280,7 +280,8 @@ class BigSleepGenerator:
         if torch.cuda.is_available():
             return torch.device(requested or "cuda")
         problems = [Problem(self.manifest.path, p.job.entry.line, p.key,
-                            f"image not generated yet ({p.reason})") for p in plans]
+                            "image not generated yet" if p.job.existing is None
+                            else f"image outdated: {p.reason}") for p in plans]
         problems.append(Problem(
             self.manifest.path, None, None,
             f"no CUDA GPU here: {len(plans)} image(s) cannot be generated",
