@@ -343,6 +343,7 @@ def test_a_run_stopped_while_writing_finishes_without_optimising_again(
     todo, out = run(tmp_path, fake, entry("Bioshock", candidates=2, seed=5))
     assert len(todo) == 1 and FakeOptimiser.created == []  # finished from the saved results
     assert "not written by the tool" not in out
+    assert len(list(image(tmp_path, "", "replaced").parent.iterdir())) == 2  # kept once, not twice
     run(tmp_path / "clean", fake, entry("Bioshock", candidates=2, seed=5))
     for folder in ["images", "alternates"]:
         files, clean = (sorted(image(root, "", folder).parent.iterdir())

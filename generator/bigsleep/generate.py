@@ -383,7 +383,8 @@ class BigSleepGenerator:
         bundle = job.path.parent.parent
         ownership = Ownership.load(bundle)
         pngs = [self._png(plan, i, result) for i, result in enumerate(results)]
-        self._keep_replaced(plan, bundle, ownership)
+        if plan.record and (plan.record.inputs, plan.record.models) != (plan.inputs, hashes):
+            self._keep_replaced(plan, bundle, ownership)
         record = ImageRecord(
             inputs=plan.inputs, spec=plan.spec, models=hashes,
             image=hashlib.sha256(pngs[chosen]).hexdigest(), chosen=chosen,
@@ -420,7 +421,7 @@ class BigSleepGenerator:
     def _keep_replaced(self, plan: Plan, bundle: Path, ownership: Ownership) -> None:
         """Copy the image being replaced (and its alternates) to <bundle>/replaced/."""
         existing = plan.job.existing
-        if existing is None or plan.record is None:
+        if existing is None or plan.record is None:  # nothing to keep
             return
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name = plan.job.entry.image
