@@ -1,0 +1,137 @@
+"""markdown-it's HTML renderer, plus shortcode calls, captions and shortcodes in raw HTML.
+
+A shortcode token renders as whatever the handler returns (through RenderContext.call): a
+captioned one gets the following caption token as a Caption, a paired one the rendered HTML of
+the tokens between its open and close tokens. Raw HTML is passed through with its standalone
+shortcodes expanded, as Hugo expands them before Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from generator.markdown.context import context
+from generator.markdown.text import inline_text
+from generator.shortcodes import Caption, ShortcodeSyntaxError, escaped_shortcode, parse_shortcode
+
+OPENER_RE = re.compile(r"\{\{[<%]")
+
+
+class Renderer(RendererHTML):
+    """markdown-it's HTML renderer, plus shortcodes, captions and raw-HTML expansion."""
+
+    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token.type == "shortcode_block":
+                out.append(self._block_shortcode(tokens, i, options, env))
+                i += 2 if token.meta["captioned"] else 1
+                continue
+            if token.type == "shortcode_block_open":
+                close = _matching_close(tokens, i)
+                inner = self.render(tokens[i + 1 : close], options, env)
+                out.append(_paired(token, inner, env) + "\n")
+                i = close + 1
+                continue
+            out.append(self._one(tokens, i, options, env))
+            i += 1
+        return "".join(out)
+
+    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token.type == "shortcode_inline":
+                out.append(context(env).call(token.meta["tag"], token.meta["line"]))
+            elif token.type == "shortcode_inline_open":
+                close = _matching_close(tokens, i)
+                inner = self.renderInline(tokens[i + 1 : close], options, env)
+                out.append(_paired(token, inner, env))
+                i = close
+            else:
+                out.append(self._one(tokens, i, options, env))
+            i += 1
+        return "".join(out)
+
+    def _one(self, tokens: Sequence[Token], i: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[i]
+        if token.type == "inline":
+            return self.renderInline(token.children or [], options, env)
+        if token.type in self.rules:
+            return self.rules[token.type](tokens, i, options, env)
+        return self.renderToken(tokens, i, options, env)
+
+    def _block_shortcode(
+        self, tokens: Sequence[Token], i: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[i]
+        caption = None
+        if token.meta["captioned"]:
+            children = tokens[i + 1].children or []
+            caption = Caption(self.renderInline(children, options, env), inline_text(children))
+        return context(env).call(token.meta["tag"], token.meta["line"], caption) + "\n"
+
+    def html_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[idx]
+        return expand_in_html(token.content, token.map[0] if token.map else 0, env)
+
+    def html_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[idx]
+        return expand_in_html(token.content, token.meta.get("line", 0), env)
+
+
+def _paired(token: Token, inner: str, env: EnvType) -> str:
+    meta = token.meta
+    return context(env).call(meta["tag"], meta["line"], None, inner, meta["inner_source"])
+
+
+def _matching_close(tokens: Sequence[Token], open_index: int) -> int:
+    depth = 0
+    for i in range(open_index, len(tokens)):
+        depth += tokens[i].nesting if tokens[i].type.startswith("shortcode_") else 0
+        if depth == 0:
+            return i
+    raise AssertionError("shortcode open token without close")  # the parser always pairs them
+
+
+def expand_in_html(html: str, body_line: int, env: EnvType) -> str:
+    """Replace standalone shortcodes inside raw HTML (Hugo expands them before Markdown)."""
+    if "{{" not in html:
+        return html
+    render = context(env)
+    out: list[str] = []
+    pos = 0
+    for match in OPENER_RE.finditer(html):
+        start = match.start()
+        if start < pos:
+            continue
+        out.append(html[pos:start])
+        escaped = escaped_shortcode(html, start)
+        if escaped is not None:
+            out.append(escaped[0])
+            pos = escaped[1]
+            continue
+        line = body_line + html.count("\n", 0, start)
+        try:
+            tag = parse_shortcode(html, start)
+        except ShortcodeSyntaxError as exc:
+            render.malformed(line, exc)
+            out.append(html[start : start + 3])
+            pos = start + 3
+            continue
+        out.append(render.call(tag, line))
+        pos = tag.end
+    out.append(html[pos:])
+    return "".join(out)
