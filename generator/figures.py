@@ -1,0 +1,227 @@
+"""The built-in `img` shortcode: an image of the page bundle shown as a responsive <figure>.
+
+`{{<img src="images/NAME" caption="..." alt="..." class="..." link="...">}}` names a file in the
+page's bundle (the extension may be left out; URLs, absolute paths and `..` are refused). While
+pages render, each use becomes a token in the page's HTML. `Figures.publish` then processes every
+image once (generator.images: resized WebP + fallback variants, cached by content hash; in a draft
+build a visible placeholder for an image not generated yet), publishes it next to the page that
+shows it, and `Figures.insert` puts the theme's figure.html in place of the tokens.
+
+A page's cover (list summaries, Open Graph) is its front matter `images[0]` (a bundle file, a
+site path or a URL), else the first image it shows.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from generator.content import Page
+from generator.errors import BuildError, Problem
+from generator.images import ImageProcessor, ProcessedImage, PublishedImage
+from generator.imagestep import IMAGE_SUFFIXES, find_image
+from generator.shortcodes import Caption, ShortcodeCall, ShortcodeError
+from generator.theme import Theme
+from generator.urls import is_external, relative
+
+IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
+IMAGE_SIZES = "(max-width: 44rem) 100vw, 42rem"
+_TOKEN = re.compile(r"<!--gallery-image-(\d+)-->")
+
+
+@dataclass
+class ImageUse:
+    """One image a page shows, resolved after every page is rendered."""
+
+    page: Page
+    line: int
+    src: str  # as written
+    source: Path | None  # the bundle file; None when missing
+    folder: str  # site folder to publish into
+    name: str  # file stem to publish as
+    alt: str = ""
+    caption_html: str = ""
+    css_class: str = ""
+    link: str | None = None
+    eager: bool = False
+    published: PublishedImage | None = None
+    placeholder: bool = False
+
+
+class Figures:
+    """Every image one build shows: collected while pages render, published once they all have.
+
+    With no processor or no output folder (check_content) images are resolved and checked only.
+    """
+
+    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None) -> None:
+        self.theme = theme
+        self.processor = processor
+        self.out = out
+        self.uses: list[ImageUse] = []
+
+    def shortcode(self, page: Page, path: str, call: ShortcodeCall, caption: Caption | None,
+                  shown: list[ImageUse]) -> str:
+        """The token standing for an `img` call until `insert`; `shown`: the page's images."""
+        use = self._image_use(page, path, call, caption)
+        use.eager = not shown
+        shown.append(use)
+        return f"<!--gallery-image-{len(self.uses) - 1}-->"
+
+    def cover(self, page: Page, path: str,
+              shown: list[ImageUse]) -> tuple[ImageUse | None, str | None]:
+        """(the cover image to publish, or the external or site-absolute cover URL)."""
+        if page.images:
+            first = page.images[0]
+            if is_external(first) or first.startswith("/"):
+                return None, first
+            try:
+                source, rel = _bundle_image_or_none(page, first)
+            except ShortcodeError as error:
+                raise BuildError(Problem(page.source, page.line_of("images"), "images",
+                                         error.message, error.hint)) from error
+            if source is not None:
+                use = ImageUse(page, page.line_of("images"), first, source, _folder(path, rel),
+                               source.stem, alt=page.title)
+                self.uses.append(use)
+                return use, None
+        return (shown[0] if shown else None), None
+
+    def missing(self) -> list[Problem]:
+        """One problem per use of an image that is not in its bundle."""
+        return [_missing_problem(u) for u in self.uses if u.source is None]
+
+    def publish(self) -> None:
+        """Process every used image (in parallel; cached) and publish it into the site."""
+        jobs: dict[tuple[str, str], list[ImageUse]] = {}
+        for use in self.uses:
+            jobs.setdefault((use.folder, use.name), []).append(use)
+
+        def publish(group: list[ImageUse]) -> None:
+            use = group[0]
+            processed = self._process(use)
+            if processed is None:
+                return
+            published = (self.processor.publish(processed, self.out, use.folder, use.name)
+                         if self.processor and self.out else None)
+            for other in group:
+                other.published = published
+                other.placeholder = use.source is None
+
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            list(pool.map(publish, jobs.values()))
+
+    def insert(self, html: str, from_path: str) -> str:
+        """`html` of the page at `from_path` with its image tokens replaced by figures."""
+        return _TOKEN.sub(lambda m: self._figure(self.uses[int(m[1])], from_path), html)
+
+    @property
+    def published(self) -> int:
+        """Image files published (one per site folder and name, however often shown)."""
+        return len({(u.folder, u.name) for u in self.uses if u.published is not None})
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """Every placeholder shown, as "file:line src"."""
+        return tuple(f"{u.page.source}:{u.line} {u.src}" for u in self.uses if u.placeholder)
+
+    def _image_use(self, page: Page, path: str, call: ShortcodeCall,
+                   caption: Caption | None) -> ImageUse:
+        unknown = sorted(set(call.params) - set(IMG_PARAMS))
+        if unknown:
+            raise ShortcodeError(f"img: unknown parameter {unknown[0]!r}",
+                                 f"img takes {', '.join(IMG_PARAMS)}")
+        src = call.params.get("src", "").strip()
+        if not src:
+            raise ShortcodeError("img: src missing", 'write {{<img src="images/NAME">}}')
+        source, rel = _bundle_image(page, src)
+        text = call.params.get("caption", "")
+        caption_html = caption.html if caption else htmlmod.escape(text)
+        alt = (caption.text if caption else "") or call.params.get("alt", "") or text
+        use = ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel),
+                       alt=alt, caption_html=caption_html,
+                       css_class=call.params.get("class", ""), link=call.params.get("link"))
+        self.uses.append(use)
+        return use
+
+    def _process(self, use: ImageUse) -> ProcessedImage | None:
+        if self.processor is None:
+            return None
+        if use.source is None:
+            return self.processor.placeholder(use.name)
+        return self.processor.process(use.source)
+
+    def _figure(self, use: ImageUse, from_path: str) -> str:
+        if use.published is None:
+            return ""
+        image = image_view(use.published, from_path, use.alt)
+        if use.link:
+            image["href"] = use.link
+        return self.theme.render("figure.html",
+            image=image, eager=use.eager, placeholder=use.placeholder, t=self.theme.strings,
+            caption_html=use.caption_html, css_class=use.css_class).strip()
+
+
+def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any]:
+    """A published image for templates (picture.html), its URLs relative to `from_path`."""
+    def rel(url: str) -> str:
+        return relative(from_path, url)
+
+    return {
+        "href": rel(image.full), "src": rel(image.src), "alt": alt,
+        "width": image.width, "height": image.height, "sizes": IMAGE_SIZES,
+        "webp_srcset": ", ".join(f"{rel(v.webp)} {v.width}w" for v in image.variants),
+        "srcset": ", ".join(f"{rel(v.fallback)} {v.width}w" for v in image.variants),
+    }
+
+
+def _bundle_image(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
+    """(the bundle's image file or None when missing, src as a bundle-relative path)."""
+    rel = PurePosixPath(src)
+    if is_external(src) or rel.is_absolute() or ".." in rel.parts or "\\" in src:
+        raise ShortcodeError(f"img: src {src!r} leaves the page bundle",
+                             "put the image in the post's folder, e.g. images/NAME.png, "
+                             'and write src="images/NAME"')
+    if page.bundle is None:
+        raise ShortcodeError(f"img: {page.source.name} is not a page bundle",
+                             f"move it to {page.source.stem}/index.md and put images beside it")
+    return _bundle_image_or_none(page, src)
+
+
+def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
+    rel = PurePosixPath(src)
+    if page.bundle is None:
+        return None, rel
+    exact = page.bundle / rel
+    if rel.suffix.lower() in IMAGE_SUFFIXES and exact.is_file():
+        found: Path | None = exact
+    else:
+        found = find_image(exact.parent, rel.name)
+    if found is not None and page.bundle.resolve() not in found.resolve().parents:
+        raise ShortcodeError(f"img: src {src!r} leaves the page bundle (through a link)",
+                             "copy the image into the post's folder")
+    return found, rel
+
+
+def _folder(page_path: str, rel: PurePosixPath) -> str:
+    """The site folder an image at bundle path `rel` is published into."""
+    folder = str(PurePosixPath(page_path).parent / rel.parent)
+    return "" if folder == "." else folder
+
+
+def _stem(source: Path | None, rel: PurePosixPath) -> str:
+    if source is not None:
+        return source.stem
+    return rel.stem if rel.suffix.lower() in IMAGE_SUFFIXES else rel.name
+
+
+def _missing_problem(use: ImageUse) -> Problem:
+    return Problem(use.page.source, use.line, "img", f"image {use.src!r} not found "
+                   f"(looked for {', '.join(IMAGE_SUFFIXES)})",
+                   "generate the missing images (make site), or preview with placeholders "
+                   "(make draft)")

@@ -1,0 +1,95 @@
+"""The new site folder as one build fills it: pages through theme templates, alias redirects.
+
+Every file has a site path ("posts/index.html"); a second file at one address is a BuildError.
+With no folder (check_content) nothing is written, but templates still render and addresses are
+still checked. The output also counts the pages and collects their sitemap entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from generator.content import Page
+from generator.errors import BuildError, Problem
+from generator.feeds import SitemapEntry
+from generator.figures import ImageUse
+from generator.i18n import date_view
+from generator.settings import SiteSettings
+from generator.theme import Theme
+from generator.urls import absolute, relative
+
+
+@dataclass
+class Rendered:
+    """A content page with its body rendered, waiting to be written."""
+
+    page: Page
+    path: str
+    html: str  # the body, image tokens replaced once images are published
+    summary: str
+    images: list[ImageUse] = field(default_factory=list)
+    cover: ImageUse | None = None
+    cover_url: str | None = None  # an external or site-absolute cover from front matter
+
+
+class SiteOutput:
+    """Writes one build's files into `out` (or, with out=None, only checks them)."""
+
+    def __init__(self, content_dir: Path, settings: SiteSettings, theme: Theme,
+                 out: Path | None) -> None:
+        self.content_dir = content_dir
+        self.settings = settings
+        self.theme = theme
+        self.out = out
+        self.written: set[str] = set()
+        self.pages = 0  # HTML pages written (aliases not counted)
+        self.sitemap: list[SitemapEntry] = []
+        self.menu: list[dict[str, str]] = []  # header links on every page
+        self.year: int | None = None  # of the newest post: the output depends on content only
+
+    def page(self, path: str, template: str, meta: dict[str, Any], **context: Any) -> None:
+        """Render a page template (head tags from `meta`) and write it at `path`."""
+        html = self.theme.render(template,
+            site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
+            year=self.year, **meta, **context)
+        self.text(path, html)
+        self.pages += 1
+
+    def alias(self, path: str, target: str) -> None:
+        """A redirect page at `path` to the page at `target`."""
+        html = self.theme.render("alias.html",
+            site=self.settings, target=relative(path, target),
+            canonical=absolute(self.settings.base_url, target))
+        self.text(path, html)
+
+    def text(self, path: str, text: str) -> None:
+        """Write `text` at site path `path`, which no other output may have."""
+        if path in self.written:
+            raise BuildError(Problem(self.content_dir, None, None,
+                                     f"two outputs want the address /{path}",
+                                     "a page's url or alias collides with a generated page"))
+        self.written.add(path)
+        if self.out is not None:
+            target = self.out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
+    def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
+        """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""
+        description = (intro.page.description if intro else None) or self.settings.description
+        return {"title": title, "description": description,
+                "canonical": absolute(self.settings.base_url, path), "og_type": "website",
+                "og_image": None, "published": None}
+
+    def date(self, value: datetime | None) -> dict[str, str] | None:
+        """`value` for templates, in the site's language."""
+        return date_view(value, self.theme.strings)
+
+
+def linker(from_path: str) -> Callable[[str], str]:
+    """The `link` function of templates: site path -> URL relative to `from_path`."""
+    return lambda to_path: relative(from_path, to_path)

@@ -1,0 +1,68 @@
+"""The theme folder: Jinja2 templates (templates/), UI strings (i18n/) and static files (static/).
+
+A broken template is a BuildError naming the template file and line, like a content error.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator.errors import BuildError, Problem
+from generator.i18n import Strings, load_strings
+
+
+class Theme:
+    """One theme folder, its UI strings in the site's language."""
+
+    def __init__(self, theme_dir: Path, language: str) -> None:
+        self.dir = theme_dir
+        self.env = _environment(theme_dir)
+        self.strings: Strings = load_strings(theme_dir / "i18n", language)
+
+    def render(self, name: str, **context: Any) -> str:
+        """Render template `name`; a broken template is a BuildError at its line."""
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as error:
+            raise BuildError(Problem(error.filename or name, error.lineno, None,
+                                     f"template error: {error.message}")) from error
+        except jinja2.TemplateError as error:
+            raise BuildError(Problem(self.dir / "templates" / name, _template_line(error),
+                                     None, f"template error: {error}",
+                                     "fix the theme template")) from error
+
+    def copy_static(self, out: Path) -> None:
+        """Copy static/ (CSS...) into the site root as it is."""
+        static = self.dir / "static"
+        if not static.is_dir():
+            return
+        for source in sorted(static.rglob("*")):
+            if source.is_file():
+                target = out / source.relative_to(static)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+
+
+def _environment(theme_dir: Path) -> jinja2.Environment:
+    templates = theme_dir / "templates"
+    if not templates.is_dir():
+        raise BuildError(Problem(templates, None, None, "theme templates not found",
+                                 "pass the theme folder (--theme DIR) holding templates/"))
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
+def _template_line(error: Exception) -> int | None:
+    """The template line of a Jinja2 render error, from its traceback."""
+    tb = error.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".html"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

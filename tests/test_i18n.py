@@ -1,0 +1,41 @@
+"""Theme UI strings by language: the site's language picks its file, en.yaml fills the gaps."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from helpers_site import THEME
+
+from generator.errors import BuildError
+from generator.i18n import date_view, load_strings
+
+
+@pytest.fixture
+def i18n(tmp_path: Path) -> Path:
+    shutil.copytree(THEME / "i18n", tmp_path / "i18n")
+    return tmp_path / "i18n"
+
+
+def test_region_code_uses_the_language_file_and_russian_month_names(i18n: Path) -> None:
+    strings = load_strings(i18n, "ru-RU")
+    assert strings["read_more"] == "Читать дальше"
+    assert date_view(datetime(2021, 3, 5), strings) == {"iso": "2021-03-05T00:00:00",
+                                                        "text": "5 марта 2021"}
+
+
+def test_missing_keys_and_unknown_languages_fall_back_to_english(i18n: Path) -> None:
+    (i18n / "de.yaml").write_text("read_more: Weiterlesen\n", encoding="utf-8")
+    german = load_strings(i18n, "de")
+    assert (german["read_more"], german["tags"]) == ("Weiterlesen", "Tags")
+    assert load_strings(i18n, "fr")["read_more"] == "Read more"
+
+
+def test_broken_strings_file_is_a_build_error_naming_it(i18n: Path) -> None:
+    (i18n / "de.yaml").write_text("months: [Januar, Februar]\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        load_strings(i18n, "de")
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.key) == (i18n / "de.yaml", "months")
