@@ -25,7 +25,7 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.bigsleep import generate
+from generator.bigsleep import batches, generate, outputs, planning
 from generator.bigsleep.frames import GAP, LABEL_HEIGHT
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.bigsleep.lockfile import Lockfile
@@ -116,11 +116,11 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         clip, biggan = paths(settings, folder)
         return SimpleNamespace(clip_hash=checkpoint_hash(clip), biggan_hash=checkpoint_hash(biggan))
 
-    monkeypatch.setattr(generate, "BatchOptimiser", FakeOptimiser)
-    monkeypatch.setattr(generate, "Task", FakeTask)
-    monkeypatch.setattr(generate, "model_paths", paths)
+    monkeypatch.setattr(batches, "BatchOptimiser", FakeOptimiser)
+    monkeypatch.setattr(batches, "Task", FakeTask)
+    monkeypatch.setattr(planning, "model_paths", paths)
     monkeypatch.setattr(generate, "load_models", load)
-    monkeypatch.setattr(generate, "fit_batch_size", lambda models, settings, device: 4)
+    monkeypatch.setattr(batches, "fit_batch_size", lambda models, settings, device: 4)
     return models
 
 
@@ -326,7 +326,7 @@ def test_a_checkpoint_of_other_inputs_is_not_used(tmp_path: Path, fake: Path) ->
 def test_a_run_stopped_while_writing_finishes_without_optimising_again(
         tmp_path: Path, fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(tmp_path, fake, entry("Bioshock", candidates=2))
-    write = generate._write
+    write = outputs._write
     calls = []
 
     def stop_after_one(*args: Any) -> None:  # the image written, the alternate not
@@ -335,10 +335,10 @@ def test_a_run_stopped_while_writing_finishes_without_optimising_again(
         calls.append(args)
         write(*args)
 
-    monkeypatch.setattr(generate, "_write", stop_after_one)
+    monkeypatch.setattr(outputs, "_write", stop_after_one)
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path, fake, entry("Bioshock", candidates=2, seed=5))
-    monkeypatch.setattr(generate, "_write", write)
+    monkeypatch.setattr(outputs, "_write", write)
     FakeOptimiser.created = []
     todo, out = run(tmp_path, fake, entry("Bioshock", candidates=2, seed=5))
     assert len(todo) == 1 and FakeOptimiser.created == []  # finished from the saved results
@@ -397,13 +397,13 @@ CHILD = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from generator.bigsleep import generate
+from generator.bigsleep import batches
 from test_generate import real_run
-step = generate.BatchOptimiser.step
+step = batches.BatchOptimiser.step
 def slow_step(self):  # slow enough to be killed in the middle
     time.sleep(0.05)
     return step(self)
-generate.BatchOptimiser.step = slow_step
+batches.BatchOptimiser.step = slow_step
 real_run(Path(sys.argv[2]), Path(sys.argv[3]), batch_size=2)
 """
 

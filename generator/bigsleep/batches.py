@@ -1,0 +1,122 @@
+"""Optimising candidates in batches: one optimiser task per candidate still to make, batches of
+compatible tasks, and the loop that runs a batch to the end.
+
+The loop shows a progress bar (iterations per second, ETA, each task's similarity), captures the
+progress frames, checkpoints every `checkpoint_every` iterations, resumes from a checkpoint, and
+leaves each task's result in the cache's done/ folder (see `checkpoints`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from generator.bigsleep.checkpoints import Checkpoints, Frames, Results, TaskResult
+from generator.bigsleep.lockfile import canonical_json
+from generator.bigsleep.optimiser import BatchOptimiser, Task, fit_batch_size
+from generator.bigsleep.planning import Plan
+from generator.settings import GenerationSettings
+
+Work = tuple[Task, str]  # a task and its name on the progress bar
+
+
+def pending_tasks(plans: Sequence[Plan], hashes: dict[str, str], results: Results) -> list[Work]:
+    """A task for every candidate of the plans to generate that has no result yet."""
+    work = []
+    for plan in plans:
+        if plan.action != "generate":
+            continue
+        for candidate in range(plan.settings.candidates):
+            task_hash = plan.task_hash(candidate, hashes)
+            if results.done(task_hash):
+                continue
+            task = Task(task_hash, plan.spec["prompt"], tuple(plan.settings.penalize),
+                        plan.seed + candidate, plan.settings, image_prompt=plan.image_prompt)
+            name = plan.job.entry.image[:12]
+            name += f"#{candidate}" if plan.settings.candidates > 1 else ""
+            work.append((task, name))
+    return work
+
+
+def make_batches(work: list[Work], batch_size: int | None, models: Any,
+                 device: torch.device) -> list[list[Work]]:
+    """Tasks of the same shape, in batches of `batch_size` (else the entries' `batch_size`, else
+    as many as fit the free GPU memory)."""
+    shapes: dict[str, list[Work]] = {}
+    for task, name in work:
+        shapes.setdefault(_batch_shape(task.settings), []).append((task, name))
+    batches = []
+    for same in shapes.values():
+        settings = same[0][0].settings
+        size = batch_size or settings.batch_size or fit_batch_size(models, device,
+                                                                    settings.cutouts)
+        batches += [same[i:i + size] for i in range(0, len(same), max(1, size))]
+    return batches
+
+
+def run_batch(work: list[Work], models: Any, device: torch.device, label: str,
+              checkpoints: Checkpoints, results: Results, out: TextIO) -> None:
+    """Optimise one batch to the end, checkpointing; leaves each task's result in `results`."""
+    tasks = [task for task, _ in work]
+    names = [name for _, name in work]
+    optimiser = BatchOptimiser(models, tasks, device)
+    frames = checkpoints.resume(optimiser, tasks)
+    checkpoint_every = min(task.settings.checkpoint_every for task in tasks)
+    path = checkpoints.path(tasks)
+    _capture(frames, optimiser, tasks)
+    total = max(task.settings.iterations for task in tasks)
+    with tqdm(total=total, initial=optimiser.iteration, desc=label, unit="it",
+              file=out, dynamic_ncols=True) as bar:
+        while not optimiser.done:
+            similarities = optimiser.step()
+            bar.update(optimiser.iteration - bar.n)
+            bar.set_postfix_str(_postfix(names, similarities.tolist()), refresh=False)
+            _capture(frames, optimiser, tasks)
+            if optimiser.iteration % checkpoint_every == 0 and not optimiser.done:
+                checkpoints.save(path, optimiser, tasks, frames)
+    images = optimiser.best_images()
+    scores = optimiser.evaluate().tolist()
+    for index, task in enumerate(tasks):
+        score = (float(optimiser.best_similarity[index]) if task.settings.save_best
+                 else scores[index])
+        results.save(task.key, TaskResult(_encode(images[index]), score,
+                                          frames.get(task.key, [])))
+    checkpoints.drop(results.done)
+
+
+def _batch_shape(settings: GenerationSettings) -> str:
+    """Tasks with the same shape can share a batch (models are already the same)."""
+    return canonical_json([settings.cutouts, settings.iterations])
+
+
+def _capture(frames: Frames, optimiser: BatchOptimiser, tasks: Sequence[Task]) -> None:
+    """Add a progress frame for every `progress` task due one at this iteration."""
+    iteration = optimiser.iteration
+    due = [i for i, task in enumerate(tasks) if task.settings.progress
+           and (iteration % task.settings.progress_every == 0
+                or iteration == task.settings.iterations)
+           and all(it != iteration for it, _ in frames.get(task.key, []))]
+    if due:
+        images = optimiser.images()
+        for index in due:
+            frames.setdefault(tasks[index].key, []).append((iteration, _encode(images[index])))
+
+
+def _postfix(names: Sequence[str], similarities: Sequence[float], limit: int = 8) -> str:
+    shown = [f"{n}={s:.3f}" for n, s in zip(names[:limit], similarities[:limit], strict=False)]
+    if len(names) > limit:
+        shown.append(f"+{len(names) - limit}")
+    return " ".join(shown)
+
+
+def _encode(image: torch.Tensor) -> bytes:
+    """A [3, H, W] tensor in [0, 1] as PNG bytes."""
+    array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), "RGB").save(buffer, format="PNG")
+    return buffer.getvalue()

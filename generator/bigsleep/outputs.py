@@ -1,0 +1,146 @@
+"""Writing an entry's files into its page bundle, atomically and only over the tool's own files.
+
+`write_entry` turns an entry's finished candidates into its image (a PNG whose text chunks carry
+the prompt, seed, settings and models), its alternates and its progress pictures, after copying
+the image it replaces to replaced/. `apply_pick` makes another candidate the image by swapping
+files, without generating. gallery.lock is saved before the files, so a run killed while writing
+still knows them as its own (see `bundle.ours`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from generator import __version__
+from generator.bigsleep import frames as pictures
+from generator.bigsleep.bundle import alternate, bundle_of, ours, progress_paths
+from generator.bigsleep.checkpoints import TaskResult
+from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canonical_json
+from generator.bigsleep.planning import Plan
+from generator.fsutil import atomic_copy, sha256_file
+from generator.ownership import Ownership
+
+
+def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
+                lock: Lockfile) -> int:
+    """Write `plan`'s files from its candidates' results; returns the candidate chosen."""
+    best = max(range(len(results)), key=lambda i: results[i].similarity)
+    chosen = plan.settings.pick if plan.settings.pick is not None else best
+    bundle = bundle_of(plan.job)
+    ownership = Ownership.load(bundle)
+    pngs = [_png(plan, i, result) for i, result in enumerate(results)]
+    digests = [hashlib.sha256(png).hexdigest() for png in pngs]
+    if plan.record and (plan.record.inputs, plan.record.models) != (plan.inputs, hashes):
+        _keep_replaced(plan, bundle, ownership)
+    record = ImageRecord(
+        inputs=plan.inputs, spec=plan.spec, models=hashes, image=digests[chosen], chosen=chosen,
+        candidates=[Candidate(plan.seed + i, round(result.similarity, 6), digests[i])
+                    for i, result in enumerate(results)])
+    lock.set(plan.key, record)
+    lock.save()  # first: the files below are then known as ours whenever a kill comes
+    _write(ownership, plan.job.path, pngs[chosen], record)
+    for index, png in enumerate(pngs):
+        if index != chosen:
+            _write(ownership, alternate(bundle, plan.job.entry.image, index), png, record)
+    _drop_old_alternates(plan, bundle, ownership, keep=len(pngs), chosen=chosen)
+    if plan.settings.progress:
+        _write_progress(plan, results[chosen], ownership, record)
+    return chosen
+
+
+def apply_pick(plan: Plan, lock: Lockfile) -> bool:
+    """Swap the image with alternate `plan.wanted`; any kill leaves both.
+
+    False when that alternate is gone: the plan is then to generate.
+    """
+    record, job, wanted = plan.record, plan.job, plan.wanted
+    assert record is not None and plan.current is not None  # planned as "pick" only then
+    bundle = bundle_of(job)
+    ownership = Ownership.load(bundle)
+    wanted_file = alternate(bundle, job.entry.image, wanted)
+    wanted_sha = record.candidates[wanted].sha256
+    if not wanted_file.is_file() or sha256_file(wanted_file) != wanted_sha:
+        plan.action, plan.reason = "generate", f"alternate {wanted_file.name} is missing"
+        return False
+    _write(ownership, alternate(bundle, job.entry.image, plan.current), job.path.read_bytes(),
+           record)
+    _write(ownership, job.path, wanted_file.read_bytes(), record)
+    wanted_file.unlink()
+    ownership.forget(wanted_file)
+    ownership.save()
+    record.chosen, record.image = wanted, wanted_sha
+    lock.save()
+    plan.action = "current"
+    return True
+
+
+def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
+    """The candidate's PNG with what made it in text chunks."""
+    text = {
+        "prompt": plan.spec["prompt"],
+        "seed": str(plan.seed + candidate),
+        "settings": canonical_json(plan.spec),
+        "models": canonical_json({"clip": plan.settings.clip,
+                                  "biggan": plan.settings.biggan or plan.settings.image_size}),
+        "similarity": f"{result.similarity:.6f}",
+        "Software": f"bigsleep-gallery {__version__}",
+    }
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_itxt(key, value)
+    return _png_bytes(Image.open(io.BytesIO(result.png)), info)
+
+
+def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership) -> None:
+    """Copy the image being replaced (and its alternates) to <bundle>/replaced/."""
+    existing = plan.job.existing
+    if existing is None or plan.record is None:  # nothing to keep
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = plan.job.entry.image
+    olds = [(existing, f"{name}-{stamp}{existing.suffix}")]
+    olds += [(alternate(bundle, name, i), f"{name}-{stamp}-{i}.png")
+             for i in range(len(plan.record.candidates))]
+    for source, target in olds:
+        if source.is_file() and ours(ownership, source, plan.record):
+            atomic_copy(source, bundle / "replaced" / target)
+
+
+def _drop_old_alternates(plan: Plan, bundle: Path, ownership: Ownership, *, keep: int,
+                         chosen: int) -> None:
+    """Remove the previous run's alternates that are not alternates now (kept in replaced/)."""
+    old = len(plan.record.candidates) if plan.record else 0
+    for index in range(old):
+        path = alternate(bundle, plan.job.entry.image, index)
+        if (index == chosen or index >= keep) and ownership.owns(path):
+            path.unlink()
+            ownership.forget(path)
+            ownership.save()
+
+
+def _write_progress(plan: Plan, result: TaskResult, ownership: Ownership,
+                    record: ImageRecord) -> None:
+    frames = [(it, Image.open(io.BytesIO(png))) for it, png in result.frames]
+    strip_path, animation_path = progress_paths(plan.job)
+    _write(ownership, strip_path, _png_bytes(pictures.strip(frames)), record)
+    _write(ownership, animation_path, pictures.animation_webp(frames), record)
+
+
+def _write(ownership: Ownership, path: Path, data: bytes, record: ImageRecord) -> None:
+    """Write a file of an entry through its bundle's ownership record, saving the record."""
+    if path.exists() and not ownership.may_write(path) and ours(ownership, path, record):
+        path.unlink()  # our own file from an interrupted run, unknown to the ownership record
+    ownership.write_bytes(path, data)
+    ownership.save()
+
+
+def _png_bytes(image: Image.Image, info: PngInfo | None = None) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()

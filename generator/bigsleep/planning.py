@@ -1,0 +1,161 @@
+"""What each image job needs, judged against gallery.lock, and why.
+
+A `Plan` is one of: "generate" (missing, or what determines it changed), "pick" (up to date, but
+another candidate should be the image), "current" (nothing to do) or "foreign" (the file there was
+not written by the tool: it is the author's and is left alone). Planning reads files and hashes;
+it needs neither CUDA nor the model weights (absent weights are simply not compared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.bigsleep.bundle import alternate, bundle_of, candidate_of, ours, progress_paths
+from generator.bigsleep.lockfile import (
+    ImageRecord,
+    Lockfile,
+    canonical_json,
+    changed_keys,
+    image_spec,
+    sha256_text,
+    spec_hash,
+)
+from generator.bigsleep.models import model_paths
+from generator.bigsleep.weights import checkpoint_hash, missing_checkpoints
+from generator.errors import GenerationError, Problem
+from generator.fsutil import sha256_file
+from generator.gallery import Manifest
+from generator.imagestep import ImageJob
+from generator.ownership import Ownership
+from generator.settings import GenerationSettings
+
+
+@dataclass
+class Plan:
+    """One job, what it needs, and why."""
+
+    job: ImageJob
+    key: str  # "<post slug>/<image name>", the lock key
+    spec: dict[str, Any]
+    inputs: str  # spec_hash(spec)
+    record: ImageRecord | None
+    image_prompt: Path | None  # the entry's image prompt file, if any
+    action: str = "generate"  # "current", "foreign", "generate" or "pick"
+    reason: str = ""
+    current: int | None = None  # which candidate of `record` the image file is now
+
+    @property
+    def settings(self) -> GenerationSettings:
+        return self.job.entry.settings
+
+    @property
+    def seed(self) -> int:
+        return int(self.spec["seed"])
+
+    @property
+    def wanted(self) -> int:
+        """The candidate that should be the image: `pick`, else the most similar one."""
+        if self.settings.pick is not None:
+            return self.settings.pick
+        candidates = self.record.candidates if self.record else []
+        return max(range(len(candidates)), key=lambda i: candidates[i].similarity, default=0)
+
+    def task_hash(self, candidate: int, models: dict[str, str]) -> str:
+        return sha256_text(canonical_json([self.inputs, models, candidate]))
+
+
+def plan_jobs(jobs: Iterable[ImageJob], lock: Lockfile, manifest: Manifest,
+              models_dir: Path) -> list[Plan]:
+    """A plan per job; a GenerationError with every entry's problem if any."""
+    plans, problems = [], []
+    for job in jobs:
+        try:
+            plans.append(_plan(job, lock, manifest, models_dir))
+        except GenerationError as error:
+            problems += error.problems
+    if problems:
+        raise GenerationError(problems)
+    return plans
+
+
+def _plan(job: ImageJob, lock: Lockfile, manifest: Manifest, models_dir: Path) -> Plan:
+    entry, settings = job.entry, job.entry.settings
+    if settings.pick is not None and settings.pick >= settings.candidates:
+        raise GenerationError(Problem(
+            manifest.path, entry.line, "pick",
+            f"candidate {settings.pick} does not exist ({settings.candidates} candidate(s), "
+            "numbered from 0)", "lower `pick`, or raise `candidates`"))
+    image_prompt = _image_prompt(job, manifest)
+    spec = image_spec(entry.prompt, settings,
+                      image_prompt_hash=sha256_file(image_prompt) if image_prompt else None)
+    key = f"{job.post.slug}/{entry.image}"
+    record = lock.get(key)
+    plan = Plan(job, key, spec, spec_hash(spec), record, image_prompt)
+    existing = job.existing
+    if existing is None:
+        plan.reason = "not generated yet"
+        return plan
+    ownership = Ownership.load(bundle_of(job))
+    if not ours(ownership, existing, record):
+        plan.action, plan.reason = "foreign", f"{existing.name} was not written by the tool"
+        return plan
+    plan.current = candidate_of(record, sha256_file(existing)) if record else None
+    plan.reason = _why_changed(plan, ownership, models_dir)
+    if not plan.reason:
+        plan.action = "current" if plan.current == plan.wanted else "pick"
+    return plan
+
+
+def _why_changed(plan: Plan, ownership: Ownership, models_dir: Path) -> str:
+    """Why the tool's image of `plan` must be made again ("" when it need not)."""
+    record, settings = plan.record, plan.settings
+    if record is None:
+        return "no record in gallery.lock"
+    if record.inputs != plan.inputs:
+        return ", ".join(changed_keys(record.spec, plan.spec)) + " changed"
+    models = _model_hashes(settings, models_dir)
+    stale = sorted(name for name, digest in models.items() if record.models.get(name) != digest)
+    if stale:
+        return " and ".join(stale) + " checkpoint changed"
+    if plan.current is None or _stale_alternates(plan, ownership):
+        return "an earlier run stopped before finishing it"
+    if settings.progress and not all(p.exists() for p in progress_paths(plan.job)):
+        return "progress pictures missing"
+    return ""
+
+
+def _stale_alternates(plan: Plan, ownership: Ownership) -> bool:
+    """Whether an alternate the tool wrote is not the candidate the lock says it is.
+
+    (Alternates deleted by the author are not remade; `pick` of one regenerates.)
+    """
+    assert plan.record is not None
+    bundle = bundle_of(plan.job)
+    for index, candidate in enumerate(plan.record.candidates):
+        path = alternate(bundle, plan.job.entry.image, index)
+        if index != plan.current and ownership.owns(path) and sha256_file(path) != candidate.sha256:
+            return True
+    return False
+
+
+def _image_prompt(job: ImageJob, manifest: Manifest) -> Path | None:
+    name = job.entry.settings.image_prompt
+    if name is None:
+        return None
+    path = manifest.root / name
+    if not path.is_file():
+        raise GenerationError(Problem(manifest.path, job.entry.line, "image_prompt",
+                                      f"{path} does not exist", "fix the path (relative to "
+                                      "gallery.yaml) or remove image_prompt"))
+    return path
+
+
+def _model_hashes(settings: GenerationSettings, models_dir: Path) -> dict[str, str]:
+    """Checkpoint hashes of the weights present here (absent weights cannot be compared)."""
+    clip_path, biggan_path = model_paths(settings, models_dir)
+    missing = {problem.key for problem in missing_checkpoints(clip_path, biggan_path)}
+    return {name: checkpoint_hash(path) for name, path in
+            (("clip", clip_path), ("biggan", biggan_path)) if name not in missing}
