@@ -51,7 +51,8 @@ class SiteOutput:
         self.menu: list[dict[str, str]] = []  # header links on every page
         self.year: int | None = None  # of the newest post: the output depends on content only
 
-    def page(self, path: str, template: str, meta: dict[str, Any], **context: Any) -> None:
+    def page(self, path: str, template: str | list[str], meta: dict[str, Any],
+             **context: Any) -> None:
         """Render a page template (head tags from `meta`) and write it at `path`."""
         html = self.theme.render(template,
             site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,

@@ -239,11 +239,15 @@ class _Builder:
                 "title": result.page.title, "subtitle": result.page.subtitle,
                 "date": self.output.date(result.page.date),
                 "author": result.page.author or self.settings.author, "html": result.html,
+                "type": result.page.type, "comments": bool(result.page.comments),
                 "taxonomies": post_terms(result, self.theme.strings),
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
             }
-            self.output.page(result.path, "single.html", self._meta(result), post=post)
+            # Hugo's lookup: a page of `type: gallery` uses templates/gallery/single.html if any
+            layouts = [f"{result.page.type}/single.html", "single.html"]
+            self.output.page(result.path, layouts if result.page.type else "single.html",
+                             self._meta(result), post=post)
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
 

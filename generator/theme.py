@@ -23,15 +23,17 @@ class Theme:
         self.env = _environment(theme_dir)
         self.strings: Strings = load_strings(theme_dir / "i18n", language)
 
-    def render(self, name: str, **context: Any) -> str:
-        """Render template `name`; a broken template is a BuildError at its line."""
+    def render(self, name: str | list[str], **context: Any) -> str:
+        """Render template `name` (or the first of a list that exists, Hugo-style lookup);
+        a broken template is a BuildError at its line."""
         try:
-            return self.env.get_template(name).render(**context)
+            return self.env.get_or_select_template(name).render(**context)
         except jinja2.TemplateSyntaxError as error:
             raise BuildError(Problem(error.filename or name, error.lineno, None,
                                      f"template error: {error.message}")) from error
         except jinja2.TemplateError as error:
-            raise BuildError(Problem(self.dir / "templates" / name, _template_line(error),
+            shown = name if isinstance(name, str) else " or ".join(name)
+            raise BuildError(Problem(self.dir / "templates" / shown, _template_line(error),
                                      None, f"template error: {error}",
                                      "fix the theme template")) from error
 

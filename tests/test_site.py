@@ -330,3 +330,27 @@ def test_broken_theme_template_is_a_build_error_at_its_line(tmp_path: Path) -> N
     problem = caught.value.problems[0]
     assert Path(problem.file) == single and problem.line == 5
     assert "nosuch" in problem.message
+
+
+def test_type_picks_its_own_layout_like_hugo(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(THEME, theme)
+    (theme / "templates" / "gallery").mkdir()
+    (theme / "templates" / "gallery" / "single.html").write_text(
+        '{% extends "single.html" %}{% block content %}GALLERY {{ post.title }}{% endblock %}')
+    write_post(tmp_path / "content", "a", title="Typed", date="2021-01-01", type="gallery")
+    write_post(tmp_path / "content", "b", title="Plain", date="2021-01-02", type="post")
+    build_site(tmp_path / "content", tmp_path / "site", SETTINGS, theme_dir=theme,
+               cache_dir=tmp_path / ".cache")
+    assert "GALLERY Typed" in (tmp_path / "site" / "posts" / "a" / "index.html").read_text()
+    plain = (tmp_path / "site" / "posts" / "b" / "index.html").read_text()
+    assert "GALLERY" not in plain and 'class="post type-post"' in plain
+
+
+def test_comment_widget_only_under_posts_that_want_comments(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "a", title="Open", date="2021-01-01", comments="true")
+    write_post(tmp_path / "content", "b", title="Closed", date="2021-01-02", comments="false")
+    widget = '<script src="https://giscus.app/client.js" data-repo="me/blog"></script>'
+    build(tmp_path, SiteSettings(base_url=BASE, comments=widget))
+    assert widget in (tmp_path / "site" / "posts" / "a" / "index.html").read_text()
+    assert widget not in (tmp_path / "site" / "posts" / "b" / "index.html").read_text()
