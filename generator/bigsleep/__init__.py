@@ -1,8 +1,12 @@
 """BigSleep: BigGAN-deep latents optimised until CLIP agrees with the prompt (big-sleep 0.9.1).
 
 Modules: `biggan` (per-layer conditioned forward), `latents`, `cutouts`, `losses`, `optimiser`
-(batched, per-image seeded, resumable), `models` + `weights` (local checkpoints, `make weights`);
-`generate`, `lockfile` and `frames` drive it from the manifest.
+(batched, per-image seeded, resumable), `models` + `weights` (local checkpoints, `make weights`).
+
+Driving it from the manifest: `generate` (the pipeline's ImageGenerator) asks `planning` what each
+image needs against `lockfile` (gallery.lock), picks a `device`, runs `batches` (progress bar,
+`checkpoints` for resuming) and writes results with `outputs` into the post's `bundle`, with
+progress pictures from `frames`.
 """
 
 import warnings
