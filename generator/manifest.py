@@ -32,7 +32,7 @@ from generator.errors import ManifestError, Problem
 from generator.gallery import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
 from generator.imagestep import IMAGE_SUFFIXES
 from generator.settings import GenerationSettings, SiteSettings
-from generator.slugs import image_name, post_slug
+from generator.slugs import MAX_NAME_BYTES, image_name, post_slug
 
 DATE_EXAMPLE = "2021-03-30T15:00:00+03:00"
 _NAME = re.compile(r"\w[\w-]*")  # image names: file stems safe in a path and a shortcode
@@ -65,10 +65,15 @@ class _Bad(Exception):
 
 def _safe_name(what: str, pattern: re.Pattern[str]) -> Check:
     def check(value: Any) -> tuple[str, str] | None:
-        if value is None or pattern.fullmatch(value):
+        if value is None:
             return None
-        return (f"`{value}` is not a usable {what}",
-                "use letters, digits, `_` and `-` only (no spaces, slashes or leading dots)")
+        if not pattern.fullmatch(value):
+            return (f"`{value}` is not a usable {what}",
+                    "use letters, digits, `_` and `-` only (no spaces, slashes or leading dots)")
+        if len(value.encode("utf-8")) > MAX_NAME_BYTES:
+            return (f"{what} `{value}` is too long for a file name",
+                    f"shorten it to {MAX_NAME_BYTES} bytes (Cyrillic letters take 2)")
+        return None
     return check
 
 
@@ -481,9 +486,10 @@ class _Reader:
             self.problem(_line(node), f"{path}.figure", f"`{relative}` is not a supported image",
                          f"use one of {', '.join(IMAGE_SUFFIXES)}")
         name = values.get("image") or PurePosixPath(relative).stem
-        if not _NAME.fullmatch(name):
+        if not _NAME.fullmatch(name) or len(name.encode("utf-8")) > MAX_NAME_BYTES:
             self.problem(_line(node), f"{path}.image", f"`{name}` is not a usable image name",
-                         "set `image:` to a name of letters, digits, `_` and `-`")
+                         f"set `image:` to a name of letters, digits, `_` and `-`, at most "
+                         f"{MAX_NAME_BYTES} bytes")
         if file is None:
             return None
         return Figure(file=file, image=name, caption=_inline(values.get("caption")),

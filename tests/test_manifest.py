@@ -279,6 +279,23 @@ def test_unusable_image_name_and_slug(tmp_path: Path) -> None:
                                                 (7, "posts[0].items[0].image")}
 
 
+def test_image_name_and_slug_too_long_for_a_file(tmp_path: Path) -> None:
+    long = "ы" * 60  # 120 bytes of UTF-8
+    found = problems(tmp_path, post_with(f"      - title: A\n        image: {long}\n",
+                                         extra=f"    slug: {long}\n"))
+    assert {(p.line, p.key) for p in found} == {(4, "posts[0].slug"),
+                                                (7, "posts[0].items[0].image")}
+    assert all("too long" in p.message for p in found)
+
+
+def test_long_titles_and_prompts_get_names_short_enough_for_a_file(tmp_path: Path) -> None:
+    long = "Очень длинный заголовок " * 12
+    post = load_manifest(write(tmp_path, post_with(f"      - title: {long}\n").replace(
+        "title: Post", f"title: {long}"))).posts[0]
+    assert len(post.slug.encode("utf-8")) <= 100
+    assert len(post.items[0].image.encode("utf-8")) <= 100
+
+
 def test_relative_base_url(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n  base_url: example.org\nposts: []\n")
     assert (problem.line, problem.key) == (2, "site.base_url")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.slugs import image_name, post_slug
+from generator.slugs import MAX_NAME_BYTES, image_name, post_slug
 
 # Every image of the seed post, with its prompt (the title minus the numerals the author dropped).
 SEED_NAMES = [
@@ -116,3 +116,14 @@ def test_post_slug(title: str, slug: str) -> None:
 def test_empty_post_slug_falls_back_to_a_stable_hash() -> None:
     assert post_slug("???") == post_slug("???")
     assert post_slug("???").startswith("post-")
+
+
+@pytest.mark.parametrize(("make", "separator"), [(image_name, "_"), (post_slug, "-")])
+def test_long_text_gives_a_name_short_enough_for_a_file(make, separator: str) -> None:
+    long_text = "Очень длинный заголовок про игру " * 12  # ~700 bytes of UTF-8
+    name = make(long_text)
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    assert name.startswith(f"очень{separator}длинный{separator}")
+    assert name == make(long_text)  # stable
+    assert name != make(long_text + " и ещё")  # a hash keeps long texts apart
+    assert not name.rsplit(separator, 1)[0].endswith(separator)
