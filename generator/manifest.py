@@ -81,6 +81,18 @@ def _not_blank(value: str) -> tuple[str, str] | None:
     return ("is empty", "write some text here") if not value.strip() else None
 
 
+def _site_path(value: str | None) -> tuple[str, str] | None:
+    """A page's `url` or alias: a path inside the site, not the home page itself."""
+    if value is None:
+        return None
+    segments = value.strip("/").split("/")
+    if (not value.strip("/") or "//" in value or re.search(r"[\s?#\\]", value)
+            or any(segment in (".", "..") for segment in segments)):
+        return (f"`{value}` is not a path of a page on this site",
+                'write a path such as "/2021/my-post/" (no host, `..`, spaces, `?` or `#`)')
+    return None
+
+
 def _absolute_url(value: str) -> tuple[str, str] | None:
     if re.match(r"https?://[^/]+", value):
         return None
@@ -104,6 +116,8 @@ POST: Schema = {
     "date": Field(datetime, required=True),
     "items": Field(list[Node], required=True),
     "slug": Field(str | None, check=_safe_name("slug", _SLUG)),
+    "url": Field(str | None, check=_site_path),
+    "aliases": Field(tuple[str, ...], check=_site_path),
     "cover": Field(str | None, check=_safe_name("image name", _NAME)),
 }
 _IMAGE = Field(str | None, check=_safe_name("image name", _NAME))
@@ -296,7 +310,10 @@ class _Reader:
         self.problem(_line(key_node), _join(path, name), f"unknown key `{name}`", hint)
 
     def value(self, node: Node, spec: Field, path: str) -> Any:
-        """Convert `node` to `spec.type`; raises _Bad for the node itself, reports the rest."""
+        """Convert `node` to `spec.type`; raises _Bad for the node itself, reports the rest.
+        A list field's check applies to each of its elements."""
+        if get_origin(spec.type) is tuple:
+            return self.sequence(node, get_args(spec.type)[0], spec.limits, path, spec.check)
         value = self.convert(node, spec.type, spec.limits, path)
         problem = spec.check(value) if spec.check else None
         if problem:
@@ -324,17 +341,25 @@ class _Reader:
         _limits(value, limits)
         return value
 
-    def sequence(self, node: Node, hint: Any, limits: Any, path: str) -> tuple[Any, ...]:
+    def sequence(self, node: Node, hint: Any, limits: Any, path: str,
+                 check: Check | None = None) -> tuple[Any, ...]:
         """A list (or a single value, taken as a list of one) of `hint` values."""
         if not isinstance(node, SequenceNode):
-            return (self.convert(node, hint, limits, path),)
+            return (self.element(node, hint, limits, path, check),)
         values = []
         for index, child in enumerate(node.value):
             try:
-                values.append(self.convert(child, hint, limits, _join(path, index)))
+                values.append(self.element(child, hint, limits, _join(path, index), check))
             except _Bad as bad:
                 self.problem(_line(child), _join(path, index), bad.message, bad.hint)
         return tuple(values)
+
+    def element(self, node: Node, hint: Any, limits: Any, path: str, check: Check | None) -> Any:
+        value = self.convert(node, hint, limits, path)
+        problem = check(value) if check else None
+        if problem:
+            raise _Bad(*problem)
+        return value
 
     def text_mapping(self, node: Node, path: str) -> dict[str, str]:
         if not isinstance(node, MappingNode):

@@ -296,6 +296,23 @@ def test_long_titles_and_prompts_get_names_short_enough_for_a_file(tmp_path: Pat
     assert len(post.items[0].image.encode("utf-8")) <= 100
 
 
+@pytest.mark.parametrize(
+    "url", ["/", "https://other.org/x/", "/../../escape/", "/a/./b/", "/x?y=1", "/a b/",
+            "/a\\\\b/", "//host/x/"])
+def test_unusable_urls_and_aliases(tmp_path: Path, url: str) -> None:
+    found = problems(tmp_path, post_with("      - text: hi\n",
+                                         extra=f'    url: "{url}"\n    aliases: ["{url}"]\n'))
+    assert {(p.line, p.key) for p in found} == {(4, "posts[0].url"), (5, "posts[0].aliases[0]")}
+    assert all("/2021/my-post/" in p.hint for p in found)
+
+
+def test_usable_urls(tmp_path: Path) -> None:
+    post = load_manifest(write(tmp_path, post_with(
+        "      - text: hi\n", extra='    url: /2021/Привет/\n    aliases: [old/path.html]\n'))
+    ).posts[0]
+    assert (post.url, post.aliases, post.slug) == ("/2021/Привет/", ("old/path.html",), "привет")
+
+
 def test_relative_base_url(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n  base_url: example.org\nposts: []\n")
     assert (problem.line, problem.key) == (2, "site.base_url")
