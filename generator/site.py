@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -70,7 +71,11 @@ class BuildReport:
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
-    """Render content_dir into out_dir (replaced whole, only on success)."""
+    """Render content_dir into out_dir (replaced whole, only on success).
+
+    Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
+    public yet).
+    """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     fresh = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
@@ -125,6 +130,8 @@ class _Builder:
     def build(self) -> None:
         pages, problems = load_pages(self.content_dir)
         pages = [p for p in pages if self.drafts or not p.draft]
+        if not self.drafts:
+            pages = self._published(pages)
         paths = self._paths(pages, problems)
         rendered = self._render_all(pages, paths, problems)
         self.figures.publish()
@@ -146,6 +153,17 @@ class _Builder:
         self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
         if self.out is not None:
             self.theme.copy_static(self.out)
+
+    def _published(self, pages: list[Page]) -> list[Page]:
+        """Pages whose date has come (Hugo leaves future-dated pages out); warns of the rest."""
+        now = datetime.now(UTC)
+        for page in pages:
+            if page.date is not None and page.date > now:
+                self.warnings.append(Problem(
+                    page.source, page.line_of("date"), "date",
+                    f"dated in the future ({page.date.date()}): left out until then",
+                    "rebuild after that date; a draft build (--drafts) previews it"))
+        return [p for p in pages if p.date is None or p.date <= now]
 
     def report(self, out_dir: Path) -> BuildReport:
         return BuildReport(

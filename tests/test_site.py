@@ -354,3 +354,20 @@ def test_comment_widget_only_under_posts_that_want_comments(tmp_path: Path) -> N
     build(tmp_path, SiteSettings(base_url=BASE, comments=widget))
     assert widget in (tmp_path / "site" / "posts" / "a" / "index.html").read_text()
     assert widget not in (tmp_path / "site" / "posts" / "b" / "index.html").read_text()
+
+
+def test_future_posts_wait_for_their_date_like_hugo(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "now", title="Now", date="2021-01-01")
+    write_post(tmp_path / "content", "later", title="Later", date="2999-01-01",
+               tags="[scheduled]")
+    report = build(tmp_path)
+    site = tmp_path / "site"
+    assert not (site / "posts" / "later").exists()
+    assert not (site / "tags" / "scheduled").exists()
+    for name in ("index.html", "index.xml", "sitemap.xml"):
+        text = (site / name).read_text(encoding="utf-8")
+        assert "Later" not in text and "later" not in text and "2999" not in text
+    assert any("later" in str(w.file) and "future" in w.message for w in report.warnings)
+    build(tmp_path, drafts=True)  # a preview shows what is not public yet
+    assert (site / "posts" / "later" / "index.html").is_file()
+
