@@ -371,3 +371,14 @@ def test_future_posts_wait_for_their_date_like_hugo(tmp_path: Path) -> None:
     build(tmp_path, drafts=True)  # a preview shows what is not public yet
     assert (site / "posts" / "later" / "index.html").is_file()
 
+
+def test_external_cover_has_no_made_up_size(tmp_path: Path) -> None:
+    bundle = write_post(tmp_path / "content", "c", title="C", date="2021-01-01")
+    text = (bundle / "index.md").read_text(encoding="utf-8")
+    (bundle / "index.md").write_text(
+        text.replace("---\n\n", 'images: ["https://cdn.example.com/c.jpg"]\n---\n\n', 1),
+        encoding="utf-8")
+    build(tmp_path)
+    html = (tmp_path / "site" / "posts" / "c" / "index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:image" content="https://cdn.example.com/c.jpg">' in html
+    assert "None" not in html
