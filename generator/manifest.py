@@ -151,6 +151,12 @@ def _line(node: Node) -> int:
     return node.start_mark.line + 1
 
 
+def _key_line(node: MappingNode, name: str) -> int:
+    """The line of key `name` in a mapping, else of the mapping itself."""
+    lines = (_line(key) for key, _ in node.value if getattr(key, "value", None) == name)
+    return next(lines, _line(node))
+
+
 def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _TAG + "null"
 
@@ -397,6 +403,8 @@ class _Reader:
         site = self.settings(top.get("site"), SITE, "site", SiteSettings)
         defaults = self.settings(top.get("generation"), GENERATION, "generation",
                                  GenerationSettings)
+        if isinstance(top.get("generation"), MappingNode):
+            self.check_pick(defaults, _key_line(top["generation"], "pick"), "generation.pick")
         posts = [self.post(child, f"posts[{i}]", defaults)
                  for i, child in enumerate(top.get("posts", []))]
         self.check_slugs(posts)
@@ -495,14 +503,19 @@ class _Reader:
         prompt = " ".join((values.get("prompt") or title).split())
         overrides = {key: value for key, value in values.items() if key in GENERATION}
         settings = replace(defaults, **self.local_paths(overrides, node, path))
-        if settings.pick is not None and settings.pick >= settings.candidates:
-            self.problem(_line(node), f"{path}.pick",
-                         f"pick {settings.pick} but only {settings.candidates} candidates",
-                         "pick counts from 0: use a value below `candidates`, or raise it")
+        if overrides.keys() & {"pick", "candidates"}:  # else reported once, at `generation:`
+            key = "pick" if "pick" in overrides else "candidates"
+            self.check_pick(settings, _line(node), f"{path}.{key}")
         comment = values.get("comment")
         return Entry(title=title, prompt=prompt, image=values.get("image") or image_name(prompt),
                      settings=settings, comment=" ".join(comment.split()) if comment else None,
                      line=_line(node))
+
+    def check_pick(self, settings: GenerationSettings, line: int | None, key: str) -> None:
+        if settings.pick is not None and settings.pick >= settings.candidates:
+            self.problem(line, key,
+                         f"pick {settings.pick} but only {settings.candidates} candidates",
+                         "pick counts from 0: use a value below `candidates`, or raise it")
 
     def figure(self, values: dict[str, Any], node: Node, path: str, _: Any) -> Figure | None:
         relative = values["figure"]

@@ -313,6 +313,21 @@ def test_usable_urls(tmp_path: Path) -> None:
     assert (post.url, post.aliases, post.slug) == ("/2021/Привет/", ("old/path.html",), "привет")
 
 
+def test_pick_beyond_the_default_candidates_is_reported_once(tmp_path: Path) -> None:
+    text = "generation:\n  candidates: 2\n  pick: 5\n" + post_with(
+        "      - title: A\n      - title: B\n      - title: C\n        candidates: 8\n")
+    problem = only(tmp_path, text)
+    assert (problem.line, problem.key) == (3, "generation.pick")
+
+
+def test_pick_beyond_an_entrys_candidates(tmp_path: Path) -> None:
+    text = "generation:\n  pick: 1\n  candidates: 4\n" + post_with(
+        "      - title: A\n        candidates: 1\n      - title: B\n")
+    problem = only(tmp_path, text)
+    assert (problem.line, problem.key) == (8, "posts[0].items[0].candidates")
+    assert "pick 1 but only 1 candidates" in problem.message
+
+
 def test_relative_base_url(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n  base_url: example.org\nposts: []\n")
     assert (problem.line, problem.key) == (2, "site.base_url")
