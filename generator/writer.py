@@ -12,6 +12,7 @@ conflicts are found before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +110,19 @@ def _plan(post: Post, bundle: Path) -> list[_Write]:
     return writes
 
 
+def _bytes(write: _Write) -> bytes:
+    return write.source.read_bytes() if write.source else (write.text or "").encode("utf-8")
+
+
+def _adopt_identical(write: _Write, ownership: Ownership) -> None:
+    """Claim a target that already holds exactly what this write would put there: a run
+    interrupted after writing it but before saving the bundle's record left it."""
+    if (write.path.is_file() and not ownership.owns(write.path)
+            and write.path.read_bytes() == _bytes(write)):
+        key = write.path.relative_to(ownership.bundle).as_posix()
+        ownership.files[key] = hashlib.sha256(_bytes(write)).hexdigest()
+
+
 def _siblings(path: Path) -> list[Path]:
     """Existing files of the same image name with another suffix (they would compete)."""
     others = (path.with_name(path.stem + suffix) for suffix in IMAGE_SUFFIXES)
@@ -140,7 +154,10 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
     for post in manifest.posts:
         bundle = bundle_dir(content_dir, post)
         ownership = Ownership.load(bundle)
-        plans.append((ownership, _plan(post, bundle)))
+        writes = _plan(post, bundle)
+        for write in writes:
+            _adopt_identical(write, ownership)
+        plans.append((ownership, writes))
     problems = [p for own, writes in plans for w in writes for p in _conflicts(w, own)]
     if problems:
         raise GalleryError(problems)

@@ -13,6 +13,7 @@ import yaml
 
 from generator.errors import GalleryError, ManifestError
 from generator.manifest import load_manifest
+from generator.ownership import Ownership
 from generator.writer import MARKER, render_post, write_posts
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -193,6 +194,28 @@ def test_edited_generated_file_is_kept(tmp_path: Path) -> None:
     with pytest.raises(GalleryError, match=r"index\.md"):
         write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
     assert index.read_text().endswith("my edit\n")
+
+
+def test_run_interrupted_before_its_record_is_saved_is_finished_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    manifest = load_manifest(gallery(tmp_path))
+
+    def interrupted(self: Ownership) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Ownership, "save", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            write_posts(manifest, content)
+    bundle = content / "posts" / "first"
+    assert (bundle / "index.md").exists() and not (bundle / ".generated.json").exists()
+    write_posts(manifest, content)  # the files are what it would write: they are its own
+    record = json.loads((bundle / ".generated.json").read_text())
+    assert set(record["files"]) == {"index.md", "images/fig.png"}
+    gallery(tmp_path, GALLERY.replace("The end.", "The very end."))
+    write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
+    assert "The very end." in (bundle / "index.md").read_text()
 
 
 def test_one_conflict_stops_every_post(tmp_path: Path) -> None:
