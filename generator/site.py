@@ -42,7 +42,7 @@ from generator.output import Rendered, SiteOutput, linker
 from generator.settings import SiteSettings
 from generator.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.theme import Theme
-from generator.urls import absolute, is_external, page_path
+from generator.urls import absolute, is_external, page_path, relative_links
 
 SUMMARY_WORDS = 70
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
@@ -136,7 +136,8 @@ class _Builder:
         rendered = self._render_all(pages, paths, problems)
         self.figures.publish()
         for result in rendered:
-            result.html = self.figures.insert(result.html, result.path)
+            result.html = relative_links(self.figures.insert(result.html, result.path),
+                                         result.path, self.settings.base_url)
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section),
                        key=_newest_first)
         self.posts = len(posts)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from generator.content import Page
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
+_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 
 def urlize(term: str) -> str:
@@ -98,3 +99,38 @@ def absolute(base_url: str, path: str) -> str:
 def is_external(url: str) -> bool:
     """True for URLs with a scheme, protocol-relative URLs and same-page fragments."""
     return bool(_ABSOLUTE.match(url))
+
+
+def relative_links(html: str, from_path: str, base_url: str) -> str:
+    """`html` of the page at `from_path` with its links to this site made relative file links.
+
+    Hugo-style content links name a page's folder from the site root (`/posts/b/`, also with
+    base_url's path in front: `/blog/posts/b/`) or relatively (`../b/`); they break under a
+    sub-path or from file://. Such links become relative and name the file
+    (`../b/index.html#top`). Links to files relative to the page, and external links, stay.
+    """
+    base_path = urlsplit(base_url).path.rstrip("/")
+
+    def one(url: str) -> str:
+        if not url or is_external(url):
+            return url
+        parts = urlsplit(url)
+        path = unquote(parts.path)
+        if path.startswith("/"):
+            if base_path and (path + "/").startswith(base_path + "/"):
+                path = path[len(base_path):]
+            target = path.lstrip("/")
+        elif path.endswith("/") or posixpath.basename(path) in (".", ".."):
+            target = posixpath.normpath(posixpath.join(folder_of(from_path), path))
+            if target.startswith(".."):
+                return url
+            target = "" if target == "." else target + "/"
+        else:
+            return url
+        if target == "" or target.endswith("/"):
+            target += "index.html"
+        query = f"?{parts.query}" if parts.query else ""
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        return relative(from_path, target) + query + fragment
+
+    return _LINK_ATTR.sub(lambda m: m.group(1) + one(m.group(2)) + m.group(3), html)

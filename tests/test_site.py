@@ -372,6 +372,25 @@ def test_future_posts_wait_for_their_date_like_hugo(tmp_path: Path) -> None:
     assert (site / "posts" / "later" / "index.html").is_file()
 
 
+def test_links_between_posts_work_under_a_sub_path_and_from_file(tmp_path: Path) -> None:
+    """Hugo-style links to a page's folder (`/posts/b/`, `../b/`) name the file, relatively."""
+    write_post(tmp_path / "content", "b", title="B", date="2021-01-01")
+    write_post(tmp_path / "content", "a", title="A", date="2021-01-02",
+               body="[root](/posts/b/) [rel](../b/) [frag](/posts/b/#top) [home](/) "
+                    "[css](/style.css) [ext](https://example.com/x/) [same](#x) "
+                    "[based](/blog/tags/) [тег](/tags/тег/)", tags="[Тег]")
+    build(tmp_path)
+    site = tmp_path / "site"
+    html = (site / "posts" / "a" / "index.html").read_text(encoding="utf-8")
+    for url in ("../b/index.html", "../b/index.html#top", "../../index.html",
+                "../../style.css", "https://example.com/x/", "#x", "../../tags/index.html",
+                "../../tags/%D1%82%D0%B5%D0%B3/index.html"):
+        assert f'href="{url}"' in html
+    assert broken_links(site) == []
+    feed = (site / "index.xml").read_text(encoding="utf-8")
+    assert f'href="{BASE}posts/b/index.html"' in feed
+
+
 def test_external_cover_has_no_made_up_size(tmp_path: Path) -> None:
     bundle = write_post(tmp_path / "content", "c", title="C", date="2021-01-01")
     text = (bundle / "index.md").read_text(encoding="utf-8")
