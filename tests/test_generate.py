@@ -187,6 +187,27 @@ def test_changed_inputs_regenerate_and_keep_the_old_image_in_replaced(tmp_path: 
     assert [path.read_bytes() for path in kept] == [before]
 
 
+def test_without_a_lock_record_the_tools_image_is_kept_before_it_is_replaced(
+        tmp_path: Path, fake: Path) -> None:
+    """gallery.lock deleted (or lost): the tool's images are made again, never lost."""
+    run(tmp_path, fake, entry("Bioshock", seed=3, candidates=2))
+    before = image(tmp_path, "bioshock").read_bytes()
+    alternate = next(image(tmp_path, "", "alternates").parent.iterdir()).read_bytes()
+    (tmp_path / "gallery.lock").unlink()
+    todo, out = run(tmp_path, fake, entry("Bioshock", seed=5, candidates=2))
+    assert len(todo) == 1 and "no record in gallery.lock" in out
+    assert image(tmp_path, "bioshock").read_bytes() != before
+    kept = [p.read_bytes() for p in image(tmp_path, "", "replaced").parent.iterdir()]
+    assert before in kept and alternate in kept
+
+
+def test_an_unreadable_lock_says_what_deleting_it_does(tmp_path: Path) -> None:
+    (tmp_path / "gallery.lock").write_text("{", encoding="utf-8")
+    with pytest.raises(GenerationError) as error:
+        Lockfile.load(tmp_path / "gallery.lock")
+    assert "generated again" in str(error.value) and "replaced/" in str(error.value)
+
+
 def test_changed_model_checkpoint_regenerates(tmp_path: Path, fake: Path) -> None:
     run(tmp_path, fake, entry("Bioshock"))
     (fake / "fake-clip.pt").write_bytes(b"other clip weights")

@@ -135,8 +135,8 @@ class Lockfile:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GenerationError(Problem(
                 path, None, None, f"unreadable lock file ({exc})",
-                "restore it from version control, or delete it: existing images are then kept "
-                "as they are and only missing ones are generated",
+                "restore it from version control, or delete it: every image is then generated "
+                "again (the tool's old ones are kept in each post's replaced/ folder)",
             )) from exc
         return cls(path, records)
 

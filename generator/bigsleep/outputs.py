@@ -36,8 +36,8 @@ def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
     ownership = Ownership.load(bundle)
     pngs = [_png(plan, i, result) for i, result in enumerate(results)]
     digests = [hashlib.sha256(png).hexdigest() for png in pngs]
-    if plan.record and (plan.record.inputs, plan.record.models) != (plan.inputs, hashes):
-        _keep_replaced(plan, bundle, ownership)
+    if plan.record is None or (plan.record.inputs, plan.record.models) != (plan.inputs, hashes):
+        _keep_replaced(plan, bundle, ownership, len(results))
     record = ImageRecord(
         inputs=plan.inputs, spec=plan.spec, models=hashes, image=digests[chosen], chosen=chosen,
         candidates=[Candidate(plan.seed + i, round(result.similarity, 6), digests[i])
@@ -97,16 +97,20 @@ def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
     return _png_bytes(Image.open(io.BytesIO(result.png)), info)
 
 
-def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership) -> None:
-    """Copy the image being replaced (and its alternates) to <bundle>/replaced/."""
+def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership, candidates: int) -> None:
+    """Copy the image being replaced (and its alternates) to <bundle>/replaced/.
+
+    Without a lock record (gallery.lock deleted) the tool's files are known from the bundle's
+    ownership record alone; every alternate the new `candidates` would overwrite is kept too.
+    """
     existing = plan.job.existing
-    if existing is None or plan.record is None:  # nothing to keep
+    if existing is None:  # nothing to keep
         return
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = plan.job.entry.image
+    old = len(plan.record.candidates) if plan.record else candidates
     olds = [(existing, f"{name}-{stamp}{existing.suffix}")]
-    olds += [(alternate(bundle, name, i), f"{name}-{stamp}-{i}.png")
-             for i in range(len(plan.record.candidates))]
+    olds += [(alternate(bundle, name, i), f"{name}-{stamp}-{i}.png") for i in range(old)]
     for source, target in olds:
         if source.is_file() and ours(ownership, source, plan.record):
             atomic_copy(source, bundle / "replaced" / target)
