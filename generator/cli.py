@@ -88,13 +88,17 @@ def _build(settings: SiteSettings, args: argparse.Namespace, *, drafts: bool,
 
 
 def cmd_check(args: argparse.Namespace) -> None:
-    """Validate gallery.yaml and every page in content/, reporting every problem."""
+    """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
+    reporting every problem."""
     from generator.site import check_content
+    from generator.writer import check_posts
 
     problems: list[Problem] = []
     settings = SiteSettings()
     try:
-        settings = _manifest(args).site
+        manifest = _manifest(args)
+        settings = manifest.site
+        problems += check_posts(manifest, _content(args))
     except GalleryError as error:
         problems += error.problems
     if _content(args).exists():  # a new project has no content/ until its first `write`

@@ -129,13 +129,20 @@ def _siblings(path: Path) -> list[Path]:
     return [other for other in others if other != path and other.exists()]
 
 
+def _not_ours(path: Path, ownership: Ownership) -> Problem:
+    if path.relative_to(ownership.bundle).as_posix() in ownership.files:
+        return Problem(path, None, None, "edited by hand since this tool wrote it",
+                       "it is left untouched: make the change in gallery.yaml, then delete this "
+                       "file so the tool writes it again")
+    return Problem(path, None, None, "exists and was not written by this tool",
+                   "it is left untouched: move, rename or delete it, or change the post's slug")
+
+
 def _conflicts(write: _Write, ownership: Ownership) -> list[Problem]:
     """Files in the way of a planned write that are not the tool's to replace."""
     problems = []
     if not ownership.may_write(write.path):
-        problems.append(Problem(
-            write.path, None, None, "exists and was not written by this tool (or was edited since)",
-            "it is left untouched: move, rename or delete it, or change the post's slug"))
+        problems.append(_not_ours(write.path, ownership))
     if write.source is not None:
         problems += [
             Problem(other, None, None, f"an image of the same name as the figure {write.source}",
@@ -144,12 +151,7 @@ def _conflicts(write: _Write, ownership: Ownership) -> list[Problem]:
     return problems
 
 
-def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
-    """Write every post's bundle; remove bundles of posts gone from the manifest.
-
-    Returns the paths written or removed. Raises GalleryError (writing nothing) when any target
-    is a file the tool does not own.
-    """
+def _plans(manifest: Manifest, content_dir: Path) -> list[tuple[Ownership, list[_Write]]]:
     plans = []
     for post in manifest.posts:
         bundle = bundle_dir(content_dir, post)
@@ -158,7 +160,29 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
         for write in writes:
             _adopt_identical(write, ownership)
         plans.append((ownership, writes))
-    problems = [p for own, writes in plans for w in writes for p in _conflicts(w, own)]
+    return plans
+
+
+def _all_conflicts(plans: list[tuple[Ownership, list[_Write]]]) -> list[Problem]:
+    return [p for own, writes in plans for w in writes for p in _conflicts(w, own)]
+
+
+def check_posts(manifest: Manifest, content_dir: Path) -> list[Problem]:
+    """What would stop `write_posts` (files in content/ it may not replace); writes nothing."""
+    try:
+        return _all_conflicts(_plans(manifest, content_dir))
+    except GalleryError as error:  # an unreadable ownership record
+        return error.problems
+
+
+def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
+    """Write every post's bundle; remove bundles of posts gone from the manifest.
+
+    Returns the paths written or removed. Raises GalleryError (writing nothing) when any target
+    is a file the tool does not own.
+    """
+    plans = _plans(manifest, content_dir)
+    problems = _all_conflicts(plans)
     if problems:
         raise GalleryError(problems)
     changed: list[Path] = []

@@ -143,6 +143,19 @@ def test_check_reports_manifest_and_content_problems(project: Path,
     assert "index.md:5" in err and "nosuch" in err
 
 
+def test_check_reports_generated_pages_edited_by_hand(project: Path,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    assert run(project, "write") == 0
+    page = project / "content" / "posts" / "tiny" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "my edit\n", encoding="utf-8")
+    capsys.readouterr()
+    assert run(project, "check") == 1  # `make site` would stop on it: say so before
+    err = capsys.readouterr().err
+    assert f"{page}: edited by hand since this tool wrote it" in err
+    assert "gallery.yaml" in err and "delete" in err
+    assert page.read_text(encoding="utf-8").endswith("my edit\n")
+
+
 def test_deploy_copies_the_site(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     if shutil.which("rsync") is None:
         pytest.fail("rsync is needed for make deploy; .ci/run installs it")
