@@ -57,16 +57,25 @@ def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageG
     )
 
 
-def _generate(manifest: Manifest, args: argparse.Namespace) -> None:
+def _generate(manifest: Manifest, args: argparse.Namespace, *,
+              drafts_may_wait: bool = False) -> None:
+    """Generate the missing or outdated images. With `drafts_may_wait` (the published site),
+    failing to generate images that only draft posts use is a note, not an error."""
     from generator.imagestep import image_jobs
 
     jobs = image_jobs(manifest, _content(args))
     generator = _image_generator(manifest, args)
     outdated = generator.outdated(jobs)
-    if outdated:
-        generator.generate(outdated)
-    else:
+    if not outdated:
         print(f"images: all {len(jobs)} up to date")
+        return
+    try:
+        generator.generate(outdated)
+    except GenerationError as error:
+        if not drafts_may_wait or any(not job.post.draft for job in outdated):
+            raise
+        print(f"images: {len(outdated)} image(s) of draft posts not generated, so those posts "
+              f"stay unpublished ({error.problems[-1]})", file=sys.stderr)
 
 
 def _write(manifest: Manifest, args: argparse.Namespace) -> None:
@@ -125,7 +134,7 @@ def cmd_build(args: argparse.Namespace) -> None:
 def cmd_site(args: argparse.Namespace) -> None:
     """The main job: images that are missing or changed, then posts, then the site."""
     manifest = _manifest(args)
-    _generate(manifest, args)
+    _generate(manifest, args, drafts_may_wait=True)
     _write(manifest, args)
     _build(manifest.site, args, drafts=False, placeholders=False)
 

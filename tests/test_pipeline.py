@@ -110,6 +110,28 @@ def test_missing_images_without_gpu_stop_with_what_to_run(project: Path,
     assert not (project / "site").exists()
 
 
+def test_missing_images_of_draft_posts_do_not_stop_the_site(
+        tmp_path: Path, tiny_models_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    published = gallery_text(tiny_models_dir).split("posts:\n")[0] + """\
+posts:
+  - title: Published
+    date: 2021-03-30T15:00:00+03:00
+    items:
+      - text: Nothing to generate here.
+  - title: Not ready
+    date: 2021-04-01T15:00:00+03:00
+    draft: true
+    items:
+      - title: Dog
+"""
+    (tmp_path / "gallery.yaml").write_text(published, encoding="utf-8")
+    assert run(tmp_path, "site") == 0, capsys.readouterr().err  # no GPU: the draft's image waits
+    assert (tmp_path / "site" / "posts" / "published" / "index.html").is_file()
+    assert not (tmp_path / "site" / "posts" / "not-ready").exists()
+    generated = (tmp_path / "content" / "posts" / "not-ready" / "images" / "dog.png").exists()
+    assert generated or "draft" in capsys.readouterr().err  # made on a GPU, or said why not
+
+
 def test_draft_builds_everything_with_marked_placeholders(project: Path) -> None:
     assert run(project, "draft") == 0
     page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
