@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from generator.content import Page
 from generator.errors import BuildError, Problem
@@ -32,6 +33,7 @@ from generator.urls import is_external, relative
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 IMAGE_SIZES = "(max-width: 44rem) 100vw, 42rem"
 _TOKEN = re.compile(r"<!--gallery-image-(\d+)-->")
+_MARKDOWN_IMAGE = re.compile(r'<img src="([^"]+)" alt="([^"]*)"(?: title="([^"]*)")?>')
 
 
 @dataclass
@@ -49,6 +51,8 @@ class ImageUse:
     css_class: str = ""
     link: str | None = None
     eager: bool = False
+    inline: bool = False  # a Markdown image: a bare <picture>, no figure around it
+    title: str = ""
     published: PublishedImage | None = None
     placeholder: bool = False
 
@@ -72,6 +76,29 @@ class Figures:
         use.eager = not shown
         shown.append(use)
         return f"<!--gallery-image-{len(self.uses) - 1}-->"
+
+    def markdown_images(self, page: Page, path: str, html: str, shown: list[ImageUse]) -> str:
+        """`html` with its Markdown images of bundle files (`![alt](images/x.png)`) as tokens,
+        so they get sizes, variants and lazy loading like `img`; other images stay as they are.
+        """
+        def one(match: re.Match[str]) -> str:
+            src = unquote(htmlmod.unescape(match[1]))
+            if page.bundle is None or is_external(src) or src.startswith("/"):
+                return match[0]
+            try:
+                source, rel = _bundle_image_or_none(page, src)
+            except ShortcodeError:
+                return match[0]
+            if source is None:
+                return match[0]
+            use = ImageUse(page, page.body_line, src, source, _folder(path, rel), source.stem,
+                           alt=htmlmod.unescape(match[2]), eager=not shown, inline=True,
+                           title=htmlmod.unescape(match[3] or ""))
+            shown.append(use)
+            self.uses.append(use)
+            return f"<!--gallery-image-{len(self.uses) - 1}-->"
+
+        return _MARKDOWN_IMAGE.sub(one, html)
 
     def cover(self, page: Page, path: str,
               shown: list[ImageUse]) -> tuple[ImageUse | None, str | None]:
@@ -160,6 +187,9 @@ class Figures:
         if use.published is None:
             return ""
         image = image_view(use.published, from_path, use.alt)
+        if use.inline:
+            return self.theme.render("picture.html", image={**image, "title": use.title},
+                                     eager=use.eager).strip()
         if use.link:
             image["href"] = use.link
         return self.theme.render("figure.html",

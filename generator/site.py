@@ -223,7 +223,8 @@ class _Builder:
         rendered = render_markdown(page.body, source=page.source, first_line=page.body_line,
                                    shortcodes=handler)
         self.warnings.extend(rendered.warnings)
-        result.html = self._publish_bundle_files(page, path, rendered.html)
+        html = self.figures.markdown_images(page, path, rendered.html, result.images)
+        result.html = self._publish_bundle_files(page, path, html)
         result.summary = page.summary or page.description or shorten(rendered.summary)
         result.cover, result.cover_url = self.figures.cover(page, path, result.images)
         return result

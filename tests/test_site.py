@@ -401,3 +401,25 @@ def test_external_cover_has_no_made_up_size(tmp_path: Path) -> None:
     html = (tmp_path / "site" / "posts" / "c" / "index.html").read_text(encoding="utf-8")
     assert '<meta property="og:image" content="https://cdn.example.com/c.jpg">' in html
     assert "None" not in html
+
+
+def test_markdown_images_of_the_bundle_are_responsive_too(tmp_path: Path) -> None:
+    """`![alt](images/x.png)` gets width, height, WebP srcset and lazy loading like `img`."""
+    bundle = write_post(tmp_path / "content", "md", title="Md", date="2021-01-01",
+                        images=("first", "second"),
+                        body='![First one](images/first.png "Tip")\n\n'
+                             "Text ![Second](images/second.png) inline.\n\n"
+                             "![Away](https://example.com/x.png)\n")
+    build(tmp_path)
+    site = tmp_path / "site"
+    html = (site / "posts" / "md" / "index.html").read_text(encoding="utf-8")
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) == 3
+    first, second, away = images
+    for tag in (first, second):
+        assert 'width="64"' in tag and 'height="48"' in tag, tag
+    assert 'alt="First one"' in first and 'title="Tip"' in first
+    assert 'loading="lazy"' in second and 'alt="Second"' in second
+    assert html.count('<source type="image/webp"') == 2
+    assert away == '<img src="https://example.com/x.png" alt="Away">'
+    assert bundle.name == "md" and broken_links(site) == []
