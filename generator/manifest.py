@@ -412,10 +412,13 @@ class _Reader:
 
     def syntax_error(self, exc: yaml.MarkedYAMLError) -> None:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(filter(None, [exc.context, exc.problem]))
-        hint = ("indent with spaces, not tabs" if "\\t" in message or "\t" in message else
-                "fix the YAML syntax here: check indentation, colons and quotes")
-        self.problem(mark.line + 1 if mark else None, None, f"YAML syntax error: {message}", hint)
+        line = mark.line + 1 if mark else None
+        opened = exc.context_mark.line + 1 if exc.context_mark else None
+        context = exc.context or ""
+        if opened is not None and opened != line:
+            context += f" that opens at line {opened}"
+        message = " ".join(filter(None, [context, exc.problem]))
+        self.problem(line, None, f"YAML syntax error: {message}", _syntax_hint(message, opened))
 
     def settings(self, node: Node | None, schema: Schema, path: str, cls: type) -> Any:
         empty = node is None or _is_null(node)  # `site:` with nothing under it: all defaults
@@ -586,6 +589,18 @@ class _Reader:
                              f"(line {earlier.line})", "set a different `slug:` on one of them")
             else:
                 first[post.slug] = (index, post)
+
+
+def _syntax_hint(message: str, opened: int | None) -> str:
+    if "\\t" in message or "\t" in message:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in message:
+        return 'put a value that contains `: ` in quotes: title: "Batman: Arkham City"'
+    if "quoted scalar" in message and opened:
+        return f"close the quote opened at line {opened}, or escape quotes inside it"
+    if ("flow sequence" in message or "flow mapping" in message) and opened:
+        return f"close the `[` or `{{` opened at line {opened}"
+    return "fix the YAML syntax here: check indentation, colons and quotes"
 
 
 def _inline(text: str | None) -> str | None:

@@ -121,6 +121,22 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
     assert "YAML syntax error" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("text", "opened"),
+    [('site:\n  title: "unclosed\n  author: x\n  language: ru\nposts: []\n', 2),
+     ("posts:\n  - title: x\n    tags: [a, b\n    date: 2021-01-01\n    items: []\n", 3)])
+def test_unclosed_quote_or_bracket_names_the_line_it_opens(tmp_path: Path, text: str,
+                                                           opened: int) -> None:
+    problem = only(tmp_path, text)
+    assert f"line {opened}" in problem.message and f"line {opened}" in problem.hint
+
+
+def test_colon_in_a_plain_value_says_to_quote_it(tmp_path: Path) -> None:
+    problem = only(tmp_path, post_with("      - title: Batman: Arkham City\n"))
+    assert problem.line == 5
+    assert "quotes" in problem.hint and "`: `" in problem.hint
+
+
 def test_tab_indentation_says_so(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n\ttitle: x\n")
     assert problem.line == 2
