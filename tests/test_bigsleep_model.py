@@ -9,7 +9,7 @@ from tiny_models import tiny_biggan
 from generator.bigsleep.biggan import generate, num_latents, output_size
 from generator.bigsleep.cutouts import CLIP_MEAN, CLIP_STD, cutout_boxes, make_cutouts
 from generator.bigsleep.latents import EMA, class_vectors, differentiable_topk, init_latents
-from generator.bigsleep.losses import class_loss, latent_loss
+from generator.bigsleep.losses import class_loss, latent_loss, similarity_loss
 
 
 def test_layer_count_and_size_come_from_the_config():
@@ -71,10 +71,13 @@ def test_center_bias_pulls_cutouts_to_the_middle():
 
 
 def test_top_k_classes_keep_k_classes_and_pass_gradients():
-    logits = torch.randn(4, 1000, requires_grad=True)
+    logits = torch.randn(64, 1000, generator=torch.Generator().manual_seed(0)).requires_grad_()
     classes = class_vectors(logits, 3, 2.0)
     assert ((classes > 0).sum(dim=1) == 3).all()
-    assert torch.equal(classes.argmax(dim=1), logits.argmax(dim=1))
+    # the k largest logits are kept (each renormalised over the classes left, as big-sleep does,
+    # so the 2nd can outweigh the 1st: the vector's argmax need not be the logits' argmax)
+    kept = (classes > 0).nonzero()[:, 1].view(64, 3).sort(dim=1).values
+    assert torch.equal(kept, logits.topk(3, dim=1).indices.sort(dim=1).values)
     classes.sum().backward()
     assert logits.grad is not None and logits.grad.abs().sum() > 0
     assert torch.allclose(differentiable_topk(logits, 1, 1.0).sum(dim=1),
@@ -103,3 +106,46 @@ def test_ema_starts_at_the_first_values_and_follows_with_bias_correction():
     frozen = EMA([value], 1.0)
     frozen.update([torch.ones(3)])
     assert torch.equal(frozen.average[0], value)
+
+
+def big_sleep_latent_loss(latents: torch.Tensor) -> torch.Tensor:
+    """big-sleep 0.9.1's latent regulariser of one image's (layers, 128) z, written as it is."""
+    loss = (torch.abs(1 - torch.std(latents, dim=1)).mean()
+            + torch.abs(torch.mean(latents, dim=1)).mean()
+            + 4 * torch.max(torch.square(latents).mean(), torch.tensor(1)))
+    for array in latents:
+        diffs = array - array.mean()
+        zscores = diffs / diffs.pow(2).mean().pow(0.5)
+        skew, kurtosis = zscores.pow(3).mean(), zscores.pow(4).mean() - 3.0
+        loss = loss + kurtosis.abs() / len(latents) + skew.abs() / len(latents)
+    return loss
+
+
+def test_regularisers_equal_big_sleeps_per_image():
+    z = torch.randn(3, 13, 128, generator=torch.Generator().manual_seed(5))
+    z[1] = z[1] * 0.5 - 0.2  # mean(z^2) below 1: the max(., 1) floor
+    z[2] = z[2].pow(3)  # heavy tails: kurtosis and skew
+    expected = torch.stack([big_sleep_latent_loss(image) for image in z])
+    assert torch.allclose(latent_loss(z), expected, atol=1e-5)
+    classes = torch.sigmoid(torch.randn(3, 13, 1000, generator=torch.Generator().manual_seed(6)))
+    expected = torch.stack([
+        ((50 * torch.topk(image, largest=False, dim=1, k=999)[0]) ** 2).mean() for image in classes
+    ])
+    assert torch.allclose(class_loss(classes), expected)
+
+
+def test_similarity_loss_weights_each_prompt_part_and_penalised_text_by_100():
+    generator = torch.Generator().manual_seed(7)
+    wanted, penalised = torch.randn(2, 16, generator=generator), torch.randn(1, 16,
+                                                                            generator=generator)
+    cutouts = torch.randn(5, 16, generator=generator)
+
+    def cos(target: torch.Tensor) -> torch.Tensor:
+        return torch.cosine_similarity(target[None], cutouts, dim=-1).mean()
+
+    loss, similarity = similarity_loss(wanted, penalised, cutouts)
+    expected = -100 * cos(wanted[0]) - 100 * cos(wanted[1]) + 100 * cos(penalised[0])
+    assert torch.allclose(loss, expected, atol=1e-5)
+    assert torch.allclose(similarity, (cos(wanted[0]) + cos(wanted[1])) / 2, atol=1e-6)
+    loss, _ = similarity_loss(wanted[:1], torch.empty(0, 16), cutouts)
+    assert torch.allclose(loss, -100 * cos(wanted[0]), atol=1e-5)
