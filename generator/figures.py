@@ -161,11 +161,11 @@ class Figures:
                    caption: Caption | None) -> ImageUse:
         unknown = sorted(set(call.params) - set(IMG_PARAMS))
         if unknown:
-            raise ShortcodeError(f"img: unknown parameter {unknown[0]!r}",
+            raise ShortcodeError(f"unknown parameter {unknown[0]!r}",
                                  f"img takes {', '.join(IMG_PARAMS)}")
         src = call.params.get("src", "").strip()
         if not src:
-            raise ShortcodeError("img: src missing", 'write {{<img src="images/NAME">}}')
+            raise ShortcodeError("src missing", 'write {{<img src="images/NAME">}}')
         source, rel = _bundle_image(page, src)
         text = call.params.get("caption", "")
         caption_html = caption.html if caption else htmlmod.escape(text)
@@ -214,11 +214,11 @@ def _bundle_image(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
     """(the bundle's image file or None when missing, src as a bundle-relative path)."""
     rel = PurePosixPath(src)
     if is_external(src) or rel.is_absolute() or ".." in rel.parts or "\\" in src:
-        raise ShortcodeError(f"img: src {src!r} leaves the page bundle",
+        raise ShortcodeError(f"src {src!r} leaves the page bundle",
                              "put the image in the post's folder, e.g. images/NAME.png, "
                              'and write src="images/NAME"')
     if page.bundle is None:
-        raise ShortcodeError(f"img: {page.source.name} is not a page bundle",
+        raise ShortcodeError(f"{page.source.name} is not a page bundle",
                              f"move it to {page.source.stem}/index.md and put images beside it")
     return _bundle_image_or_none(page, src)
 
@@ -233,7 +233,7 @@ def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixP
     else:
         found = find_image(exact.parent, rel.name)
     if found is not None and page.bundle.resolve() not in found.resolve().parents:
-        raise ShortcodeError(f"img: src {src!r} leaves the page bundle (through a link)",
+        raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
                              "copy the image into the post's folder")
     return found, rel
 

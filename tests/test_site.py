@@ -244,6 +244,7 @@ def test_src_leaving_the_bundle_is_refused(tmp_path: Path) -> None:
     problem = caught.value.problems[0]
     assert Path(problem.file) == bundle / "index.md" and problem.line == 8
     assert "leaves the page bundle" in problem.message
+    assert f"{bundle / 'index.md'}:8: img: src '../x' leaves" in str(problem)  # said once
     assert not (tmp_path / "site").exists()
 
 
