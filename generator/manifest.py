@@ -589,6 +589,24 @@ class _Reader:
                              f"(line {earlier.line})", "set a different `slug:` on one of them")
             else:
                 first[post.slug] = (index, post)
+        self.check_addresses(posts)
+
+    def check_addresses(self, posts: list[Post | None]) -> None:
+        """No two posts (their url, else /posts/<slug>/, or an alias) at one address."""
+        valid = [(index, post) for index, post in enumerate(posts) if post is not None]
+        first: dict[str, tuple[int, Post]] = {}
+        for index, post in valid:  # the default address; two alike are a duplicate slug
+            if post.url is None:
+                first.setdefault(f"posts/{post.slug}", (index, post))
+        for index, post in valid:
+            addresses = [("url", post.url)] if post.url else []
+            addresses += [(f"aliases[{i}]", alias) for i, alias in enumerate(post.aliases)]
+            for key, address in addresses:
+                owner = first.setdefault(address.strip("/"), (index, post))
+                if owner[0] != index:
+                    self.problem(post.line, f"posts[{index}].{key}",
+                                 f"`{address}` is already the address of posts[{owner[0]}] "
+                                 f"(line {owner[1].line})", "give one of them another address")
 
 
 def _syntax_hint(message: str, opened: int | None) -> str:

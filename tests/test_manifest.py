@@ -344,6 +344,15 @@ def test_pick_beyond_an_entrys_candidates(tmp_path: Path) -> None:
     assert "pick 1 but only 1 candidates" in problem.message
 
 
+def test_two_posts_at_one_address(tmp_path: Path) -> None:
+    text = post_with("      - text: a\n", extra="    url: /2021/x/\n") + (
+        "  - title: Other\n    date: 2021-04-01\n    slug: other\n    aliases: [/2021/x]\n"
+        "    items: []\n")
+    problem = only(tmp_path, text)
+    assert (problem.line, problem.key) == (7, "posts[1].aliases[0]")
+    assert "posts[0]" in problem.message and "line 2" in problem.message
+
+
 def test_relative_base_url(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n  base_url: example.org\nposts: []\n")
     assert (problem.line, problem.key) == (2, "site.base_url")
