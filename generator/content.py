@@ -160,8 +160,13 @@ def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
         meta = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if mark is not None and context is not None and mark.index >= len(raw.rstrip()):
+            mark = context  # ran off the end: the quote or bracket opened there is not closed
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if getattr(exc, "context", None):
+            problem = f"{problem} {exc.context}"
         raise BuildError(Problem(source, line, None, f"front matter is not valid YAML: {problem}",
                                  "check indentation and quote values containing ':' or '#'"),
                          ) from exc

@@ -52,7 +52,8 @@ def test_no_front_matter_is_a_page_with_body_from_line_1(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("text", "line", "key", "words"), [
-    ("---\ntitle: ok\ntags: [a\n---\n", 4, None, "not valid YAML"),
+    ("---\ntitle: ok\ntags: [a\n---\n", 3, None, "not valid YAML"),
+    ('---\ntitle: "Never closed\ndate: 2021-01-01\n---\n', 2, None, "quoted scalar"),
     ("---\ntitle: ok\ndate: someday\n---\n", 3, "date", "not a date"),
     ("---\ntitle: ok\n\ndraft: maybe\n---\n", 4, "draft", "true or false"),
     ("---\ntitle: ok\ntags:\n  - a: b\n---\n", 3, "tags", "list of texts"),
