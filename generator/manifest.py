@@ -228,6 +228,11 @@ def _date(node: Node) -> datetime:
         else:
             value = _parse_iso(node.value)
     except ValueError as exc:
+        offset = re.search(r"[+-]\d\d:?\d\d$", node.value)
+        if offset and "offset" in str(exc):
+            raise _Bad(f"time zone offset {offset.group()} is out of range",
+                       "write the UTC offset as +HH:MM between -23:59 and +23:59, e.g. "
+                       f"{DATE_EXAMPLE}") from None
         raise _Bad(f"`{node.value}` is not a valid date ({exc})", _type_hint(datetime)) from None
     if not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)

@@ -235,6 +235,8 @@ def test_duplicate_post_slugs(tmp_path: Path) -> None:
         ("2021-02-30T15:00:00+03:00", "not a valid date", "ISO date"),
         ("'30.03.2021'", "not a valid date", "ISO date"),
         ("[2021]", "expected a date", "ISO date"),
+        ("2021-03-30T15:00:00+25:00", "time zone offset +25:00 is out of range", "+HH:MM"),
+        ("'2021-03-30T15:00:00-99:30'", "time zone offset -99:30 is out of range", "+HH:MM"),
     ],
 )
 def test_bad_dates(tmp_path: Path, value: str, message: str, hint: str) -> None:
