@@ -183,9 +183,10 @@ def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
     try:
         meta = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        where = re.search(r"at line (\d+)", str(exc))
+        where = re.search(r" \(at line (\d+), (column \d+)\)", str(exc))
         line = int(where[1]) + 1 if where else 1
-        raise BuildError(Problem(source, line, None, f"front matter is not valid TOML: {exc}",
+        message = str(exc).replace(where[0], f" ({where[2]})") if where else str(exc)
+        raise BuildError(Problem(source, line, None, f"front matter is not valid TOML: {message}",
                                  'write one `key = "value"` per line')) from exc
     key_lines: dict[str, int] = {}
     for number, line_text in enumerate(raw.splitlines(), start=2):

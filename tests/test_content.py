@@ -70,6 +70,7 @@ def test_bad_front_matter_names_file_and_line(tmp_path: Path, text: str, line: i
     problem = caught.value.problems[0]
     assert (problem.file, problem.line, problem.key) == (path, line, key)
     assert words in problem.message
+    assert "line" not in problem.message  # the file line is the problem's; no other line number
 
 
 def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> None:
