@@ -448,6 +448,10 @@ class _Reader:
         if relative is None:
             return None
         file = (self.root / relative).resolve()
+        if file.is_dir():
+            self.problem(_line(node), path, f"`{relative}` is a folder",
+                         "name an image file inside it, e.g. figures/howitworks.png")
+            return None
         if not file.is_file():
             self.problem(_line(node), path, f"file `{relative}` does not exist",
                          f"put it at {file} or fix the path (relative to {self.path.name})")

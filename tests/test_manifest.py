@@ -277,6 +277,13 @@ def test_missing_figure_file(tmp_path: Path) -> None:
     assert str(tmp_path / "figures" / "nope.png") in problem.hint  # relative to gallery.yaml
 
 
+def test_figure_that_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    problem = only(tmp_path, post_with("      - figure: figures\n"))
+    assert (problem.line, problem.key) == (5, "posts[0].items[0].figure")
+    assert "is a folder" in problem.message and "file" in problem.hint
+
+
 def test_strip_of_an_unknown_entry(tmp_path: Path) -> None:
     problem = only(tmp_path, post_with(
         "      - title: Bioshock\n        progress: true\n      - strip: bioshok\n"))
