@@ -275,10 +275,39 @@ class _Reader:
 
     # -- generic, schema-driven part ------------------------------------------------------
 
+    def merged(self, node: MappingNode) -> list[tuple[Node, Node]]:
+        """The pairs of a mapping with YAML merge keys (`<<: *anchor`) expanded; keys written
+        in the mapping itself win over merged ones. A `<<` of no mapping stays, for `pairs`."""
+        def name(key: Node) -> str | None:
+            return key.value if isinstance(key, ScalarNode) else None
+
+        merge = _TAG + "merge"
+        own = [(k, v) for k, v in node.value if k.tag != merge]
+        names = {name(k) for k, _ in own}
+        merged: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != merge:
+                continue
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    merged.append((key_node, source))
+                    continue
+                for pair in self.merged(source):
+                    if name(pair[0]) not in names:
+                        names.add(name(pair[0]))
+                        merged.append(pair)
+        return merged + own
+
     def pairs(self, node: MappingNode, path: str) -> Iterator[tuple[str, Node, Node]]:
         """The (key, key node, value node) of a mapping, reporting odd and duplicate keys."""
         seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in self.merged(node):
+            if key_node.tag == _TAG + "merge":
+                self.problem(_line(value_node), _join(path, "<<"),
+                             f"`<<` merges a mapping, found {_found(value_node)}",
+                             "write `<<: *name` where `&name` marks a mapping")
+                continue
             if not isinstance(key_node, ScalarNode) or _is_null(key_node):
                 self.problem(_line(key_node), path or None, "a key must be a plain name",
                              "write `name: value`")
@@ -489,7 +518,7 @@ class _Reader:
         return items if len(items) == len(nodes) else None
 
     def item(self, node: Node, path: str, defaults: GenerationSettings) -> Item | None:
-        keys = [k.value for k, _ in node.value] if isinstance(node, MappingNode) else []
+        keys = [k.value for k, _ in self.merged(node)] if isinstance(node, MappingNode) else []
         kinds = [kind for kind in ITEM_KINDS if kind in keys]
         if not kinds and set(keys) & set(ITEM_KINDS["title"]):
             kinds = ["title"]  # an entry without its title: report the missing key

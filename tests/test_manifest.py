@@ -137,6 +137,24 @@ def test_colon_in_a_plain_value_says_to_quote_it(tmp_path: Path) -> None:
     assert "quotes" in problem.hint and "`: `" in problem.hint
 
 
+def test_yaml_merge_keys_share_overrides(tmp_path: Path) -> None:
+    post = load_manifest(write(tmp_path, post_with(
+        "      - title: A\n        <<: &fast {iterations: 10, seed: 3}\n"
+        "      - title: B\n        <<: *fast\n        seed: 4\n"))).posts[0]
+    assert [(e.settings.iterations, e.settings.seed) for e in post.entries] == [(10, 3), (10, 4)]
+
+
+def test_yaml_merge_of_a_bad_value_is_reported(tmp_path: Path) -> None:
+    problem = only(tmp_path, post_with("      - title: A\n        <<: &x {iteratons: 10}\n"))
+    assert (problem.line, problem.key) == (6, "posts[0].items[0].iteratons")
+
+
+def test_yaml_merge_of_no_mapping_is_reported(tmp_path: Path) -> None:
+    problem = only(tmp_path, post_with("      - title: A\n        <<: 5\n"))
+    assert (problem.line, problem.key) == (6, "posts[0].items[0].<<")
+    assert "&name" in problem.hint
+
+
 def test_tab_indentation_says_so(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n\ttitle: x\n")
     assert problem.line == 2
