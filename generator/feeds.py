@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import urljoin
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
 
 from generator.settings import SiteSettings
 from generator.urls import absolute, is_external
 
 _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 _SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
+# characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """`text` as XML character data: escaped, characters XML cannot hold dropped."""
+    return _escape(_NOT_XML.sub("", text))
 
 
 @dataclass(frozen=True)

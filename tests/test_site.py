@@ -424,3 +424,13 @@ def test_markdown_images_of_the_bundle_are_responsive_too(tmp_path: Path) -> Non
     assert html.count('<source type="image/webp"') == 2
     assert away == '<img src="https://example.com/x.png" alt="Away">'
     assert bundle.name == "md" and broken_links(site) == []
+
+
+def test_feed_stays_valid_xml_with_control_characters_in_a_post(tmp_path: Path) -> None:
+    """Text pasted from elsewhere can carry form feeds or bells; XML 1.0 forbids them."""
+    write_post(tmp_path / "content", "pasted", title="Pasted", date="2021-01-01",
+               body="Bell \x07 and form feed \x0c here.")
+    build(tmp_path)
+    feed = ElementTree.parse(tmp_path / "site" / "index.xml").getroot()
+    description = feed.findtext("channel/item/description") or ""
+    assert "Bell" in description and "here." in description
