@@ -518,7 +518,8 @@ class _Reader:
         return items if len(items) == len(nodes) else None
 
     def item(self, node: Node, path: str, defaults: GenerationSettings) -> Item | None:
-        keys = [k.value for k, _ in self.merged(node)] if isinstance(node, MappingNode) else []
+        pairs = self.merged(node) if isinstance(node, MappingNode) else []
+        keys = [k.value for k, _ in pairs if isinstance(k, ScalarNode)]
         kinds = [kind for kind in ITEM_KINDS if kind in keys]
         if not kinds and set(keys) & set(ITEM_KINDS["title"]):
             kinds = ["title"]  # an entry without its title: report the missing key

@@ -155,6 +155,12 @@ def test_yaml_merge_of_no_mapping_is_reported(tmp_path: Path) -> None:
     assert "&name" in problem.hint
 
 
+def test_item_with_a_key_that_is_no_name(tmp_path: Path) -> None:
+    found = problems(tmp_path, post_with("      - {[a]: 1}\n      - {? {x: 1} : 2, title: y}\n"))
+    assert [(p.line, p.key) for p in found] == [(5, "posts[0].items[0]"),
+                                                (6, "posts[0].items[1]")]
+
+
 def test_tab_indentation_says_so(tmp_path: Path) -> None:
     problem = only(tmp_path, "site:\n\ttitle: x\n")
     assert problem.line == 2
