@@ -231,6 +231,20 @@ def test_an_image_the_author_replaced_is_theirs(tmp_path: Path, fake: Path) -> N
     assert "games/bioshock: bioshock.png was not written by the tool; left as it is" in out
 
 
+def test_an_authors_file_where_an_alternate_or_strip_goes_stops_before_any_optimising(
+        tmp_path: Path, fake: Path) -> None:
+    mine = [image(tmp_path, "bioshock-1", "alternates"), image(tmp_path, "bioshock-iterations")]
+    for path in mine:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (4, 4), "blue").save(path)
+    with pytest.raises(GenerationError) as error:
+        run(tmp_path, fake, entry("Bioshock", line=5, candidates=2, progress=True),
+            entry("Half Life"))
+    text = str(error.value)
+    assert all(f"gallery.yaml:5: games/bioshock: {path} exists" in text for path in mine)
+    assert FakeOptimiser.created == [] and not image(tmp_path, "half_life").exists()
+
+
 def test_missing_image_is_generated_again(tmp_path: Path, fake: Path) -> None:
     run(tmp_path, fake, entry("Bioshock"))
     first = image(tmp_path, "bioshock").read_bytes()

@@ -95,18 +95,36 @@ def _plan(job: ImageJob, lock: Lockfile, manifest: Manifest, models_dir: Path) -
     record = lock.get(key)
     plan = Plan(job, key, spec, spec_hash(spec), record, image_prompt)
     existing = job.existing
+    ownership = Ownership.load(bundle_of(job))
     if existing is None:
         plan.reason = "not generated yet"
-        return plan
-    ownership = Ownership.load(bundle_of(job))
-    if not ours(ownership, existing, record):
+    elif not ours(ownership, existing, record):
         plan.action, plan.reason = "foreign", f"{existing.name} was not written by the tool"
         return plan
-    plan.current = candidate_of(record, sha256_file(existing)) if record else None
-    plan.reason = _why_changed(plan, ownership, models_dir)
+    else:
+        plan.current = candidate_of(record, sha256_file(existing)) if record else None
+        plan.reason = _why_changed(plan, ownership, models_dir)
     if not plan.reason:
         plan.action = "current" if plan.current == plan.wanted else "pick"
+    else:
+        _check_writable(plan, ownership, manifest)
     return plan
+
+
+def _check_writable(plan: Plan, ownership: Ownership, manifest: Manifest) -> None:
+    """Refuse, before any optimising, to generate over the author's alternates or strips."""
+    bundle, name = bundle_of(plan.job), plan.job.entry.image
+    targets = [alternate(bundle, name, i) for i in range(plan.settings.candidates)]
+    targets += list(progress_paths(plan.job)) if plan.settings.progress else []
+    problems = [
+        Problem(manifest.path, plan.job.entry.line, plan.key,
+                f"{path} exists and was not written by the tool; generating would overwrite it",
+                "move or rename it (or set `image:` to another name); the tool never "
+                "overwrites your files")
+        for path in targets if path.exists() and not ours(ownership, path, plan.record)
+    ]
+    if problems:
+        raise GenerationError(problems)
 
 
 def _why_changed(plan: Plan, ownership: Ownership, models_dir: Path) -> str:
