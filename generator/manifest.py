@@ -476,7 +476,12 @@ class _Reader:
         """The absolute path of an input file named relative to gallery.yaml, if it exists."""
         if relative is None:
             return None
-        file = (self.root / relative).resolve()
+        try:
+            file = (self.root / relative).resolve()
+        except (OSError, ValueError) as exc:  # a NUL character, a loop of links
+            self.problem(_line(node), path, f"`{relative}` is not a usable path ({exc})",
+                         "write the path of a file, relative to this manifest")
+            return None
         if file.is_dir():
             self.problem(_line(node), path, f"`{relative}` is a folder",
                          "name an image file inside it, e.g. figures/howitworks.png")

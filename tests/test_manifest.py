@@ -308,6 +308,11 @@ def test_figure_that_is_a_folder(tmp_path: Path) -> None:
     assert "is a folder" in problem.message and "file" in problem.hint
 
 
+def test_figure_path_with_a_nul_character(tmp_path: Path) -> None:
+    found = problems(tmp_path, post_with('      - figure: "a\\0.png"\n'))
+    assert (5, "posts[0].items[0].figure") in {(p.line, p.key) for p in found}
+
+
 def test_strip_of_an_unknown_entry(tmp_path: Path) -> None:
     problem = only(tmp_path, post_with(
         "      - title: Bioshock\n        progress: true\n      - strip: bioshok\n"))
