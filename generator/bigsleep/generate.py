@@ -40,6 +40,7 @@ from generator.bigsleep.outputs import apply_pick, write_entry
 from generator.bigsleep.planning import Plan, plan_jobs
 from generator.bigsleep.runlock import run_lock
 from generator.bigsleep.weights import default_models_dir
+from generator.errors import GenerationError
 from generator.gallery import Manifest
 from generator.imagestep import ImageJob
 
@@ -76,6 +77,10 @@ class BigSleepGenerator:
         with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out):
             lock = Lockfile.load(self.lock_path)  # another run may have changed it meanwhile
             plans = plan_jobs(jobs, lock, self.manifest, self.models_dir)
+            conflicts = [problem for plan in plans if plan.action == "generate"
+                         for problem in plan.conflicts]
+            if conflicts:  # before any optimising, not when the files are written
+                raise GenerationError(conflicts)
             for plan in plans:
                 if plan.action == "pick" and apply_pick(plan, lock):
                     self._say(f"images: {plan.key}: candidate {plan.wanted} is now the image")

@@ -9,7 +9,7 @@ it needs neither CUDA nor the model weights (absent weights are simply not compa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Plan:
     action: str = "generate"  # "current", "foreign", "generate" or "pick"
     reason: str = ""
     current: int | None = None  # which candidate of `record` the image file is now
+    conflicts: list[Problem] = field(default_factory=list)  # author's files in the way
 
     @property
     def settings(self) -> GenerationSettings:
@@ -107,24 +108,22 @@ def _plan(job: ImageJob, lock: Lockfile, manifest: Manifest, models_dir: Path) -
     if not plan.reason:
         plan.action = "current" if plan.current == plan.wanted else "pick"
     else:
-        _check_writable(plan, ownership, manifest)
+        plan.conflicts = _conflicts(plan, ownership, manifest)
     return plan
 
 
-def _check_writable(plan: Plan, ownership: Ownership, manifest: Manifest) -> None:
-    """Refuse, before any optimising, to generate over the author's alternates or strips."""
+def _conflicts(plan: Plan, ownership: Ownership, manifest: Manifest) -> list[Problem]:
+    """The author's files where generating `plan` would write an alternate or a strip."""
     bundle, name = bundle_of(plan.job), plan.job.entry.image
     targets = [alternate(bundle, name, i) for i in range(plan.settings.candidates)]
     targets += list(progress_paths(plan.job)) if plan.settings.progress else []
-    problems = [
+    return [
         Problem(manifest.path, plan.job.entry.line, plan.key,
                 f"{path} exists and was not written by the tool; generating would overwrite it",
                 "move or rename it (or set `image:` to another name); the tool never "
                 "overwrites your files")
         for path in targets if path.exists() and not ours(ownership, path, plan.record)
     ]
-    if problems:
-        raise GenerationError(problems)
 
 
 def _why_changed(plan: Plan, ownership: Ownership, models_dir: Path) -> str:
