@@ -174,3 +174,21 @@ def test_download_refuses_a_clip_file_with_the_wrong_hash(tiny_models_dir, tmp_p
         download_weights([GenerationSettings(image_size=128)], tmp_path / "models",
                          clip_urls=clip_urls, biggan_urls=biggan_urls)
     assert not (tmp_path / "models" / "ViT-B-32.pt").exists()
+
+
+def test_spectral_norm_is_computed_once_in_float32_at_load(tiny_models_dir):
+    """Under CUDA autocast the library's per-forward spectral norm takes sigma from a bfloat16
+    `mv`, scaling every layer's weight by a few tenths of a percent; the loaded model has plain
+    fp32 weights."""
+    folder = tiny_models_dir / "tiny-biggan"
+    biggan = load_biggan(folder)
+    assert not [name for name, _ in biggan.named_parameters() if name.endswith("_orig")]
+    assert not any(m._forward_pre_hooks for m in biggan.modules())
+    assert not any(p.requires_grad for p in biggan.parameters())
+    library = tiny_biggan()
+    library.load_state_dict(torch.load(folder / "pytorch_model.bin", weights_only=True))
+    z = torch.randn(2, 128, generator=torch.Generator().manual_seed(0))
+    classes = torch.rand(2, 1000, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.allclose(biggan(z, classes, 1.0), library.eval()(z, classes, 1.0),
+                              atol=1e-5)

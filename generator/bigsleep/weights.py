@@ -35,6 +35,8 @@ from pytorch_pretrained_biggan.model import (
     PRETRAINED_MODEL_ARCHIVE_MAP,
     WEIGHTS_NAME,
 )
+from torch.nn.utils import remove_spectral_norm
+from torch.nn.utils.spectral_norm import SpectralNorm
 
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_write_text, sha256_file
@@ -160,7 +162,21 @@ def load_biggan(folder: Path, device: torch.device | str = "cpu") -> BigGAN:
         raise _invalid(weights_path, "biggan",
                        f"cannot read BigGAN weights: {_first_line(error)}") from error
     check_state_dict(model, state, weights_path)
+    _bake_spectral_norm(model)
     return model.eval().requires_grad_(False).to(device)
+
+
+def _bake_spectral_norm(model: torch.nn.Module) -> None:
+    """Replace every spectral-norm reparametrisation by its fixed fp32 weight.
+
+    The weights are frozen, and in eval mode the library recomputes sigma = u . (W v) on every
+    forward; under CUDA autocast `mv` runs in bfloat16, which would scale each layer's weight
+    by a few tenths of a percent, compounding over ~40 layers. Computed once here, in fp32,
+    the weights are exactly the library's.
+    """
+    for module in model.modules():
+        if any(isinstance(hook, SpectralNorm) for hook in module._forward_pre_hooks.values()):
+            remove_spectral_norm(module)
 
 
 def _first(items: list[str], count: int = 3) -> str:
