@@ -33,8 +33,8 @@ weights: $(STAMP)         ## download and verify the CLIP and BigGAN checkpoints
 deploy: site              ## publish site/ to the `site.deploy` destination of gallery.yaml
 	$(RUN) deploy
 
-serve: $(STAMP)           ## preview site/ on http://localhost:8000
-	$(PY) -m http.server --directory site 8000
+serve: $(STAMP)           ## preview on http://localhost:1313, rebuilt and reloaded on every change
+	$(RUN) serve
 
 test: $(STAMP)            ## lint and the whole test suite
 	$(PY) -m ruff check generator tests bench

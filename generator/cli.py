@@ -146,6 +146,18 @@ def cmd_draft(args: argparse.Namespace) -> None:
     _build(manifest.site, args, drafts=True, placeholders=True)
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme."""
+    from generator.serve import Preview, serve
+
+    preview = Preview(lambda: cmd_draft(args),
+                      [Path(args.manifest), _content(args), _theme(args), _root(args) / "figures"])
+    try:
+        serve(_out(args), preview, host=args.bind, port=args.port)
+    except KeyboardInterrupt:
+        print("stopped")
+
+
 def cmd_weights(args: argparse.Namespace) -> None:
     from generator.bigsleep.weights import default_models_dir, download_weights
 
@@ -203,6 +215,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="marked placeholders for missing images instead of an error")
     generating(command("site", cmd_site, "images, posts and site: the whole job"))
     command("draft", cmd_draft, "the whole site with placeholders for missing images")
+    serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
+    serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
+    serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
     weights = command("weights", cmd_weights, "download and verify model checkpoints")
     weights.add_argument("--models", help="weights folder")
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")

@@ -1,0 +1,83 @@
+"""`make serve`: rebuilds on change, keeps the last good site on a bad edit, reloads pages."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.cli import _parser, cmd_draft
+from generator.serve import RELOAD_SCRIPT, Preview, make_server
+
+GALLERY = """\
+site:
+  title: Preview
+posts:
+  - title: Post
+    date: 2021-03-30T15:00:00+03:00
+    url: /2021/post/
+    items:
+      - title: Dog
+        comment: {comment}
+"""
+
+
+def write_gallery(root: Path, comment: str) -> None:
+    (root / "gallery.yaml").write_text(GALLERY.format(comment=comment), encoding="utf-8")
+
+
+@pytest.fixture
+def preview(tmp_path: Path) -> Preview:
+    write_gallery(tmp_path, "first")
+    args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
+    return Preview(lambda: cmd_draft(args), [tmp_path / "gallery.yaml", tmp_path / "content"],
+                   say=lambda _: None)
+
+
+def page(root: Path) -> str:
+    return (root / "site" / "2021" / "post" / "index.html").read_text(encoding="utf-8")
+
+
+def test_rebuilds_only_when_something_changed(preview: Preview, tmp_path: Path) -> None:
+    assert preview.refresh() and preview.version == 1
+    assert not preview.refresh()  # what the build itself wrote into content/ is no change
+    write_gallery(tmp_path, "second")
+    assert preview.refresh() and preview.version == 2
+    assert "second" in page(tmp_path)
+
+
+def test_a_bad_edit_keeps_serving_the_last_good_site(preview: Preview, tmp_path: Path) -> None:
+    messages: list[str] = []
+    preview.say = messages.append
+    preview.refresh()
+    (tmp_path / "gallery.yaml").write_text("posts: [", encoding="utf-8")
+    assert not preview.refresh()
+    assert preview.version == 1 and "first" in page(tmp_path)
+    assert any("gallery.yaml:1" in message for message in messages)
+
+
+@pytest.fixture
+def server(preview: Preview, tmp_path: Path) -> Iterator[str]:
+    preview.refresh()
+    httpd = make_server(tmp_path / "site", preview, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode("utf-8")
+
+
+def test_pages_are_served_with_the_reload_script(server: str, tmp_path: Path) -> None:
+    assert RELOAD_SCRIPT in get(f"{server}/2021/post/")
+    assert RELOAD_SCRIPT in get(f"{server}/index.html")
+    assert get(f"{server}/__version") == "1"
+    css = get(f"{server}/style.css")
+    assert css == (tmp_path / "site" / "style.css").read_text(encoding="utf-8")
+    assert RELOAD_SCRIPT not in page(tmp_path)  # site/ itself stays deployable
