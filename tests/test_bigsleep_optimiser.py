@@ -130,3 +130,13 @@ def test_mixed_precision_path_runs(models, tiny_settings):
 def test_batch_size_on_cpu_and_memory_estimate(models):
     assert fit_batch_size(models, "cpu", 128) >= 1
     assert image_bytes(models, 64) > image_bytes(models, 8) > 0
+
+
+def test_penalised_texts_split_on_bars_like_the_prompt(models, tiny_settings):
+    """big-sleep splits its penalised text on `|` into one +100 cosine term per part."""
+    joined = BatchOptimiser(models, [task(tiny_settings, penalize=("blur | text", "noise"))],
+                            "cpu")
+    split = BatchOptimiser(models, [task(tiny_settings, penalize=("blur", "text", "noise"))],
+                           "cpu")
+    assert joined.targets[0][1].shape == (3, split.targets[0][1].shape[1])
+    assert torch.equal(joined.targets[0][1], split.targets[0][1])

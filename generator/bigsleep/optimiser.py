@@ -59,7 +59,16 @@ class Task:
 
     @property
     def prompt_parts(self) -> list[str]:
-        return [part.strip() for part in self.prompt.split("|") if part.strip()]
+        return _parts(self.prompt)
+
+    @property
+    def penalised_parts(self) -> list[str]:
+        """Each penalised text split on `|` too, as big-sleep splits its `text_min`."""
+        return [part for text in self.penalize for part in _parts(text)]
+
+
+def _parts(text: str) -> list[str]:
+    return [part.strip() for part in text.split("|") if part.strip()]
 
 
 class BatchOptimiser:
@@ -232,7 +241,7 @@ class BatchOptimiser:
         wanted = self._encode_texts(task, parts, "prompt") if parts else image
         if parts and image is not None:
             wanted = (wanted + image) / 2
-        return wanted, self._encode_texts(task, list(task.penalize), "penalize")
+        return wanted, self._encode_texts(task, task.penalised_parts, "penalize")
 
     def _encode_texts(self, task: Task, texts: list[str], key: str) -> torch.Tensor:
         if not texts:
