@@ -1,8 +1,11 @@
-"""The built-in `img` shortcode: an image of the page bundle shown as a responsive <figure>.
+"""The built-in `img` and `figure` shortcodes: an image of the page bundle as a responsive <figure>.
 
 `{{<img src="images/NAME" caption="..." alt="..." class="..." link="...">}}` names a file in the
-page's bundle (the extension may be left out; URLs, absolute paths and `..` are refused). While
-pages render, each use becomes a token in the page's HTML. `Figures.publish` then processes every
+page's bundle (the extension may be left out; URLs, absolute paths and `..` are refused). Hugo's
+`figure` takes the same bundle images with Hugo's parameters (FIGURE_PARAMS: a Markdown caption,
+a title heading, attr/attrlink, link target and rel, width/height, loading); its `src` may also
+be a URL or a site path, shown as it is. While pages render, each use becomes a token in the
+page's HTML. `Figures.publish` then processes every
 image once (generator.images: resized WebP + fallback variants, cached by content hash; in a draft
 build a visible placeholder for an image not generated yet), publishes it next to the page that
 shows it, and `Figures.insert` puts the theme's figure.html in place of the tokens.
@@ -26,11 +29,14 @@ from generator.content import Page
 from generator.errors import BuildError, Problem
 from generator.images import ImageProcessor, ProcessedImage, PublishedImage
 from generator.imagestep import IMAGE_SUFFIXES, find_image
+from generator.markdown import inline_html, plain_text
 from generator.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.theme import Theme
 from generator.urls import is_external, relative
 
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
+FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
+                 "class", "width", "height", "loading")
 IMAGE_SIZES = "(max-width: 44rem) 100vw, 42rem"
 _TOKEN = re.compile(r"<!--gallery-image-(\d+)-->")
 _MARKDOWN_IMAGE = re.compile(r'<img src="([^"]+)" alt="([^"]*)"(?: title="([^"]*)")?>')
@@ -55,6 +61,14 @@ class ImageUse:
     title: str = ""
     published: PublishedImage | None = None
     placeholder: bool = False
+    url: str | None = None  # a figure's external or site-absolute src, shown as it is
+    heading: str = ""  # a figure's title, shown above its caption
+    attr_html: str = ""  # a figure's attribution (rendered Markdown) and its link
+    attrlink: str = ""
+    target: str = ""  # target and rel of the figure's link
+    rel: str = ""
+    width: int | None = None  # the size to show (from figure's width/height), if given
+    height: int | None = None
 
 
 class Figures:
@@ -72,10 +86,30 @@ class Figures:
     def shortcode(self, page: Page, path: str, call: ShortcodeCall, caption: Caption | None,
                   shown: list[ImageUse]) -> str:
         """The token standing for an `img` call until `insert`; `shown`: the page's images."""
-        use = self._image_use(page, path, call, caption)
-        use.eager = not shown
-        shown.append(use)
-        return f"<!--gallery-image-{len(self.uses) - 1}-->"
+        return self._token(self._image_use(page, path, call, caption), shown)
+
+    def figure(self, page: Page, path: str, call: ShortcodeCall, shown: list[ImageUse]) -> str:
+        """The token standing for a Hugo `figure` call until `insert`."""
+        params = call.params
+        _check_params(call, FIGURE_PARAMS)
+        src = _src(call)
+        if is_external(src) or src.startswith("/"):
+            use = ImageUse(page, call.line, src, None, "", "", url=src)
+        else:
+            source, rel = _bundle_image(page, src)
+            use = ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel))
+        use.alt = params.get("alt") or plain_text(params.get("caption", ""))
+        use.caption_html = inline_html(params.get("caption", ""))
+        use.attr_html = inline_html(params.get("attr", ""))
+        use.heading, use.attrlink = params.get("title", ""), params.get("attrlink", "")
+        use.css_class, use.link = params.get("class", ""), params.get("link")
+        use.target, use.rel = params.get("target", ""), params.get("rel", "")
+        use.width, use.height = _pixels(call, "width"), _pixels(call, "height")
+        loading = params.get("loading")
+        if loading not in (None, "lazy", "eager"):
+            raise ShortcodeError(f"loading {loading!r} is not lazy or eager",
+                                 'write loading="lazy" or leave it out')
+        return self._token(use, shown, None if loading is None else loading == "eager")
 
     def markdown_images(self, page: Page, path: str, html: str, shown: list[ImageUse]) -> str:
         """`html` with its Markdown images of bundle files (`![alt](images/x.png)`) as tokens,
@@ -92,11 +126,9 @@ class Figures:
             if source is None:
                 return match[0]
             use = ImageUse(page, page.body_line, src, source, _folder(path, rel), source.stem,
-                           alt=htmlmod.unescape(match[2]), eager=not shown, inline=True,
+                           alt=htmlmod.unescape(match[2]), inline=True,
                            title=htmlmod.unescape(match[3] or ""))
-            shown.append(use)
-            self.uses.append(use)
-            return f"<!--gallery-image-{len(self.uses) - 1}-->"
+            return self._token(use, shown)
 
         return _MARKDOWN_IMAGE.sub(one, html)
 
@@ -121,12 +153,14 @@ class Figures:
 
     def missing(self) -> list[Problem]:
         """One problem per use of an image that is not in its bundle."""
-        return [_missing_problem(u) for u in self.uses if u.source is None]
+        return [_missing_problem(u) for u in self.uses if u.source is None and u.url is None]
 
     def publish(self) -> None:
         """Process every used image (in parallel; cached) and publish it into the site."""
         jobs: dict[tuple[str, str], list[ImageUse]] = {}
         for use in self.uses:
+            if use.url is not None:
+                continue
             jobs.setdefault((use.folder, use.name), []).append(use)
 
         def publish(group: list[ImageUse]) -> None:
@@ -157,24 +191,24 @@ class Figures:
         """Every placeholder shown, as "file:line src"."""
         return tuple(f"{u.page.source}:{u.line} {u.src}" for u in self.uses if u.placeholder)
 
+    def _token(self, use: ImageUse, shown: list[ImageUse], eager: bool | None = None) -> str:
+        """Record `use` as the page's next image (eager when first, unless told) -> its token."""
+        use.eager = not shown if eager is None else eager
+        shown.append(use)
+        self.uses.append(use)
+        return f"<!--gallery-image-{len(self.uses) - 1}-->"
+
     def _image_use(self, page: Page, path: str, call: ShortcodeCall,
                    caption: Caption | None) -> ImageUse:
-        unknown = sorted(set(call.params) - set(IMG_PARAMS))
-        if unknown:
-            raise ShortcodeError(f"unknown parameter {unknown[0]!r}",
-                                 f"img takes {', '.join(IMG_PARAMS)}")
-        src = call.params.get("src", "").strip()
-        if not src:
-            raise ShortcodeError("src missing", 'write {{<img src="images/NAME">}}')
+        _check_params(call, IMG_PARAMS)
+        src = _src(call)
         source, rel = _bundle_image(page, src)
         text = call.params.get("caption", "")
         caption_html = caption.html if caption else htmlmod.escape(text)
         alt = (caption.text if caption else "") or call.params.get("alt", "") or text
-        use = ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel),
-                       alt=alt, caption_html=caption_html,
-                       css_class=call.params.get("class", ""), link=call.params.get("link"))
-        self.uses.append(use)
-        return use
+        return ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel),
+                        alt=alt, caption_html=caption_html,
+                        css_class=call.params.get("class", ""), link=call.params.get("link"))
 
     def _process(self, use: ImageUse) -> ProcessedImage | None:
         if self.processor is None:
@@ -184,9 +218,13 @@ class Figures:
         return self.processor.process(use.source)
 
     def _figure(self, use: ImageUse, from_path: str) -> str:
-        if use.published is None:
+        if use.url is not None:
+            image = _url_view(use.url, use.alt, use.width, use.height)
+        elif use.published is None:
             return ""
-        image = image_view(use.published, from_path, use.alt)
+        else:
+            image = image_view(use.published, from_path, use.alt)
+            image["width"], image["height"] = _shown_size(use.published, use.width, use.height)
         if use.inline:
             return self.theme.render("picture.html", image={**image, "title": use.title},
                                      eager=use.eager).strip()
@@ -194,7 +232,9 @@ class Figures:
             image["href"] = use.link
         return self.theme.render("figure.html",
             image=image, eager=use.eager, placeholder=use.placeholder, t=self.theme.strings,
-            caption_html=use.caption_html, css_class=use.css_class).strip()
+            caption_html=use.caption_html, css_class=use.css_class, heading=use.heading,
+            attr_html=use.attr_html, attrlink=use.attrlink, target=use.target,
+            rel=use.rel).strip()
 
 
 def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any]:
@@ -208,6 +248,49 @@ def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any
         "webp_srcset": ", ".join(f"{rel(v.webp)} {v.width}w" for v in image.variants),
         "srcset": ", ".join(f"{rel(v.fallback)} {v.width}w" for v in image.variants),
     }
+
+
+def _url_view(url: str, alt: str, width: int | None, height: int | None) -> dict[str, Any]:
+    """A figure's image given by URL, for picture.html: no variants, a size only if given."""
+    return {"href": url, "src": url, "alt": alt, "width": width, "height": height,
+            "sizes": "", "webp_srcset": "", "srcset": ""}
+
+
+def _shown_size(image: PublishedImage, width: int | None,
+                height: int | None) -> tuple[int, int]:
+    """The width and height to show `image` at: as given, the missing one keeping its shape."""
+    if width and height:
+        return width, height
+    if width:
+        return width, round(width * image.height / image.width)
+    if height:
+        return round(height * image.width / image.height), height
+    return image.width, image.height
+
+
+def _check_params(call: ShortcodeCall, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(call.params) - set(allowed))
+    if unknown:
+        raise ShortcodeError(f"unknown parameter {unknown[0]!r}",
+                             f"{call.name} takes {', '.join(allowed)}")
+
+
+def _src(call: ShortcodeCall) -> str:
+    src = call.params.get("src", "").strip()
+    if not src:
+        raise ShortcodeError("src missing", f'write {{{{<{call.name} src="images/NAME">}}}}')
+    return src
+
+
+def _pixels(call: ShortcodeCall, key: str) -> int | None:
+    """A figure's width or height in pixels (Hugo writes it as a bare number), if given."""
+    value = call.params.get(key, "").strip().removesuffix("px")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) == 0:
+        raise ShortcodeError(f"{key} {call.params[key]!r} is not a number of pixels",
+                             f'write {key}="640" or leave it out')
+    return int(value)
 
 
 def _bundle_image(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:

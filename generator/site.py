@@ -5,9 +5,9 @@ succeeded, so a failed build leaves the previous site untouched. `check_content`
 pipeline without writing anything and returns every problem found.
 
 This module is the pipeline: read the pages (generator.content), give each its address
-(generator.urls), render its Markdown (generator.markdown; the `img` shortcode is
-generator.figures, others the theme's), publish the images, write the posts, then the pages
-made from them (generator.listings: lists, taxonomies, aliases, 404), /index.xml and
+(generator.urls), render its Markdown (generator.markdown; the `img` and `figure` shortcodes
+are generator.figures, others the theme's), publish the images, write the posts, then the
+pages made from them (generator.listings: lists, taxonomies, aliases, 404), /index.xml and
 /sitemap.xml (generator.feeds), and the theme's static files. Internal links are relative and
 name the file; generator.output writes the files, generator.theme renders the templates.
 """
@@ -121,7 +121,7 @@ class _Builder:
         self.out = out
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(theme_dir)
+        self.shortcodes = ThemeShortcodes(theme_dir, builtins=("img", "figure"))
         self.figures = Figures(self.theme, processor, out)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
@@ -217,6 +217,8 @@ class _Builder:
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
             if call.name == "img":
                 return self.figures.shortcode(page, path, call, caption, result.images)
+            if call.name == "figure":
+                return self.figures.figure(page, path, call, result.images)
             return self.shortcodes(call, caption, page={"title": page.title, "path": path,
                                                         "params": page})
 

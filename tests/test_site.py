@@ -434,3 +434,48 @@ def test_feed_stays_valid_xml_with_control_characters_in_a_post(tmp_path: Path) 
     feed = ElementTree.parse(tmp_path / "site" / "index.xml").getroot()
     description = feed.findtext("channel/item/description") or ""
     assert "Bell" in description and "here." in description
+
+
+def test_hugo_figure_shortcode_renders_bundle_images_like_img(tmp_path: Path) -> None:
+    """Hugo's `figure`: a bundle image (with or without extension) gets variants and sizes."""
+    write_post(tmp_path / "content", "fig", title="Fig", date="2021-01-01",
+               images=("pic", "other"),
+               body='{{< figure src="images/pic" alt="A pic" title="The title" '
+                    'caption="A *fine* picture" attr="Ann" attrlink="https://ann.example/" '
+                    'link="https://l.example/" target="_blank" rel="noopener" class="wide" >}}\n\n'
+                    '{{< figure src="images/other.png" caption="Only *caption*" width="32" >}}\n\n'
+                    '{{< figure src="https://example.com/x.jpg" alt="Away" >}}\n')
+    build(tmp_path)
+    site = tmp_path / "site"
+    html = (site / "posts" / "fig" / "index.html").read_text(encoding="utf-8")
+    figures = re.findall(r"<figure\b.*?</figure>", html, re.S)
+    assert len(figures) == 3
+    first, second, away = figures
+    assert first.startswith('<figure class="image wide">')
+    assert '<a href="https://l.example/" target="_blank" rel="noopener">' in first
+    assert '<source type="image/webp"' in first and 'width="64" height="48"' in first
+    assert 'alt="A pic"' in first and 'loading="eager"' in first
+    assert "<h4>The title</h4>" in first and "A <em>fine</em> picture" in first
+    assert '<a href="https://ann.example/">Ann</a>' in first
+    assert 'alt="Only caption"' in second and 'width="32" height="24"' in second
+    assert 'loading="lazy"' in second and "<em>caption</em>" in second
+    assert re.search(r'<a href="images/other\.png">', second)
+    image = re.findall(r"<img\b[^>]*>", away)
+    assert len(image) == 1 and 'src="https://example.com/x.jpg"' in image[0]
+    assert 'alt="Away"' in image[0] and "width" not in image[0] and "srcset" not in away
+    assert broken_links(site) == []
+
+
+def test_hugo_figure_problems_name_file_and_line(tmp_path: Path) -> None:
+    bundle = write_post(tmp_path / "content", "fig", title="Fig", date="2021-01-01",
+                        images=("pic",),
+                        body='{{< figure src="images/pic" colour="red" >}}\n\n'
+                             '{{< figure src="images/pic" width="wide" >}}\n\n'
+                             '{{< figure src="images/absent" >}}\n')
+    problems = check_content(tmp_path / "content", SETTINGS, theme_dir=THEME,
+                             missing_images=True)
+    assert [(Path(p.file), p.line) for p in problems] == [(bundle / "index.md", 6),
+                                                          (bundle / "index.md", 8),
+                                                          (bundle / "index.md", 10)]
+    assert "colour" in problems[0].message and "width" in problems[1].message
+    assert "images/absent" in problems[2].message

@@ -45,6 +45,7 @@ __all__ = [
     "RenderedMarkdown",
     "ShortcodeCall",
     "ShortcodeHandler",
+    "inline_html",
     "plain_text",
     "render_markdown",
 ]
@@ -78,6 +79,16 @@ def plain_text(text: str) -> str:
     env: EnvType = {ENV_KEY: RenderContext(Path("<text>"), 1, _no_shortcodes)}
     tokens = _parser().parseInline(text, env)
     return inline_text(tokens[0].children or []) if tokens else ""
+
+
+def inline_html(text: str) -> str:
+    """A Markdown fragment rendered as inline HTML, like Hugo's `markdownify` (for captions).
+
+    Shortcodes in it are not expanded.
+    """
+    env: EnvType = {ENV_KEY: RenderContext(Path("<text>"), 1, _no_shortcodes)}
+    md = _parser()
+    return md.renderer.render(md.parseInline(text, env), md.options, env)
 
 
 def _no_shortcodes(call: ShortcodeCall, caption: Caption | None) -> str:
