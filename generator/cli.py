@@ -10,7 +10,7 @@ import argparse
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.errors import GalleryError, GenerationError, Problem
@@ -150,7 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme."""
     from generator.serve import Preview, serve
 
-    preview = Preview(lambda: cmd_draft(args),
+    preview = Preview(lambda: _locked(args, cmd_draft),
                       [Path(args.manifest), _content(args), _theme(args), _root(args) / "figures"])
     try:
         serve(_out(args), preview, host=args.bind, port=args.port)
@@ -226,10 +226,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+WRITING_COMMANDS = (cmd_write, cmd_build, cmd_site, cmd_draft, cmd_deploy)
+
+
+def _locked(args: argparse.Namespace, handler: Callable[[argparse.Namespace], None]) -> None:
+    """Run `handler` holding the gallery's site lock: two runs never write content/ or site/
+    together; the second waits (or stops, with --no-wait)."""
+    from generator.runlock import run_lock
+
+    with run_lock(_root(args) / ".cache" / "site.lock", wait=not getattr(args, "no_wait", False),
+                  out=sys.stderr, what="run writing content/ and site/", error=GalleryError):
+        handler(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        args.handler(args)
+        if args.handler in WRITING_COMMANDS:
+            _locked(args, args.handler)
+        else:
+            args.handler(args)
     except GalleryError as error:
         noun = "problem" if len(error.problems) == 1 else "problems"
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)

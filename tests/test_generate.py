@@ -29,11 +29,11 @@ from generator.bigsleep import batches, generate, outputs, planning
 from generator.bigsleep.frames import GAP, LABEL_HEIGHT
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.bigsleep.lockfile import Lockfile
-from generator.bigsleep.runlock import run_lock
 from generator.bigsleep.weights import checkpoint_hash
 from generator.errors import GenerationError
 from generator.gallery import Entry, Manifest, Post
 from generator.imagestep import ImageJob, image_jobs
+from generator.runlock import run_lock
 from generator.settings import GenerationSettings, SiteSettings
 
 FAKE = GenerationSettings(iterations=8, cutouts=4, checkpoint_every=2, progress_every=4,

@@ -194,3 +194,14 @@ def test_python_dash_m_generator_runs(project: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+def test_a_second_run_waits_for_the_first_or_stops_with_no_wait(
+        project: Path, capsys: pytest.CaptureFixture) -> None:
+    from generator.runlock import run_lock
+
+    with run_lock(project / ".cache" / "site.lock", wait=False, out=sys.stderr):
+        assert run(project, "site", "--no-wait") == 1
+    err = capsys.readouterr().err
+    assert "another run writing content/ and site/" in err and "without --no-wait" in err
+    assert not (project / "content").exists() and not (project / "site").exists()

@@ -38,11 +38,11 @@ from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
 from generator.bigsleep.models import load_models
 from generator.bigsleep.outputs import apply_pick, write_entry
 from generator.bigsleep.planning import Plan, plan_jobs
-from generator.bigsleep.runlock import run_lock
 from generator.bigsleep.weights import default_models_dir
 from generator.errors import GenerationError
 from generator.gallery import Manifest
 from generator.imagestep import ImageJob
+from generator.runlock import run_lock
 
 __all__ = ["BigSleepGenerator", "estimate_cpu_seconds"]
 

@@ -1,7 +1,8 @@
-"""One generation run per manifest at a time: an advisory lock on .cache/generation/lock.
+"""One run at a time per gallery: an advisory lock file in .cache/.
 
-The operating system releases the lock when its process dies (kill -9 included), so a crashed run
-never blocks the next one.
+Generation holds .cache/generation/lock; writing content/ and building site/ hold .cache/site.lock,
+so two `make site` at once queue instead of writing the same files together. The operating system
+releases the lock when its process dies (kill -9 included), so a crashed run never blocks the next.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from generator.errors import GenerationError, Problem
+from generator.errors import GalleryError, GenerationError, Problem
 
 
 @contextmanager
-def run_lock(path: Path, *, wait: bool, out: TextIO) -> Iterator[None]:
+def run_lock(path: Path, *, wait: bool, out: TextIO, what: str = "generation run",
+             error: type[GalleryError] = GenerationError) -> Iterator[None]:
     """Hold the run lock at `path`; wait for another run to finish, or stop when `wait` is False."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -27,11 +29,11 @@ def run_lock(path: Path, *, wait: bool, out: TextIO) -> Iterator[None]:
         except BlockingIOError:
             holder = _holder(fd)
             if not wait:
-                raise GenerationError(Problem(
-                    path, None, None, f"another generation run{holder} is using this gallery",
+                raise error(Problem(
+                    path, None, None, f"another {what}{holder} is using this gallery",
                     "wait for it to finish, or run again without --no-wait to queue behind it",
                 )) from None
-            print(f"waiting for another generation run{holder} to finish ({path})...",
+            print(f"waiting for another {what}{holder} to finish ({path})...",
                   file=out, flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
