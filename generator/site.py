@@ -6,10 +6,11 @@ pipeline without writing anything and returns every problem found.
 
 This module is the pipeline: read the pages (generator.content), give each its address
 (generator.urls), render its Markdown (generator.markdown; the `img` and `figure` shortcodes
-are generator.figures, others the theme's), publish the images, write the posts, then the
-pages made from them (generator.listings: lists, taxonomies, aliases, 404), /index.xml and
-/sitemap.xml (generator.feeds), and the theme's static files. Internal links are relative and
-name the file; generator.output writes the files, generator.theme renders the templates.
+are generator.figures, `ref` and `relref` generator.refs, others the theme's), publish the
+images, write the posts, then the pages made from them (generator.listings: lists, taxonomies,
+aliases, 404), /index.xml and /sitemap.xml (generator.feeds), and the theme's static files.
+Internal links are relative and name the file; generator.output writes the files,
+generator.theme renders the templates.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from generator.listings import (
 )
 from generator.markdown import render_markdown
 from generator.output import Rendered, SiteOutput, linker
+from generator.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
 from generator.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.theme import Theme
@@ -121,7 +123,8 @@ class _Builder:
         self.out = out
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(theme_dir, builtins=("img", "figure"))
+        self.shortcodes = ThemeShortcodes(theme_dir,
+                                          builtins=("img", "figure", *REF_SHORTCODES))
         self.figures = Figures(self.theme, processor, out)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
@@ -198,11 +201,12 @@ class _Builder:
                     problems: list[Problem]) -> list[Rendered]:
         """Every page's body as HTML; raises one BuildError with all problems found so far."""
         rendered: list[Rendered] = []
+        refs = PageRefs(paths, self.settings.base_url)
         for page in pages:
             if page not in paths:
                 continue
             try:
-                rendered.append(self._render_page(page, paths[page]))
+                rendered.append(self._render_page(page, paths[page], refs))
             except BuildError as error:
                 problems.extend(error.problems)
         if not self.placeholders:
@@ -211,7 +215,7 @@ class _Builder:
             raise BuildError(problems)
         return rendered
 
-    def _render_page(self, page: Page, path: str) -> Rendered:
+    def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
@@ -222,7 +226,8 @@ class _Builder:
             return self.shortcodes(call, caption, page={"title": page.title, "path": path,
                                                         "params": page})
 
-        rendered = render_markdown(page.body, source=page.source, first_line=page.body_line,
+        body = refs.expand(page, path, page.body)
+        rendered = render_markdown(body, source=page.source, first_line=page.body_line,
                                    shortcodes=handler)
         self.warnings.extend(rendered.warnings)
         html = self.figures.markdown_images(page, path, rendered.html, result.images)

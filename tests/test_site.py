@@ -479,3 +479,38 @@ def test_hugo_figure_problems_name_file_and_line(tmp_path: Path) -> None:
                                                           (bundle / "index.md", 10)]
     assert "colour" in problems[0].message and "width" in problems[1].message
     assert "images/absent" in problems[2].message
+
+
+def test_ref_and_relref_link_to_pages_like_hugo(tmp_path: Path) -> None:
+    """Hugo's ref/relref name a content file; relref gives a relative link naming the file."""
+    content = tmp_path / "content"
+    write_post(content, "b", title="B", date="2021-01-01", url='"/2021/bee/"')
+    (content / "about.md").write_text("---\ntitle: About\n---\nAbout.\n", encoding="utf-8")
+    write_post(content, "a", title="A", date="2021-01-02",
+               body='[1]({{< relref "posts/b" >}}) [2]({{< relref "/posts/b/index.md#top" >}}) '
+                    '[3]({{< relref "b" >}}) [4]({{< ref "posts/b" >}}) '
+                    '[5]({{< relref path="/About.md" >}}) [6]({{< relref "#here" >}}) '
+                    '[7]({{% relref "/POSTS/B" %}}) [8]({{< relref "/posts" >}}) '
+                    'Shown: {{</* ref "nowhere" */>}}')
+    build(tmp_path)
+    site = tmp_path / "site"
+    html = (site / "posts" / "a" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]*)">(\d)</a>', html)
+    assert links == [("../../2021/bee/index.html", "1"), ("../../2021/bee/index.html#top", "2"),
+                     ("../../2021/bee/index.html", "3"), (f"{BASE}2021/bee/", "4"),
+                     ("../../about/index.html", "5"), ("#here", "6"),
+                     ("../../2021/bee/index.html", "7"), ("../index.html", "8")]
+    assert "Shown: {{&lt; ref &quot;nowhere&quot; &gt;}}" in html
+    assert broken_links(site) == []
+
+
+def test_ref_to_an_unknown_page_names_file_and_line(tmp_path: Path) -> None:
+    bundle = write_post(tmp_path / "content", "a", title="A", date="2021-01-01",
+                        body='Fine.\n\nSee [it]({{< relref "posts/nope" >}}).\n\n'
+                             '{{< ref "../a" >}}\n')
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path)
+    problems = caught.value.problems
+    assert [(Path(p.file), p.line, p.key) for p in problems] == [
+        (bundle / "index.md", 8, "relref"), (bundle / "index.md", 10, "ref")]
+    assert "posts/nope" in problems[0].message and "not found" in problems[0].message
