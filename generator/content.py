@@ -1,9 +1,10 @@
 """Read the pages of a Hugo-style content/ tree: front matter, body, and page-bundle folders.
 
 A page is a page bundle (`dir/index.md` plus its resources), a plain `x.md` file, or a section's
-`_index.md`. Front matter is YAML between `---` lines or TOML between `+++` lines. Every problem
-is a BuildError naming the file and line; `body_line` remembers where the body starts in the file
-so the Markdown renderer reports file lines too.
+`_index.md`; like Hugo, `.markdown`, `.mdown`, `.mkd` and `.mkdn` files are Markdown too, in
+any case (`index.MD`, `Post.Markdown`). Front matter is YAML between `---` lines or TOML
+between `+++` lines. Every problem is a BuildError naming the file and line; `body_line`
+remembers where the body starts in the file so the Markdown renderer reports file lines too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "
 LIST_FIELDS = ("aliases", "categories", "tags", "images", "keywords")
 BOOL_FIELDS = ("draft", "comments")
 DATE_FIELDS = ("date", "lastmod")
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")  # compared lowercased
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
-    for source in sorted(content_dir.rglob("*.md")):
+    for source in sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()):
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(source,
                                                                                   content_dir):
@@ -103,16 +105,31 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
     return pages, problems
 
 
+def is_markdown(path: Path) -> bool:
+    """True for a Markdown file name (any case of any of MARKDOWN_SUFFIXES)."""
+    return path.suffix.lower() in MARKDOWN_SUFFIXES
+
+
+def _index_kind(source: Path) -> str | None:
+    """"index" for a leaf bundle's index.md, "_index" for a section's, else None."""
+    stem = source.stem.lower()
+    return stem if stem in ("index", "_index") and is_markdown(source) else None
+
+
 def _inside_bundle(source: Path, content_dir: Path) -> bool:
     """True for Markdown files that are resources of a leaf bundle (below some dir/index.md)."""
     folder = source.parent
-    if source.name != "index.md" and (folder / "index.md").is_file():
+    if _index_kind(source) != "index" and _has_leaf_index(folder):
         return True
     while folder != content_dir:
         folder = folder.parent
-        if folder != content_dir and (folder / "index.md").is_file():
+        if folder != content_dir and _has_leaf_index(folder):
             return True
     return False
+
+
+def _has_leaf_index(folder: Path) -> bool:
+    return any(_index_kind(p) == "index" and p.is_file() for p in folder.iterdir())
 
 
 def read_page(source: Path, content_dir: Path) -> Page:
@@ -126,10 +143,10 @@ def read_page(source: Path, content_dir: Path) -> Page:
     rel = source.relative_to(content_dir).as_posix()
     parts = rel.split("/")
     kind = "page"
-    if source.name == "_index.md":
+    if _index_kind(source) == "_index":
         kind = "home" if len(parts) == 1 else "section"
     section = parts[0] if len(parts) > 1 else ""
-    bundle = source.parent if source.name in ("index.md", "_index.md") else None
+    bundle = source.parent if _index_kind(source) else None
     fields = typed_fields(meta, key_lines, source)
     return Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
                 body_line=body_line, key_lines=key_lines, **fields)

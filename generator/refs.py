@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from generator.content import Page
+from generator.content import MARKDOWN_SUFFIXES, Page
 from generator.errors import BuildError, Problem
 from generator.shortcodes import (
     ShortcodeError,
@@ -32,7 +32,7 @@ from generator.urls import absolute, relative, urlize
 
 REF_SHORTCODES = ("ref", "relref")
 _OPENER = re.compile(r"\{\{[<%]")
-_MARKDOWN_SUFFIX = re.compile(r"\.(?:md|markdown)$", re.IGNORECASE)
+_MARKDOWN_SUFFIX = re.compile("(?:" + "|".join(map(re.escape, MARKDOWN_SUFFIXES)) + ")$")
 
 
 class PageRefs:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.content import Page, load_pages
+from generator.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
 from generator.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.figures import Figures
@@ -246,7 +246,7 @@ class _Builder:
             if is_external(ref) or ref.startswith("/"):
                 continue
             source = (page.bundle / ref).resolve()
-            if source.is_file() and root in source.parents and source.suffix != ".md":
+            if source.is_file() and root in source.parents and not is_markdown(source):
                 target = self.out / PurePosixPath(path).parent / PurePosixPath(ref)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)

@@ -94,6 +94,23 @@ def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> No
     }
 
 
+def test_markdown_extensions_in_any_case_are_pages_like_hugo(tmp_path: Path) -> None:
+    """Hugo reads .MD, .Markdown (and .mdown...) too; skipping them silently lost posts."""
+    page_file(tmp_path, "posts/c/index.MD", "---\ntitle: C\n---\n")
+    page_file(tmp_path, "posts/c/notes.Markdown", "a bundle resource, not a page\n")
+    page_file(tmp_path, "posts/D.Markdown", "---\ntitle: D\n---\n")
+    page_file(tmp_path, "posts/e.mdown", "---\ntitle: E\n---\n")
+    page_file(tmp_path, "posts/_index.markdown", "---\ntitle: Posts\n---\n")
+    page_file(tmp_path, "posts/notes.txt", "not content\n")
+    pages = {p.rel: (p.kind, page_path(p)) for p in read_pages(tmp_path / "content")}
+    assert pages == {
+        "posts/c/index.MD": ("page", "posts/c/index.html"),
+        "posts/D.Markdown": ("page", "posts/d/index.html"),
+        "posts/e.mdown": ("page", "posts/e/index.html"),
+        "posts/_index.markdown": ("section", "posts/index.html"),
+    }
+
+
 def test_read_pages_reports_every_bad_page(tmp_path: Path) -> None:
     page_file(tmp_path, "posts/a.md", "---\ndate: x\n---\n")
     page_file(tmp_path, "posts/b.md", "---\ndraft: 1\n---\n")
