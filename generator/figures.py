@@ -82,6 +82,7 @@ class Figures:
         self.processor = processor
         self.out = out
         self.uses: list[ImageUse] = []
+        self.warnings: list[Problem] = []  # Markdown images of bundle files that do not exist
 
     def shortcode(self, page: Page, path: str, call: ShortcodeCall, caption: Caption | None,
                   shown: list[ImageUse]) -> str:
@@ -114,6 +115,7 @@ class Figures:
     def markdown_images(self, page: Page, path: str, html: str, shown: list[ImageUse]) -> str:
         """`html` with its Markdown images of bundle files (`![alt](images/x.png)`) as tokens,
         so they get sizes, variants and lazy loading like `img`; other images stay as they are.
+        One naming a bundle file that does not exist is left as it is, with a warning.
         """
         def one(match: re.Match[str]) -> str:
             src = unquote(htmlmod.unescape(match[1]))
@@ -124,8 +126,10 @@ class Figures:
             except ShortcodeError:
                 return match[0]
             if source is None:
+                if not (page.bundle / src).exists():
+                    self.warnings.append(_missing_markdown_image(page, src, page.bundle / src))
                 return match[0]
-            use = ImageUse(page, page.body_line, src, source, _folder(path, rel), source.stem,
+            use = ImageUse(page, _line_of(page, src), src, source, _folder(path, rel), source.stem,
                            alt=htmlmod.unescape(match[2]), inline=True,
                            title=htmlmod.unescape(match[3] or ""))
             return self._token(use, shown)
@@ -331,6 +335,18 @@ def _stem(source: Path | None, rel: PurePosixPath) -> str:
     if source is not None:
         return source.stem
     return rel.stem if rel.suffix.lower() in IMAGE_SUFFIXES else rel.name
+
+
+def _line_of(page: Page, text: str) -> int:
+    """The file line where `text` first appears in the page's body (its first line if nowhere)."""
+    found = page.body.find(text)
+    return page.body_line + (page.body.count("\n", 0, found) if found >= 0 else 0)
+
+
+def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
+    return Problem(page.source, _line_of(page, src), None,
+                   f"image {src!r} not found in the page's folder: it shows as a broken image",
+                   f"put the file at {expected} or fix the path (letter case matters)")
 
 
 def _missing_problem(use: ImageUse) -> Problem:

@@ -174,7 +174,8 @@ class _Builder:
             out_dir=out_dir, pages=self.output.pages, posts=self.posts,
             images=self.figures.published,
             processed=self.processor.encoded if self.processor else 0,
-            placeholders=self.figures.placeholders, warnings=tuple(self.warnings),
+            placeholders=self.figures.placeholders,
+            warnings=(*self.warnings, *self.figures.warnings),
         )
 
     def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:

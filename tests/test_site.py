@@ -514,3 +514,15 @@ def test_ref_to_an_unknown_page_names_file_and_line(tmp_path: Path) -> None:
     assert [(Path(p.file), p.line, p.key) for p in problems] == [
         (bundle / "index.md", 8, "relref"), (bundle / "index.md", 10, "ref")]
     assert "posts/nope" in problems[0].message and "not found" in problems[0].message
+
+
+def test_markdown_image_of_a_missing_bundle_file_is_a_warning(tmp_path: Path) -> None:
+    """`![x](images/missing.png)` would be a broken image: the report names file and line."""
+    bundle = write_post(tmp_path / "content", "md", title="Md", date="2021-01-01",
+                        images=("there",),
+                        body="Intro.\n\n![Gone](images/missing.png)\n\n![Here](images/there.png)\n"
+                             "![Away](https://example.com/x.png)\n")
+    report = build(tmp_path)
+    assert [(Path(w.file), w.line) for w in report.warnings] == [(bundle / "index.md", 8)]
+    assert "images/missing.png" in report.warnings[0].message
+    assert "images/missing.png" in str(report)
