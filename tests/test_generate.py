@@ -426,6 +426,19 @@ def test_cpu_run_prints_an_estimate_first(tmp_path: Path, fake: Path) -> None:
     assert generate.estimate_cpu_seconds([GenerationSettings(cutouts=8, iterations=10)]) == 30
 
 
+def test_the_estimate_takes_the_size_of_a_biggan_folder_from_its_config(tmp_path: Path) -> None:
+    """`image_size` is ignored when a BigGAN folder is named: its config.json decides."""
+    for name in ["mine", "biggan-deep-512"]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text('{"output_dim": 512}', encoding="utf-8")
+    local = GenerationSettings(cutouts=8, iterations=10, biggan=str(tmp_path / "mine"))
+    named = dataclasses.replace(local, biggan="biggan-deep-512")  # downloaded into models_dir
+    absent = dataclasses.replace(local, biggan=str(tmp_path / "gone"))
+    assert generate.estimate_cpu_seconds([local]) == 120  # 4 times the pixels of 256 px
+    assert generate.estimate_cpu_seconds([named], tmp_path) == 120
+    assert generate.estimate_cpu_seconds([absent]) == 30
+
+
 # --- the real optimiser with the tiny checkpoints ---
 
 CHILD = """

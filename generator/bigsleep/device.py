@@ -3,12 +3,14 @@ how long it will take; with neither, an error listing the images and what to run
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
 
 from generator.bigsleep.planning import Plan
+from generator.bigsleep.weights import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
 
@@ -16,10 +18,11 @@ CPU_SECONDS_PER_ITERATION = (5 / 3, 1 / 6)  # at 256 px on 2 cores: 3 s with 8 c
 
 
 def choose_device(requested: str | None, plans: Sequence[Plan], manifest: Path,
-                  say: Callable[[str], None]) -> torch.device:
+                  say: Callable[[str], None], models_dir: Path | None = None) -> torch.device:
     """The device to generate `plans` on (`requested`: None, "cuda..." or "cpu")."""
     if requested == "cpu":
-        say(f"images: {len(plans)} to generate on the CPU; estimated {_estimate(plans)} "
+        say(f"images: {len(plans)} to generate on the CPU; estimated "
+            f"{_estimate(plans, models_dir)} "
             "(about 3 s per iteration at 256 px with 8 cutouts, 7 s with 32, on 2 cores)")
         return torch.device("cpu")
     if torch.cuda.is_available():
@@ -31,21 +34,36 @@ def choose_device(requested: str | None, plans: Sequence[Plan], manifest: Path,
         manifest, None, None, f"no CUDA GPU here: {len(plans)} image(s) cannot be generated",
         "`make draft` previews the site with placeholders; run `make site` on a machine with "
         "a CUDA GPU; or `python -m generator generate --device cpu` (slow: estimated "
-        f"{_estimate(plans)})"))
+        f"{_estimate(plans, models_dir)})"))
     raise GenerationError(problems)
 
 
-def estimate_cpu_seconds(settings: Iterable[GenerationSettings]) -> float:
+def estimate_cpu_seconds(settings: Iterable[GenerationSettings],
+                         models_dir: Path | None = None) -> float:
     """Rough CPU time for these entries: linear in cutouts, by pixel count, per iteration."""
     base, per_cutout = CPU_SECONDS_PER_ITERATION
     return sum(
-        (base + per_cutout * s.cutouts) * (s.image_size / 256) ** 2 * s.iterations * s.candidates
+        (base + per_cutout * s.cutouts) * (image_size(s, models_dir) / 256) ** 2 * s.iterations
+        * s.candidates
         for s in settings
     )
 
 
-def _estimate(plans: Sequence[Plan]) -> str:
-    return _duration(estimate_cpu_seconds(plan.settings for plan in plans))
+def image_size(settings: GenerationSettings, models_dir: Path | None = None) -> int:
+    """The side of the images: a named BigGAN folder's config.json (`output_dim`) decides when it
+    is there to read (no model is loaded), else `image_size`."""
+    if settings.biggan is None:
+        return settings.image_size
+    config = biggan_folder(settings.biggan, models_dir or default_models_dir()) / CONFIG_NAME
+    try:
+        size = json.loads(config.read_text(encoding="utf-8")).get("output_dim")
+    except (OSError, ValueError, AttributeError):
+        return settings.image_size
+    return size if isinstance(size, int) and size > 0 else settings.image_size
+
+
+def _estimate(plans: Sequence[Plan], models_dir: Path | None) -> str:
+    return _duration(estimate_cpu_seconds((plan.settings for plan in plans), models_dir))
 
 
 def _duration(seconds: float) -> str:

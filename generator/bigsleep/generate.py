@@ -86,7 +86,8 @@ class BigSleepGenerator:
                     self._say(f"images: {plan.key}: candidate {plan.wanted} is now the image")
             todo = [plan for plan in plans if plan.action == "generate"]
             if todo:
-                device = choose_device(self.requested_device, todo, self.manifest.path, self._say)
+                device = choose_device(self.requested_device, todo, self.manifest.path, self._say,
+                                       self.models_dir)
                 self._generate(todo, lock, device)
                 self._drop_stale()
 
