@@ -33,6 +33,7 @@ from generator.bigsleep.weights import checkpoint_hash
 from generator.errors import GenerationError
 from generator.gallery import Entry, Manifest, Post
 from generator.imagestep import ImageJob, image_jobs
+from generator.ownership import Ownership
 from generator.runlock import run_lock
 from generator.settings import GenerationSettings, SiteSettings
 
@@ -131,16 +132,19 @@ def entry(title: str, line: int = 1, comment: str | None = None, **settings: Any
                  dataclasses.replace(FAKE, **settings), comment, line)
 
 
-def manifest(root: Path, *entries: Entry) -> Manifest:
-    post = Post("games", "Games", datetime(2021, 4, 1, tzinfo=UTC), tuple(entries))
-    return Manifest(root / "gallery.yaml", SiteSettings(), FAKE, (post,))
+def manifest(root: Path, *entries: Entry, posts: dict[str, list[Entry]] | None = None) -> Manifest:
+    """One post "games" of `entries`, or the `posts` given as {slug: entries}."""
+    made = tuple(Post(slug, slug.title(), datetime(2021, 4, 1, tzinfo=UTC), tuple(items))
+                 for slug, items in (posts or {"games": list(entries)}).items())
+    return Manifest(root / "gallery.yaml", SiteSettings(), FAKE, made)
 
 
 def run(root: Path, models: Path, *entries: Entry, **options: Any) -> tuple[list[ImageJob], str]:
     """outdated() then generate() like `make site`; returns the outdated jobs and the output."""
     out = io.StringIO()
-    generator = BigSleepGenerator(manifest(root, *entries), models_dir=models,
-                                  device=options.pop("device", "cpu"), out=out, **options)
+    generator = BigSleepGenerator(manifest(root, *entries, posts=options.pop("posts", None)),
+                                  models_dir=models, device=options.pop("device", "cpu"), out=out,
+                                  **options)
     jobs = image_jobs(generator.manifest, root / "content")
     todo = generator.outdated(jobs)
     if todo:
@@ -148,9 +152,9 @@ def run(root: Path, models: Path, *entries: Entry, **options: Any) -> tuple[list
     return todo, out.getvalue()
 
 
-def image(root: Path, name: str, folder: str = "images") -> Path:
+def image(root: Path, name: str, folder: str = "images", post: str = "games") -> Path:
     suffix = "" if "." in name else ".png"
-    return root / "content" / "posts" / "games" / folder / f"{name}{suffix}"
+    return root / "content" / "posts" / post / folder / f"{name}{suffix}"
 
 
 # --- cache ---
@@ -251,6 +255,114 @@ def test_missing_image_is_generated_again(tmp_path: Path, fake: Path) -> None:
     image(tmp_path, "bioshock").unlink()
     todo, _ = run(tmp_path, fake, entry("Bioshock"))
     assert len(todo) == 1 and image(tmp_path, "bioshock").read_bytes() == first
+
+
+# --- reuse: the same inputs elsewhere in gallery.lock ---
+
+def offline(monkeypatch: pytest.MonkeyPatch, models: Path) -> None:
+    """A laptop: no CUDA, no weights; loading models or optimising fails the test."""
+    def no_gpu_work(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("GPU work for an image that could be reused")
+
+    for path in models.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(generate, "load_models", no_gpu_work)
+    monkeypatch.setattr(batches, "BatchOptimiser", no_gpu_work)
+
+
+def bundle_files(root: Path, post: str) -> dict[str, bytes]:
+    bundle = root / "content" / "posts" / post
+    return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*"))
+            if p.is_file() and p.name != ".generated.json"}
+
+
+def test_a_renamed_post_reuses_its_images_without_cuda_or_weights(
+        tmp_path: Path, fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bioshock = entry("Bioshock", candidates=2, progress=True)
+    run(tmp_path, fake, bioshock)
+    old = bundle_files(tmp_path, "games")
+    assert len(old) == 4  # the image, an alternate, the strip and the animation
+    offline(monkeypatch, fake)
+
+    todo, out = run(tmp_path, fake, posts={"games-2021": [bioshock]}, device=None)
+    assert len(todo) == 1  # outdated() reports it, so the pipeline calls generate()
+    assert ("images: games-2021/bioshock: reused from games/bioshock (same prompt and settings)"
+            in out)
+    assert bundle_files(tmp_path, "games-2021") == old
+    assert bundle_files(tmp_path, "games") == old  # the source is neither moved nor deleted
+    ownership = Ownership.load(tmp_path / "content" / "posts" / "games-2021")
+    assert all(ownership.owns(tmp_path / "content" / "posts" / "games-2021" / name)
+               for name in old)
+    lock = Lockfile.load(tmp_path / "gallery.lock")
+    assert lock.get("games-2021/bioshock") == lock.get("games/bioshock")
+    assert run(tmp_path, fake, posts={"games-2021": [bioshock]}, device=None)[0] == []
+
+
+def test_a_moved_entry_with_a_pick_reuses_the_candidate_it_picks(tmp_path: Path,
+                                                                 fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock", seed=40, candidates=3))
+    record = Lockfile.load(tmp_path / "gallery.lock").get("games/bioshock")
+    other = next(i for i in range(3) if i != record.chosen)
+    picked = image(tmp_path, f"bioshock-{other}", "alternates").read_bytes()
+    best = image(tmp_path, "bioshock").read_bytes()
+    FakeOptimiser.created = []
+
+    moved = entry("Bioshock", seed=40, candidates=3, pick=other)
+    run(tmp_path, fake, posts={"games": [], "news": [moved]})
+    assert FakeOptimiser.created == []
+    assert image(tmp_path, "bioshock", post="news").read_bytes() == picked
+    assert image(tmp_path, f"bioshock-{record.chosen}", "alternates", "news").read_bytes() == best
+    assert not image(tmp_path, f"bioshock-{other}", "alternates", "news").exists()
+    assert Lockfile.load(tmp_path / "gallery.lock").get("news/bioshock").chosen == other
+    assert image(tmp_path, "bioshock").read_bytes() == best  # the source keeps its own pick
+    assert run(tmp_path, fake, posts={"games": [], "news": [moved]})[0] == []
+
+
+def test_the_same_prompt_in_two_posts_is_optimised_once(tmp_path: Path, fake: Path) -> None:
+    posts = {"games": [entry("Bioshock", seed=7)], "news": [entry("Bioshock", seed=7, pick=0)]}
+    todo, out = run(tmp_path, fake, posts=posts)
+    assert len(todo) == 2 and FakeOptimiser.created == [[7]]
+    assert "images: news/bioshock: reused from games/bioshock" in out
+    assert (image(tmp_path, "bioshock").read_bytes()
+            == image(tmp_path, "bioshock", post="news").read_bytes())
+    assert run(tmp_path, fake, posts=posts)[0] == []
+
+
+def test_reusing_over_an_outdated_image_keeps_it_in_replaced(tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, posts={"games": [entry("Bioshock")], "news": [entry("Bioshock", seed=3)]})
+    before = image(tmp_path, "bioshock", post="news").read_bytes()
+    FakeOptimiser.created = []
+    _, out = run(tmp_path, fake, posts={"games": [entry("Bioshock")],
+                                        "news": [entry("Bioshock")]})
+    assert FakeOptimiser.created == [] and "news/bioshock: reused from games/bioshock" in out
+    assert (image(tmp_path, "bioshock", post="news").read_bytes()
+            == image(tmp_path, "bioshock").read_bytes())
+    replaced = image(tmp_path, "", "replaced", "news").parent
+    assert [p.read_bytes() for p in replaced.iterdir()] == [before]
+
+
+def _authors_image(path: Path) -> None:
+    Image.new("RGB", (4, 4), "blue").save(path, format="PNG")
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda root, models: _authors_image(image(root, "bioshock")),
+    lambda root, models: _authors_image(image(root, "bioshock-iterations")),
+    lambda root, models: image(root, "bioshock-animation.webp").unlink(),
+    lambda root, models: (models / "fake-clip.pt").write_bytes(b"other clip weights"),
+], ids=["author's image", "author's strip", "animation gone", "other checkpoint"])
+def test_only_the_tools_files_made_with_these_checkpoints_are_reused(
+        tmp_path: Path, fake: Path, spoil: Any) -> None:
+    bioshock = entry("Bioshock", seed=5, progress=True)
+    run(tmp_path, fake, bioshock)
+    spoil(tmp_path, fake)
+    source = bundle_files(tmp_path, "games")
+    FakeOptimiser.created = []
+    _, out = run(tmp_path, fake, posts={"news": [bioshock]})
+    assert "reused" not in out and FakeOptimiser.created == [[5]]
+    assert bundle_files(tmp_path, "games") == source
 
 
 # --- batches ---

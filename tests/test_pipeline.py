@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from generator.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def gallery_text(models: Path, *, caption: str = "a tiny dog", prompt: str = "dog") -> str:
+def gallery_text(models: Path, *, caption: str = "a tiny dog", prompt: str = "dog",
+                 url: str = "/2021/tiny/") -> str:
     return f"""\
 site:
   title: Test gallery
@@ -35,7 +37,7 @@ generation:
 posts:
   - title: Tiny post
     date: 2021-03-30T15:00:00+03:00
-    url: /2021/tiny/
+    url: {url}
     tags: [Технологии]
     items:
       - title: Dog
@@ -99,6 +101,29 @@ def test_changed_prompt_regenerates_only_that_image(project: Path, tiny_models_d
     after = image_mtimes(project)
     assert after["halflife.png"] == before["halflife.png"]
     assert "cat.png" in after
+
+
+def test_a_renamed_post_reuses_its_images_on_a_machine_without_cuda_or_weights(
+        tmp_path: Path, tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    models = shutil.copytree(tiny_models_dir, tmp_path / "models")
+    (tmp_path / "gallery.yaml").write_text(gallery_text(models), encoding="utf-8")
+    assert run(tmp_path, "site", "--device", "cpu") == 0
+    shutil.rmtree(models)  # a laptop: the images were made elsewhere
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    (tmp_path / "gallery.yaml").write_text(gallery_text(models, url="/2021/renamed/"),
+                                           encoding="utf-8")
+    capsys.readouterr()
+    assert run(tmp_path, "site") == 0, capsys.readouterr().err  # no --device: nothing optimised
+    err = capsys.readouterr().err
+    assert "images: renamed/dog: reused from tiny/dog (same prompt and settings)" in err
+    assert "images: renamed/halflife: reused from tiny/halflife" in err
+    page = (tmp_path / "site" / "2021" / "renamed" / "index.html").read_text(encoding="utf-8")
+    assert page.count("<figure") == 3 and "placeholder" not in page
+    for name in ["dog.png", "dog-iterations.png", "dog-animation.webp", "halflife.png"]:
+        old, new = (tmp_path / "content" / "posts" / slug / "images" / name
+                    for slug in ("tiny", "renamed"))
+        assert new.read_bytes() == old.read_bytes()
 
 
 def test_missing_images_without_gpu_stop_with_what_to_run(project: Path,

@@ -27,7 +27,11 @@ def alternate(bundle: Path, name: str, index: int) -> Path:
 
 def progress_paths(job: ImageJob) -> tuple[Path, Path]:
     """The iterations strip and the animation of an entry (names the manifest's items use)."""
-    images, name = job.path.parent, job.entry.image
+    return progress_files(job.path.parent, job.entry.image)
+
+
+def progress_files(images: Path, name: str) -> tuple[Path, Path]:
+    """The iterations strip and the animation of image `name` in an images/ folder."""
     return images / f"{name}-iterations.png", images / f"{name}-animation.webp"
 
 

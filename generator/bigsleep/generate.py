@@ -4,9 +4,12 @@
 
 - `outdated(jobs)` compares every entry with gallery.lock (see `planning`): an image is remade
   when it is missing or what determines it changed; an image the author replaced by hand is theirs
-  and is never touched (reported, skipped).
-- `generate(jobs)` holds the run lock, applies `pick` changes by swapping files (`outputs`), turns
-  each remaining job into `candidates` optimiser tasks (seeds seed, seed+1, ...), runs them in
+  and is never touched (reported, skipped). When another lock record was made from the same
+  inputs and its files are still there (a renamed post, a moved entry), they are reused instead.
+- `generate(jobs)` holds the run lock, copies the reused files (no device, no models: this works
+  on a machine without CUDA or weights), applies `pick` changes by swapping files (`outputs`),
+  turns each remaining job into `candidates` optimiser tasks (seeds seed, seed+1, ...) - one job
+  per distinct inputs, the others then reuse its files - runs them in
   batches with a progress bar (`batches`), checkpointing into .cache/generation/ so a new run
   resumes there (`checkpoints`), and writes each entry's image, alternates and progress pictures
   atomically into its bundle as soon as its candidates are done, moving any image it replaces to
@@ -36,7 +39,7 @@ from generator.bigsleep.checkpoints import Checkpoints, Results
 from generator.bigsleep.device import choose_device, estimate_cpu_seconds
 from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
 from generator.bigsleep.models import load_models
-from generator.bigsleep.outputs import apply_pick, write_entry
+from generator.bigsleep.outputs import apply_pick, copy_entry, write_entry
 from generator.bigsleep.planning import Plan, plan_jobs
 from generator.bigsleep.weights import default_models_dir
 from generator.errors import GenerationError
@@ -71,25 +74,54 @@ class BigSleepGenerator:
         for plan in plans:
             if plan.action == "foreign":
                 self._say(f"images: {plan.key}: {plan.reason}; left as it is")
-        return [plan.job for plan in plans if plan.action in ("generate", "pick")]
+        return [plan.job for plan in plans if plan.action in ("generate", "pick", "reuse")]
 
     def generate(self, jobs: Sequence[ImageJob]) -> None:
         with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out):
             lock = Lockfile.load(self.lock_path)  # another run may have changed it meanwhile
             plans = plan_jobs(jobs, lock, self.manifest, self.models_dir)
-            conflicts = [problem for plan in plans if plan.action == "generate"
+            conflicts = [problem for plan in plans if plan.action in ("generate", "reuse")
                          for problem in plan.conflicts]
             if conflicts:  # before any optimising, not when the files are written
                 raise GenerationError(conflicts)
+            self._reuse(plans, lock)  # first: a pick or a new image may change a source's files
             for plan in plans:
                 if plan.action == "pick" and apply_pick(plan, lock):
                     self._say(f"images: {plan.key}: candidate {plan.wanted} is now the image")
             todo = [plan for plan in plans if plan.action == "generate"]
             if todo:
-                device = choose_device(self.requested_device, todo, self.manifest.path, self._say,
-                                       self.models_dir)
-                self._generate(todo, lock, device)
-                self._drop_stale()
+                self._generate_distinct(todo, lock)
+
+    # -- reuse -----------------------------------------------------------------------------------
+
+    def _reuse(self, plans: Sequence[Plan], lock: Lockfile) -> None:
+        """Copy the files of every "reuse" plan from its source: no device, no models."""
+        for plan in plans:
+            if plan.action == "reuse" and plan.source:
+                copy_entry(plan, lock)
+                plan.action = "current"
+                self._say(f"images: {plan.key}: reused from {plan.source.key} "
+                          "(same prompt and settings)")
+
+    def _generate_distinct(self, plans: list[Plan], lock: Lockfile) -> None:
+        """Generate one plan per distinct inputs; the others reuse its files once written."""
+        leaders: dict[str, Plan] = {}
+        for plan in plans:  # a leader with progress pictures, if any plan needs them
+            leader = leaders.get(plan.inputs)
+            if leader is None or (plan.settings.progress and not leader.settings.progress):
+                leaders[plan.inputs] = plan
+        first = list(leaders.values())
+        device = choose_device(self.requested_device, first, self.manifest.path, self._say,
+                               self.models_dir)
+        self._generate(first, lock, device)
+        again = [plan.job for plan in plans if all(plan is not leader for leader in first)]
+        if again:
+            replanned = plan_jobs(again, lock, self.manifest, self.models_dir)
+            self._reuse(replanned, lock)
+            rest = [plan for plan in replanned if plan.action == "generate"]
+            if rest:
+                self._generate(rest, lock, device)
+        self._drop_stale()
 
     # -- generation ------------------------------------------------------------------------------
 

@@ -100,6 +100,13 @@ class ImageRecord:
     chosen: int = 0
     candidates: list[Candidate] = field(default_factory=list)
 
+    def wanted(self, pick: int | None) -> int:
+        """The candidate that should be the image: `pick`, else the most similar one."""
+        if pick is not None:
+            return pick
+        similarity = [candidate.similarity for candidate in self.candidates]
+        return max(range(len(similarity)), key=similarity.__getitem__, default=0)
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

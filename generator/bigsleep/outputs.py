@@ -2,13 +2,15 @@
 
 `write_entry` turns an entry's finished candidates into its image (a PNG whose text chunks carry
 the prompt, seed, settings and models), its alternates and its progress pictures, after copying
-the image it replaces to replaced/. `apply_pick` makes another candidate the image by swapping
+the image it replaces to replaced/. `copy_entry` does the same from another bundle's files made
+from the same inputs (see `reuse`). `apply_pick` makes another candidate the image by swapping
 files, without generating. gallery.lock is saved before the files, so a run killed while writing
 still knows them as its own (see `bundle.ours`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from generator.bigsleep.bundle import alternate, bundle_of, ours, progress_paths
 from generator.bigsleep.checkpoints import TaskResult
 from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canonical_json
 from generator.bigsleep.planning import Plan
+from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
 from generator.ownership import Ownership
 
@@ -48,10 +51,51 @@ def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
     for index, png in enumerate(pngs):
         if index != chosen:
             _write(ownership, alternate(bundle, plan.job.entry.image, index), png, record)
-    _drop_old_alternates(plan, bundle, ownership, keep=len(pngs), chosen=chosen)
+    _drop_old_alternates(plan, bundle, ownership, record)
     if plan.settings.progress:
         _write_progress(plan, results[chosen], ownership, record)
     return chosen
+
+
+def copy_entry(plan: Plan, lock: Lockfile) -> None:
+    """Write `plan`'s files and record as copies of `plan.source`'s; the source is left as is.
+
+    The candidate `plan` wants is the image (its `pick` may differ from the source's), the others
+    are alternates, and the progress pictures are copied when the entry has `progress`.
+    """
+    source = plan.source
+    assert source is not None  # planned as "reuse" only then
+    wanted = source.record.wanted(plan.settings.pick)
+    candidates = source.record.candidates
+    record = dataclasses.replace(
+        source.record, chosen=wanted, candidates=list(candidates),
+        image=candidates[wanted].sha256 if candidates else source.record.image)
+    files = {index: _read(path, candidates[index].sha256 if candidates else record.image)
+             for index, path in source.candidates.items()}
+    bundle = bundle_of(plan.job)
+    ownership = Ownership.load(bundle)
+    if plan.record is None or (plan.record.inputs, plan.record.models) != (record.inputs,
+                                                                          record.models):
+        _keep_replaced(plan, bundle, ownership, len(candidates))
+    lock.set(plan.key, record)
+    lock.save()  # first, as in write_entry
+    for index, data in files.items():
+        target = plan.job.path if index == wanted else alternate(bundle, plan.job.entry.image,
+                                                                 index)
+        _write(ownership, target, data, record)
+    _drop_old_alternates(plan, bundle, ownership, record)
+    if plan.settings.progress and source.progress:
+        for path, target in zip(source.progress, progress_paths(plan.job), strict=True):
+            _write(ownership, target, path.read_bytes(), record)
+
+
+def _read(path: Path, digest: str) -> bytes:
+    """The bytes of a file to copy, if still what planning found there."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise GenerationError(Problem(path, None, None, "changed while it was being copied",
+                                      "run again"))
+    return data
 
 
 def apply_pick(plan: Plan, lock: Lockfile) -> bool:
@@ -116,16 +160,22 @@ def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership, candidates: i
             atomic_copy(source, bundle / "replaced" / target)
 
 
-def _drop_old_alternates(plan: Plan, bundle: Path, ownership: Ownership, *, keep: int,
-                         chosen: int) -> None:
-    """Remove the previous run's alternates that are not alternates now (kept in replaced/)."""
+def _drop_old_alternates(plan: Plan, bundle: Path, ownership: Ownership,
+                         record: ImageRecord) -> None:
+    """Remove the previous run's alternates that are not `record`'s now (kept in replaced/)."""
     old = len(plan.record.candidates) if plan.record else 0
     for index in range(old):
         path = alternate(bundle, plan.job.entry.image, index)
-        if (index == chosen or index >= keep) and ownership.owns(path):
+        if ownership.owns(path) and not _is_alternate(record, index, path):
             path.unlink()
             ownership.forget(path)
             ownership.save()
+
+
+def _is_alternate(record: ImageRecord, index: int, path: Path) -> bool:
+    """`path` holds candidate `index` of `record`, and that candidate is not the image."""
+    return (index != record.chosen and index < len(record.candidates)
+            and sha256_file(path) == record.candidates[index].sha256)
 
 
 def _write_progress(plan: Plan, result: TaskResult, ownership: Ownership,

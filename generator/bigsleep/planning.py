@@ -1,9 +1,11 @@
 """What each image job needs, judged against gallery.lock, and why.
 
-A `Plan` is one of: "generate" (missing, or what determines it changed), "pick" (up to date, but
-another candidate should be the image), "current" (nothing to do) or "foreign" (the file there was
-not written by the tool: it is the author's and is left alone). Planning reads files and hashes;
-it needs neither CUDA nor the model weights (absent weights are simply not compared).
+A `Plan` is one of: "generate" (missing, or what determines it changed), "reuse" (the same, but
+another lock record has the image of these very inputs: copy its files, see `reuse`), "pick" (up
+to date, but another candidate should be the image), "current" (nothing to do) or "foreign" (the
+file there was not written by the tool: it is the author's and is left alone). Planning reads
+files and hashes; it needs neither CUDA nor the model weights (absent weights are simply not
+compared).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from generator.bigsleep.lockfile import (
     spec_hash,
 )
 from generator.bigsleep.models import model_paths
+from generator.bigsleep.reuse import Source, same_inputs, usable
 from generator.bigsleep.weights import checkpoint_hash, missing_checkpoints
 from generator.errors import GenerationError, Problem
 from generator.fsutil import sha256_file
@@ -43,10 +46,11 @@ class Plan:
     inputs: str  # spec_hash(spec)
     record: ImageRecord | None
     image_prompt: Path | None  # the entry's image prompt file, if any
-    action: str = "generate"  # "current", "foreign", "generate" or "pick"
+    action: str = "generate"  # "current", "foreign", "generate", "reuse" or "pick"
     reason: str = ""
     current: int | None = None  # which candidate of `record` the image file is now
     conflicts: list[Problem] = field(default_factory=list)  # author's files in the way
+    source: Source | None = None  # what "reuse" copies
 
     @property
     def settings(self) -> GenerationSettings:
@@ -59,10 +63,9 @@ class Plan:
     @property
     def wanted(self) -> int:
         """The candidate that should be the image: `pick`, else the most similar one."""
-        if self.settings.pick is not None:
-            return self.settings.pick
-        candidates = self.record.candidates if self.record else []
-        return max(range(len(candidates)), key=lambda i: candidates[i].similarity, default=0)
+        if self.record is None:
+            return self.settings.pick or 0
+        return self.record.wanted(self.settings.pick)
 
     def task_hash(self, candidate: int, models: dict[str, str]) -> str:
         return sha256_text(canonical_json([self.inputs, models, candidate]))
@@ -109,7 +112,21 @@ def _plan(job: ImageJob, lock: Lockfile, manifest: Manifest, models_dir: Path) -
         plan.action = "current" if plan.current == plan.wanted else "pick"
     else:
         plan.conflicts = _conflicts(plan, ownership, manifest)
+        plan.source = _source(plan, lock, models_dir)
+        plan.action = "reuse" if plan.source else "generate"
     return plan
+
+
+def _source(plan: Plan, lock: Lockfile, models_dir: Path) -> Source | None:
+    """The first other record of the same inputs whose files can be copied, if any."""
+    others = same_inputs(lock, plan.key, plan.inputs)
+    if not others:
+        return None
+    models = _model_hashes(plan.settings, models_dir)
+    posts = bundle_of(plan.job).parent
+    found = (usable(key, record, posts, models=models, pick=plan.settings.pick,
+                    progress=plan.settings.progress) for key, record in others)
+    return next((source for source in found if source), None)
 
 
 def _conflicts(plan: Plan, ownership: Ownership, manifest: Manifest) -> list[Problem]:
