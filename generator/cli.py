@@ -210,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     command("write", cmd_write, "write the posts of gallery.yaml into content/")
     generating(command("generate", cmd_generate, "generate missing or changed images"))
     build = command("build", cmd_build, "render a content tree into a static site")
-    build.add_argument("--drafts", action="store_true", help="include draft posts")
+    build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
     generating(command("site", cmd_site, "images, posts and site: the whole job"))

@@ -7,6 +7,7 @@ still checked. The output also counts the pages and collects their sitemap entri
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +79,19 @@ class SiteOutput:
             target = self.out / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+
+    def copy(self, path: str, source: Path) -> None:
+        """Copy `source` to site path `path`; refused when a page is at or under that address."""
+        if path in self.written or any(w.startswith(f"{path}/") for w in self.written):
+            raise BuildError(Problem(self.content_dir, None, None,
+                                     f"a page's address /{path} collides with the theme's "
+                                     f"static file {source}",
+                                     "change that page's url or alias"))
+        self.written.add(path)
+        if self.out is not None:
+            target = self.out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
     def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
         """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""

@@ -155,8 +155,8 @@ class _Builder:
             FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.categories)
             for r in posts]))
         self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
-        if self.out is not None:
-            self.theme.copy_static(self.out)
+        for path, source in self.theme.static_files():
+            self.output.copy(path, source)
 
     def _published(self, pages: list[Page]) -> list[Page]:
         """Pages whose date has come (Hugo leaves future-dated pages out); warns of the rest."""

@@ -5,7 +5,6 @@ A broken template is a BuildError naming the template file and line, like a cont
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +36,11 @@ class Theme:
                                      None, f"template error: {error}",
                                      "fix the theme template")) from error
 
-    def copy_static(self, out: Path) -> None:
-        """Copy static/ (CSS...) into the site root as it is."""
+    def static_files(self) -> list[tuple[str, Path]]:
+        """(site path, file) of everything in static/ (CSS...), copied to the site root as is."""
         static = self.dir / "static"
-        if not static.is_dir():
-            return
-        for source in sorted(static.rglob("*")):
-            if source.is_file():
-                target = out / source.relative_to(static)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+        files = sorted(static.rglob("*")) if static.is_dir() else []
+        return [(f.relative_to(static).as_posix(), f) for f in files if f.is_file()]
 
 
 def _environment(theme_dir: Path) -> jinja2.Environment:

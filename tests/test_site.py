@@ -526,3 +526,10 @@ def test_markdown_image_of_a_missing_bundle_file_is_a_warning(tmp_path: Path) ->
     assert [(Path(w.file), w.line) for w in report.warnings] == [(bundle / "index.md", 8)]
     assert "images/missing.png" in report.warnings[0].message
     assert "images/missing.png" in str(report)
+
+
+def test_page_at_a_static_file_address_is_a_clear_error(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "a", title="Styled", date="2021-01-01", url="/style.css/")
+    with pytest.raises(BuildError, match="collides with the theme's static file"):
+        build(tmp_path)
+    assert not (tmp_path / "site").exists()
