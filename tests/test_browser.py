@@ -101,3 +101,12 @@ def test_clicking_a_figure_opens_the_full_image(browser: webdriver.Chrome,
     assert browser.current_url == target
     assert target.endswith(".png") and "/images/" in target
     assert browser.execute_script("return document.images[0].naturalWidth") == 64
+
+
+def test_a_link_in_a_caption_stays_in_its_line(browser: webdriver.Chrome, seed_site: Path) -> None:
+    open_page(browser, seed_site / SEED_URL_PATH)
+    link = browser.find_element(By.CSS_SELECTOR, "figcaption a")
+    assert link.value_of_css_property("display") == "inline"
+    caption = link.find_element(By.XPATH, "./ancestor::figcaption")
+    line_height = float(caption.value_of_css_property("line-height").removesuffix("px"))
+    assert caption.size["height"] < 2.5 * line_height  # "Украденная из чужого поста картинка…"
