@@ -74,10 +74,8 @@ class SiteOutput:
             raise BuildError(Problem(self.content_dir, None, None,
                                      f"two outputs want the address /{path}",
                                      "a page's url or alias collides with a generated page"))
-        self.written.add(path)
-        if self.out is not None:
-            target = self.out / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+        target = self._claim(path)
+        if target is not None:
             target.write_text(text, encoding="utf-8")
 
     def copy(self, path: str, source: Path) -> None:
@@ -87,11 +85,18 @@ class SiteOutput:
                                      f"a page's address /{path} collides with the theme's "
                                      f"static file {source}",
                                      "change that page's url or alias"))
-        self.written.add(path)
-        if self.out is not None:
-            target = self.out / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+        target = self._claim(path)
+        if target is not None:
             shutil.copyfile(source, target)
+
+    def _claim(self, path: str) -> Path | None:
+        """Mark site path `path` as taken -> the file to write (its folder made), if writing."""
+        self.written.add(path)
+        if self.out is None:
+            return None
+        target = self.out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
 
     def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
         """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""
