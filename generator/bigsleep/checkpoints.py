@@ -84,6 +84,11 @@ class Checkpoints:
             if all(finished(key) for key in saved["keys"]):
                 path.unlink()
 
+    def clear(self) -> None:
+        """Delete every checkpoint."""
+        for path in self.folder.glob("*.pt"):
+            path.unlink()
+
 
 class Results:
     """Finished candidates by task hash, in .cache/generation/done/*.json."""
@@ -118,5 +123,6 @@ class Results:
             self._path(task_hash).unlink()
 
     def clear(self) -> None:
+        """Delete every result."""
         for path in self.folder.glob("*.json"):
             path.unlink()

@@ -167,7 +167,7 @@ class BigSleepGenerator:
 
     def _drop_stale(self) -> None:
         """After a complete run, what is left in the cache belongs to inputs since changed."""
-        self.checkpoints.drop(lambda key: True)
+        self.checkpoints.clear()
         self.results.clear()
 
     def _say(self, text: str) -> None:
