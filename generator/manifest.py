@@ -354,11 +354,7 @@ class _Reader:
         A list field's check applies to each of its elements."""
         if get_origin(spec.type) is tuple:
             return self.sequence(node, get_args(spec.type)[0], spec.limits, path, spec.check)
-        value = self.convert(node, spec.type, spec.limits, path)
-        problem = spec.check(value) if spec.check else None
-        if problem:
-            raise _Bad(*problem)
-        return value
+        return self.element(node, spec.type, spec.limits, path, spec.check)
 
     def convert(self, node: Node, hint: Any, limits: Any, path: str) -> Any:
         origin = get_origin(hint)
@@ -395,6 +391,7 @@ class _Reader:
         return tuple(values)
 
     def element(self, node: Node, hint: Any, limits: Any, path: str, check: Check | None) -> Any:
+        """`node` converted to `hint` and passed through `check`; raises _Bad when wrong."""
         value = self.convert(node, hint, limits, path)
         problem = check(value) if check else None
         if problem:
@@ -442,6 +439,7 @@ class _Reader:
         posts = [self.post(child, f"posts[{i}]", defaults)
                  for i, child in enumerate(top.get("posts", []))]
         self.check_slugs(posts)
+        self.check_addresses(posts)
         return Manifest(self.path, site, defaults, tuple(post for post in posts if post))
 
     def syntax_error(self, exc: yaml.MarkedYAMLError) -> None:
@@ -622,6 +620,7 @@ class _Reader:
                          "add `progress: true` to that entry")
 
     def check_slugs(self, posts: list[Post | None]) -> None:
+        """No two posts with one slug (one bundle folder)."""
         first: dict[str, tuple[int, Post]] = {}
         for index, post in enumerate(posts):
             if post is None:
@@ -633,7 +632,6 @@ class _Reader:
                              f"(line {earlier.line})", "set a different `slug:` on one of them")
             else:
                 first[post.slug] = (index, post)
-        self.check_addresses(posts)
 
     def check_addresses(self, posts: list[Post | None]) -> None:
         """No two posts (their url, else /posts/<slug>/, or an alias) at one address."""
@@ -673,7 +671,7 @@ def _inline(text: str | None) -> str | None:
 def _produced(item: Item) -> list[str]:
     """The image files an item makes in the bundle."""
     if isinstance(item, Entry):
-        extra = [f"{item.image}-iterations", f"{item.image}-animation"]
+        extra = [Strip(item.image).image, Animation(item.image).image]
         return [item.image, *(extra if item.settings.progress else [])]
     return [item.image] if isinstance(item, Figure) else []
 
