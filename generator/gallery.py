@@ -45,6 +45,7 @@ class Strip:
 
     @property
     def image(self) -> str:
+        """The strip's image name (the generator writes <name>.png)."""
         return f"{self.entry}-iterations"
 
 
@@ -58,6 +59,7 @@ class Animation:
 
     @property
     def image(self) -> str:
+        """The animation's image name (the generator writes <name>.webp)."""
         return f"{self.entry}-animation"
 
 
@@ -99,6 +101,7 @@ class Post:
 
     @property
     def entries(self) -> list[Entry]:
+        """The post's generated images, in order."""
         return [item for item in self.items if isinstance(item, Entry)]
 
 

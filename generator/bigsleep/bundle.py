@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator.bigsleep.lockfile import ImageRecord
 from generator.fsutil import sha256_file
+from generator.gallery import Animation, Strip
 from generator.imagestep import ImageJob
 from generator.ownership import Ownership
 
@@ -32,7 +33,7 @@ def progress_paths(job: ImageJob) -> tuple[Path, Path]:
 
 def progress_files(images: Path, name: str) -> tuple[Path, Path]:
     """The iterations strip and the animation of image `name` in an images/ folder."""
-    return images / f"{name}-iterations.png", images / f"{name}-animation.webp"
+    return images / f"{Strip(name).image}.png", images / f"{Animation(name).image}.webp"
 
 
 def candidate_of(record: ImageRecord, digest: str) -> int | None:
