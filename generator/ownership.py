@@ -81,6 +81,10 @@ class Ownership:
         self.files[self._key(path)] = digest
         return True
 
+    def claim(self, path: Path) -> None:
+        """Record `path`, as it is now, as the tool's (it holds exactly what the tool writes)."""
+        self.files[self._key(path)] = sha256_file(path)
+
     def forget(self, path: Path) -> None:
         """Stop claiming `path` (after the tool moved or removed it)."""
         self.files.pop(self._key(path), None)

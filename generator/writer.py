@@ -12,7 +12,6 @@ conflicts are found before anything is written.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,8 +118,7 @@ def _adopt_identical(write: _Write, ownership: Ownership) -> None:
     interrupted after writing it but before saving the bundle's record left it."""
     if (write.path.is_file() and not ownership.owns(write.path)
             and write.path.read_bytes() == _bytes(write)):
-        key = write.path.relative_to(ownership.bundle).as_posix()
-        ownership.files[key] = hashlib.sha256(_bytes(write)).hexdigest()
+        ownership.claim(write.path)
 
 
 def _siblings(path: Path) -> list[Path]:
