@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 RUN    := $(PY) -m generator
 
-.PHONY: site draft generate posts build check weights deploy serve test lint bench clean
+.PHONY: site draft generate posts build check weights deploy serve dream test lint bench clean
 
 site: $(STAMP)            ## generate missing images, write posts, render site/
 	$(RUN) site
@@ -35,6 +35,10 @@ deploy: site              ## publish site/ to the `site.deploy` destination of g
 
 serve: $(STAMP)           ## preview on http://localhost:1313, rebuilt and reloaded on every change
 	$(RUN) serve
+
+dream: $(STAMP)           ## one image from PROMPT="..." outside the gallery (ARGS="--seed 7 ...")
+	$(if $(PROMPT),,$(error give a prompt: make dream PROMPT="a lighthouse at dawn"))
+	$(RUN) dream "$(PROMPT)" $(ARGS)
 
 test: $(STAMP)            ## lint and the whole test suite
 	$(PY) -m ruff check generator tests bench

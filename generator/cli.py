@@ -1,12 +1,14 @@
 """The command line: `python -m generator <command>`; the Makefile's targets call these.
 
 Every command reads gallery.yaml (or `--manifest`) first, so invalid input stops before anything
-is written. Heavy imports (torch) happen only in the commands that generate images.
+is written; `dream` alone makes one image from a prompt, outside the gallery. Heavy imports
+(torch) happen only in the commands that generate images.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from generator.errors import GalleryError, GenerationError, Problem
 from generator.gallery import Manifest
-from generator.settings import SiteSettings
+from generator.settings import GenerationSettings, SiteSettings
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent / "theme"
 
@@ -184,6 +186,76 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     subprocess.run(command, check=True)
 
 
+# `dream` options (big-sleep's names first) and the GenerationSettings field each one sets.
+DREAM_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("--iterations",), "iterations"),
+    (("--lr",), "lr"),
+    (("--num-cutouts", "--cutouts"), "cutouts"),
+    (("--seed",), "seed"),
+    (("--image-size",), "image_size"),
+    (("--max-classes",), "max_classes"),
+    (("--class-temperature",), "class_temperature"),
+    (("--ema-decay",), "ema_decay"),
+    (("--center-bias",), "center_bias"),
+    (("--save-best",), "save_best"),
+    (("--penalize", "--text-min"), "penalize"),
+    (("--img", "--image-prompt"), "image_prompt"),
+    (("--save-progress", "--progress"), "progress"),
+    (("--save-every", "--progress-every"), "progress_every"),
+    (("--clip",), "clip"),
+    (("--biggan",), "biggan"),
+)
+DREAM_HELP = {"image_prompt": "Image file to match too."}
+
+
+def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: str) -> None:
+    """An option setting GenerationSettings field `name`, with its documentation and limits."""
+    field = next(f for f in dataclasses.fields(GenerationSettings) if f.name == name)
+    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), field.default
+    if isinstance(default, bool):
+        sub.add_argument(*flags, dest=name, action="store_true", default=None, help=doc)
+        return
+    if isinstance(default, tuple):
+        sub.add_argument(*flags, dest=name, action="append", metavar="TEXT",
+                         help=f"{doc} (repeat for more)")
+        return
+    numeric = "min" in field.metadata or "choices" in field.metadata
+    kind = type(default) if default is not None else int if numeric else str
+    low, high = field.metadata.get("min"), field.metadata.get("max")
+
+    def value(text: str) -> object:
+        number = kind(text)
+        if (low is not None and number < low) or (high is not None and number > high):
+            allowed = f"{low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range (use {allowed})")
+        return number
+
+    value.__name__ = kind.__name__  # argparse names the type in its "invalid value" errors
+    sub.add_argument(*flags, dest=name, type=value, choices=field.metadata.get("choices"),
+                     help=f"{doc} (default: {default})" if default is not None else doc)
+
+
+def _dream_settings(args: argparse.Namespace) -> GenerationSettings:
+    given = {name: getattr(args, name) for _, name in DREAM_SETTINGS
+             if getattr(args, name) is not None}
+    if "penalize" in given:
+        given["penalize"] = tuple(given["penalize"])
+    return dataclasses.replace(GenerationSettings(), **given)
+
+
+def cmd_dream(args: argparse.Namespace) -> None:
+    """One image from one prompt, outside the gallery, as big-sleep's `dream` makes it."""
+    from generator.bigsleep.dream import dream, output_path
+
+    path = output_path(args.prompt, Path(args.out) if args.out else None)
+    result = dream(args.prompt, _dream_settings(args), path,
+                   models_dir=Path(args.models) if args.models else None, device=args.device,
+                   force=args.force)
+    for written in result.files:
+        print(f"dream: wrote {written}")
+    print(f"dream: seed {result.seed}, similarity {result.similarity:.3f}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
     parser.add_argument("--manifest", default="gallery.yaml", help="the gallery manifest")
@@ -197,11 +269,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--theme", help="theme folder (default: theme/)")
         return sub
 
-    def generating(sub: argparse.ArgumentParser) -> None:
+    def devices(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--device", choices=("cuda", "cpu"),
                          help="default: CUDA when present; CPU only when asked (slow)")
         sub.add_argument("--models", help="weights folder (default: $BIGSLEEP_MODELS or "
                          "~/.cache/bigsleep-gallery/models)")
+
+    def generating(sub: argparse.ArgumentParser) -> None:
+        devices(sub)
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
@@ -223,6 +298,16 @@ def _parser() -> argparse.ArgumentParser:
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
     generating(deploy)
     deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
+    dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
+    dream = commands.add_parser("dream", help=dream_help, description=dream_help)
+    dream.set_defaults(handler=cmd_dream)
+    dream.add_argument("prompt", help="what to dream: `a|b` steers towards both")
+    dream.add_argument("--out", help="the PNG to write, or a folder (default: the prompt's "
+                       "image name + .png in the current folder)")
+    dream.add_argument("--force", action="store_true", help="replace existing files")
+    devices(dream)
+    for flags, name in DREAM_SETTINGS:
+        _setting_option(dream, flags, name)
     return parser
 
 

@@ -20,22 +20,41 @@ CPU_SECONDS_PER_ITERATION = (5 / 3, 1 / 6)  # at 256 px on 2 cores: 3 s with 8 c
 def choose_device(requested: str | None, plans: Sequence[Plan], manifest: Path,
                   say: Callable[[str], None], models_dir: Path | None = None) -> torch.device:
     """The device to generate `plans` on (`requested`: None, "cuda..." or "cpu")."""
+    settings = [plan.settings for plan in plans]
+    device = available_device(requested, settings, say, models_dir)
+    if device is not None:
+        return device
+    problems = [Problem(manifest, p.job.entry.line, p.key,
+                        "image not generated yet" if p.job.existing is None
+                        else f"image outdated: {p.reason}") for p in plans]
+    problems.append(no_gpu_problem(
+        manifest, settings, models_dir,
+        "`make draft` previews the site with placeholders; run `make site` on a machine with "
+        "a CUDA GPU; or `python -m generator generate --device cpu`"))
+    raise GenerationError(problems)
+
+
+def available_device(requested: str | None, settings: Sequence[GenerationSettings],
+                     say: Callable[[str], None],
+                     models_dir: Path | None = None) -> torch.device | None:
+    """The CPU when asked (after saying how long `settings` will take there), else CUDA when
+    present, else None."""
     if requested == "cpu":
-        say(f"images: {len(plans)} to generate on the CPU; estimated "
-            f"{_estimate(plans, models_dir)} "
+        say(f"images: {len(settings)} to generate on the CPU; estimated "
+            f"{cpu_estimate(settings, models_dir)} "
             "(about 3 s per iteration at 256 px with 8 cutouts, 7 s with 32, on 2 cores)")
         return torch.device("cpu")
     if torch.cuda.is_available():
         return torch.device(requested or "cuda")
-    problems = [Problem(manifest, p.job.entry.line, p.key,
-                        "image not generated yet" if p.job.existing is None
-                        else f"image outdated: {p.reason}") for p in plans]
-    problems.append(Problem(
-        manifest, None, None, f"no CUDA GPU here: {len(plans)} image(s) cannot be generated",
-        "`make draft` previews the site with placeholders; run `make site` on a machine with "
-        "a CUDA GPU; or `python -m generator generate --device cpu` (slow: estimated "
-        f"{_estimate(plans, models_dir)})"))
-    raise GenerationError(problems)
+    return None
+
+
+def no_gpu_problem(file: Path | str, settings: Sequence[GenerationSettings],
+                   models_dir: Path | None, alternatives: str) -> Problem:
+    """No CUDA GPU for these images: what to run instead, with the CPU estimate."""
+    return Problem(
+        file, None, None, f"no CUDA GPU here: {len(settings)} image(s) cannot be generated",
+        f"{alternatives} (slow: estimated {cpu_estimate(settings, models_dir)})")
 
 
 def estimate_cpu_seconds(settings: Iterable[GenerationSettings],
@@ -62,8 +81,9 @@ def image_size(settings: GenerationSettings, models_dir: Path | None = None) -> 
     return size if isinstance(size, int) and size > 0 else settings.image_size
 
 
-def _estimate(plans: Sequence[Plan], models_dir: Path | None) -> str:
-    return _duration(estimate_cpu_seconds((plan.settings for plan in plans), models_dir))
+def cpu_estimate(settings: Iterable[GenerationSettings], models_dir: Path | None = None) -> str:
+    """`estimate_cpu_seconds` in words ("1 h 57 min")."""
+    return _duration(estimate_cpu_seconds(settings, models_dir))
 
 
 def _duration(seconds: float) -> str:

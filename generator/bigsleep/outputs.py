@@ -15,6 +15,7 @@ import hashlib
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -28,6 +29,7 @@ from generator.bigsleep.planning import Plan
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
 from generator.ownership import Ownership
+from generator.settings import GenerationSettings
 
 
 def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
@@ -126,19 +128,26 @@ def apply_pick(plan: Plan, lock: Lockfile) -> bool:
 
 def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
     """The candidate's PNG with what made it in text chunks."""
+    return png_with_text(result.png, plan.spec, plan.settings, plan.seed + candidate,
+                         result.similarity)
+
+
+def png_with_text(png: bytes, spec: dict[str, Any], settings: GenerationSettings, seed: int,
+                  similarity: float) -> bytes:
+    """The PNG with what made it (prompt, seed, settings, models, similarity) in iTXt chunks."""
     text = {
-        "prompt": plan.spec["prompt"],
-        "seed": str(plan.seed + candidate),
-        "settings": canonical_json(plan.spec),
-        "models": canonical_json({"clip": plan.settings.clip,
-                                  "biggan": plan.settings.biggan or plan.settings.image_size}),
-        "similarity": f"{result.similarity:.6f}",
+        "prompt": spec["prompt"],
+        "seed": str(seed),
+        "settings": canonical_json(spec),
+        "models": canonical_json({"clip": settings.clip,
+                                  "biggan": settings.biggan or settings.image_size}),
+        "similarity": f"{similarity:.6f}",
         "Software": f"bigsleep-gallery {__version__}",
     }
     info = PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value)
-    return _png_bytes(Image.open(io.BytesIO(result.png)), info)
+    return _png_bytes(Image.open(io.BytesIO(png)), info)
 
 
 def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership, candidates: int) -> None:
@@ -180,10 +189,16 @@ def _is_alternate(record: ImageRecord, index: int, path: Path) -> bool:
 
 def _write_progress(plan: Plan, result: TaskResult, ownership: Ownership,
                     record: ImageRecord) -> None:
-    frames = [(it, Image.open(io.BytesIO(png))) for it, png in result.frames]
+    strip_png, animation = progress_pictures(result.frames)
     strip_path, animation_path = progress_paths(plan.job)
-    _write(ownership, strip_path, _png_bytes(pictures.strip(frames)), record)
-    _write(ownership, animation_path, pictures.animation_webp(frames), record)
+    _write(ownership, strip_path, strip_png, record)
+    _write(ownership, animation_path, animation, record)
+
+
+def progress_pictures(frames: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
+    """The iterations strip (PNG) and the animated WebP of a result's (iteration, PNG) frames."""
+    images = [(it, Image.open(io.BytesIO(png))) for it, png in frames]
+    return _png_bytes(pictures.strip(images)), pictures.animation_webp(images)
 
 
 def _write(ownership: Ownership, path: Path, data: bytes, record: ImageRecord) -> None:
