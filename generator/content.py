@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,11 +21,6 @@ import yaml
 
 from generator.errors import BuildError, Problem
 
-FIELDS = (
-    "title", "subtitle", "date", "lastmod", "draft", "url", "slug", "aliases", "categories",
-    "tags", "summary", "description", "images", "author", "comments", "type", "weight",
-    "layout", "keywords",
-)
 STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
                  "layout")
 LIST_FIELDS = ("aliases", "categories", "tags", "images", "keywords")
@@ -213,44 +209,66 @@ def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
     return meta, key_lines
 
 
+class _BadField(Exception):
+    """A front-matter value of the wrong kind: message and hint."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _text(key: str, value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise _BadField(f"must be text, got {type(value).__name__}", f'write {key}: "..."')
+    return str(value)
+
+
+def _texts(key: str, value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, (str, int, float)) else value
+    if not isinstance(items, list) or any(isinstance(i, (dict, list)) for i in items):
+        raise _BadField("must be a list of texts", f"write {key}: [a, b] or one `- a` per line")
+    return tuple(str(i) for i in items if str(i).strip())
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _BadField(f"must be true or false, got {value!r}", f"write {key}: true")
+    return value
+
+
+def _date(_: str, value: Any) -> datetime:
+    parsed = parse_date(value)
+    if parsed is None:
+        raise _BadField(f"not a date: {value!r}", "use 2021-03-30 or 2021-03-30T15:00:00+03:00")
+    return parsed
+
+
+def _whole_number(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _BadField(f"must be a whole number, got {value!r}", f"write {key}: 10")
+    return value
+
+
+# The front-matter fields read into Page, each with its converter (others are ignored).
+CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
+    **dict.fromkeys(STRING_FIELDS, _text), **dict.fromkeys(LIST_FIELDS, _texts),
+    **dict.fromkeys(BOOL_FIELDS, _flag), **dict.fromkeys(DATE_FIELDS, _date),
+    "weight": _whole_number,
+}
+
+
 def typed_fields(meta: dict[str, Any], key_lines: dict[str, int], source: Path) -> dict[str, Any]:
     """Check and convert the known front-matter fields; unknown keys are kept by Hugo, ignored."""
     problems: list[Problem] = []
     out: dict[str, Any] = {}
-
-    def bad(key: str, message: str, hint: str) -> None:
-        problems.append(Problem(source, key_lines.get(key, 1), key, message, hint))
-
     for key, value in meta.items():
-        if value is None or key not in FIELDS:
+        convert = CONVERTERS.get(key)
+        if value is None or convert is None:
             continue
-        if key in STRING_FIELDS:
-            if isinstance(value, (dict, list)):
-                bad(key, f"must be text, got {type(value).__name__}", f'write {key}: "..."')
-            else:
-                out[key] = str(value)
-        elif key in LIST_FIELDS:
-            items = [value] if isinstance(value, (str, int, float)) else value
-            if not isinstance(items, list) or any(isinstance(i, (dict, list)) for i in items):
-                bad(key, "must be a list of texts", f"write {key}: [a, b] or one `- a` per line")
-            else:
-                out[key] = tuple(str(i) for i in items if str(i).strip())
-        elif key in BOOL_FIELDS:
-            if not isinstance(value, bool):
-                bad(key, f"must be true or false, got {value!r}", f"write {key}: true")
-            else:
-                out[key] = value
-        elif key in DATE_FIELDS:
-            parsed = parse_date(value)
-            if parsed is None:
-                bad(key, f"not a date: {value!r}", "use 2021-03-30 or 2021-03-30T15:00:00+03:00")
-            else:
-                out[key] = parsed
-        elif key == "weight":
-            if not isinstance(value, int) or isinstance(value, bool):
-                bad(key, f"must be a whole number, got {value!r}", "write weight: 10")
-            else:
-                out[key] = value
+        try:
+            out[key] = convert(key, value)
+        except _BadField as bad:
+            problems.append(Problem(source, key_lines.get(key, 1), key, bad.message, bad.hint))
     if problems:
         raise BuildError(problems)
     return out

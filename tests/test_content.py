@@ -58,6 +58,7 @@ def test_no_front_matter_is_a_page_with_body_from_line_1(tmp_path: Path) -> None
     ("---\ntitle: ok\n\ndraft: maybe\n---\n", 4, "draft", "true or false"),
     ("---\ntitle: ok\ntags:\n  - a: b\n---\n", 3, "tags", "list of texts"),
     ("---\ntitle: [1, 2]\n---\n", 2, "title", "must be text"),
+    ("---\ntitle: ok\nweight: true\n---\n", 3, "weight", "whole number"),
     ("---\n- a\n- b\n---\n", 2, None, "mapping"),
     ("---\ntitle: never closed\n", 1, None, "never closed"),
     ("+++\ntitle = \n+++\n", 2, None, "not valid TOML"),
@@ -71,6 +72,15 @@ def test_bad_front_matter_names_file_and_line(tmp_path: Path, text: str, line: i
     assert (problem.file, problem.line, problem.key) == (path, line, key)
     assert words in problem.message
     assert "line" not in problem.message  # the file line is the problem's; no other line number
+
+
+def test_every_bad_front_matter_field_is_reported_at_once(tmp_path: Path) -> None:
+    text = "---\ntitle: {a: 1}\ndraft: maybe\nweight: 1.5\nauthor: Me\n---\n"
+    path = page_file(tmp_path, "posts/bad/index.md", text)
+    with pytest.raises(BuildError) as caught:
+        read_page(path, tmp_path / "content")
+    assert [(p.line, p.key) for p in caught.value.problems] == [
+        (2, "title"), (3, "draft"), (4, "weight")]
 
 
 def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> None:
