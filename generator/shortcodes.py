@@ -12,11 +12,12 @@ The Markdown renderer (generator.markdown) finds the tags and calls a `Shortcode
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -27,6 +28,7 @@ NAME_RE = re.compile(r"[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*")
 KEY_RE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*")
 OPENERS = ("{{<", "{{%")
 CLOSERS = {"<": ">}}", "%": "%}}"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -151,21 +153,30 @@ def parse_shortcode(text: str, pos: int = 0) -> ShortcodeTag:
 
 def find_closing(text: str, name: str, pos: int) -> ShortcodeTag | None:
     """The tag closing `name` at or after pos (skipping nested same-name pairs), if any."""
+    return matching_close(name, ((tag, tag) for tag in _tags(text, pos)))
+
+
+def matching_close(name: str, tags: Iterable[tuple[T, ShortcodeTag | None]]) -> T | None:
+    """The place of the tag that closes `name` among `tags` (place, tag or None), in text order,
+    skipping nested pairs of the same name."""
     depth = 0
-    for start in _tag_starts(text, pos):
-        try:
-            tag = parse_shortcode(text, start)
-        except ShortcodeSyntaxError:
-            continue
-        if tag.name != name or tag.self_closing:
+    for place, tag in tags:
+        if tag is None or tag.name != name or tag.self_closing:
             continue
         if not tag.closing:
             depth += 1
         elif depth == 0:
-            return tag
+            return place
         else:
             depth -= 1
     return None
+
+
+def _tags(text: str, pos: int) -> Iterator[ShortcodeTag]:
+    """Every well-formed tag at or after pos."""
+    for start in _tag_starts(text, pos):
+        with contextlib.suppress(ShortcodeSyntaxError):
+            yield parse_shortcode(text, start)
 
 
 def _tag_starts(text: str, pos: int) -> Iterator[int]:

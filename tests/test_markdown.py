@@ -208,6 +208,17 @@ def test_paired_shortcodes_get_rendered_inner() -> None:
     assert (inline.inner_source, inline.line) == ("_y_", 5)
 
 
+def test_nested_paired_shortcodes_of_one_name_close_in_order() -> None:
+    rendered, _ = render(
+        "{{< box >}}\na\n\n{{< box >}}\nb\n{{< /box >}}\n\nc\n{{< /box >}}\n\n"
+        "in {{< box >}}x {{< box >}}y{{< /box >}} z{{< /box >}}"
+    )
+    assert rendered.html == (
+        "<div class=box><p>a</p>\n<div class=box><p>b</p>\n</div>\n<p>c</p>\n</div>\n"
+        "<p>in <div class=box>x <div class=box>y</div> z</div></p>\n"
+    )
+
+
 def test_shortcodes_inside_code_stay_literal() -> None:
     rendered, handler = render(
         '`{{< img src="a" >}}`\n\n    {{< img >}}\n\n```\n{{< unknown\n```\n\n{{</* img */>}}'

@@ -36,6 +36,7 @@ from generator.shortcodes import (
     ShortcodeTag,
     escaped_shortcode,
     find_closing,
+    matching_close,
     parse_shortcode,
 )
 
@@ -99,20 +100,10 @@ def _closing_names(state: StateBlock) -> frozenset[str]:
 
 
 def _closing_line(state: StateBlock, start: int, end: int, name: str) -> int | None:
+    """The line of the lone tag closing `name` below line `start`, if any."""
     if name not in _closing_names(state):  # the common case: no scan of the rest of the page
         return None
-    depth = 0
-    for line in range(start + 1, end):
-        tag = _lone_tag(state, line)
-        if tag is None or tag.name != name or tag.self_closing:
-            continue
-        if not tag.closing:
-            depth += 1
-        elif depth == 0:
-            return line
-        else:
-            depth -= 1
-    return None
+    return matching_close(name, ((line, _lone_tag(state, line)) for line in range(start + 1, end)))
 
 
 def _push_paired_block(state: StateBlock, tag: ShortcodeTag, start: int, close: int) -> None:
