@@ -198,11 +198,11 @@ class ImageProcessor:
                 image if target == width
                 else image.resize((target, scaled_height), Image.Resampling.LANCZOS)
             )
-            webp = _encode_bytes(resized, "WEBP", quality=WEBP_QUALITY)
+            webp = encode_bytes(resized, "WEBP", quality=WEBP_QUALITY)
             if alpha:
-                variants.append((target, scaled_height, webp, "png", _encode_bytes(resized, "PNG")))
+                variants.append((target, scaled_height, webp, "png", encode_bytes(resized, "PNG")))
             else:
-                jpeg = _encode_bytes(resized, "JPEG", quality=JPEG_QUALITY, progressive=True)
+                jpeg = encode_bytes(resized, "JPEG", quality=JPEG_QUALITY, progressive=True)
                 variants.append((target, scaled_height, webp, "jpg", jpeg))
         return variants
 
@@ -231,7 +231,7 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
         y += size * 3 // 2
     info = PngInfo()
     info.add_itxt(PLACEHOLDER_KEY, name)
-    return _encode_bytes(image, "PNG", pnginfo=info)
+    return encode_bytes(image, "PNG", pnginfo=info)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -250,7 +250,8 @@ def is_placeholder(path: Path) -> bool:
         return False
 
 
-def _encode_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
+def encode_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
+    """`image` encoded as `fmt` ("PNG", "WEBP", "JPEG") with Pillow's save `options`."""
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()

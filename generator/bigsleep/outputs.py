@@ -28,6 +28,7 @@ from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canoni
 from generator.bigsleep.planning import Plan
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
+from generator.images import encode_bytes
 from generator.ownership import Ownership
 from generator.settings import GenerationSettings
 
@@ -37,23 +38,14 @@ def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
     """Write `plan`'s files from its candidates' results; returns the candidate chosen."""
     best = max(range(len(results)), key=lambda i: results[i].similarity)
     chosen = plan.settings.pick if plan.settings.pick is not None else best
-    bundle = bundle_of(plan.job)
-    ownership = Ownership.load(bundle)
     pngs = [_png(plan, i, result) for i, result in enumerate(results)]
     digests = [hashlib.sha256(png).hexdigest() for png in pngs]
-    if plan.record is None or (plan.record.inputs, plan.record.models) != (plan.inputs, hashes):
-        _keep_replaced(plan, bundle, ownership, len(results))
     record = ImageRecord(
         inputs=plan.inputs, spec=plan.spec, models=hashes, image=digests[chosen], chosen=chosen,
         candidates=[Candidate(plan.seed + i, round(result.similarity, 6), digests[i])
                     for i, result in enumerate(results)])
-    lock.set(plan.key, record)
-    lock.save()  # first: the files below are then known as ours whenever a kill comes
-    _write(ownership, plan.job.path, pngs[chosen], record)
-    for index, png in enumerate(pngs):
-        if index != chosen:
-            _write(ownership, alternate(bundle, plan.job.entry.image, index), png, record)
-    _drop_old_alternates(plan, bundle, ownership, record)
+    files = {chosen: pngs[chosen]} | dict(enumerate(pngs))  # the image first
+    ownership = _write_candidates(plan, record, files, lock)
     if plan.settings.progress:
         _write_progress(plan, results[chosen], ownership, record)
     return chosen
@@ -74,21 +66,33 @@ def copy_entry(plan: Plan, lock: Lockfile) -> None:
         image=candidates[wanted].sha256 if candidates else source.record.image)
     files = {index: _read(path, candidates[index].sha256 if candidates else record.image)
              for index, path in source.candidates.items()}
-    bundle = bundle_of(plan.job)
-    ownership = Ownership.load(bundle)
-    if plan.record is None or (plan.record.inputs, plan.record.models) != (record.inputs,
-                                                                          record.models):
-        _keep_replaced(plan, bundle, ownership, len(candidates))
-    lock.set(plan.key, record)
-    lock.save()  # first, as in write_entry
-    for index, data in files.items():
-        target = plan.job.path if index == wanted else alternate(bundle, plan.job.entry.image,
-                                                                 index)
-        _write(ownership, target, data, record)
-    _drop_old_alternates(plan, bundle, ownership, record)
+    ownership = _write_candidates(plan, record, files, lock)
     if plan.settings.progress and source.progress:
         for path, target in zip(source.progress, progress_paths(plan.job), strict=True):
             _write(ownership, target, path.read_bytes(), record)
+
+
+def _write_candidates(plan: Plan, record: ImageRecord, files: dict[int, bytes],
+                      lock: Lockfile) -> Ownership:
+    """Make `record` `plan`'s lock record and write its candidates' `files` (in that order).
+
+    Candidate `record.chosen` is the image, the others alternates. The files replaced are kept in
+    replaced/ first, and gallery.lock is saved before any file is written: the files are then
+    known as ours whenever a kill comes. Returns the bundle's ownership record.
+    """
+    bundle = bundle_of(plan.job)
+    ownership = Ownership.load(bundle)
+    old = plan.record
+    if old is None or (old.inputs, old.models) != (record.inputs, record.models):
+        _keep_replaced(plan, bundle, ownership, len(record.candidates))
+    lock.set(plan.key, record)
+    lock.save()
+    for index, data in files.items():
+        target = (plan.job.path if index == record.chosen
+                  else alternate(bundle, plan.job.entry.image, index))
+        _write(ownership, target, data, record)
+    _drop_old_alternates(plan, bundle, ownership, record)
+    return ownership
 
 
 def _read(path: Path, digest: str) -> bytes:
@@ -147,7 +151,7 @@ def png_with_text(png: bytes, spec: dict[str, Any], settings: GenerationSettings
     info = PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value)
-    return _png_bytes(Image.open(io.BytesIO(png)), info)
+    return encode_bytes(Image.open(io.BytesIO(png)), "PNG", pnginfo=info)
 
 
 def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership, candidates: int) -> None:
@@ -198,7 +202,7 @@ def _write_progress(plan: Plan, result: TaskResult, ownership: Ownership,
 def progress_pictures(frames: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
     """The iterations strip (PNG) and the animated WebP of a result's (iteration, PNG) frames."""
     images = [(it, Image.open(io.BytesIO(png))) for it, png in frames]
-    return _png_bytes(pictures.strip(images)), pictures.animation_webp(images)
+    return encode_bytes(pictures.strip(images), "PNG"), pictures.animation_webp(images)
 
 
 def _write(ownership: Ownership, path: Path, data: bytes, record: ImageRecord) -> None:
@@ -207,9 +211,3 @@ def _write(ownership: Ownership, path: Path, data: bytes, record: ImageRecord) -
         path.unlink()  # our own file from an interrupted run, unknown to the ownership record
     ownership.write_bytes(path, data)
     ownership.save()
-
-
-def _png_bytes(image: Image.Image, info: PngInfo | None = None) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
