@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from generator.cli import main
 
@@ -75,6 +76,17 @@ def test_site_generates_writes_and_renders(project: Path) -> None:
     assert "<strong>Dog</strong>" in page and "placeholder" not in page
     lock = json.loads((project / "gallery.lock").read_text())
     assert "tiny/dog" in json.dumps(lock)
+
+
+def test_published_images_carry_the_prompt_but_not_the_authors_folders(
+        project: Path, tiny_models_dir: Path) -> None:
+    assert run(project, "site", "--device", "cpu") == 0
+    with Image.open(project / "site" / "2021" / "tiny" / "images" / "dog.png") as image:
+        chunks = dict(image.text)
+    assert chunks["prompt"] == "dog"
+    assert json.loads(chunks["settings"])["seed"] == int(chunks["seed"])
+    assert json.loads(chunks["models"]) == {"clip": "tiny-clip.pt", "biggan": "tiny-biggan"}
+    assert str(tiny_models_dir) not in json.dumps(chunks)
 
 
 def test_second_run_and_caption_edits_cost_no_gpu_time(project: Path, tiny_models_dir: Path,

@@ -88,7 +88,7 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     finished = results.load_all([key])
     assert finished is not None  # run_batch leaves its task's result
     result = finished[0]
-    files = [png_with_text(result.png, spec, settings, seed, result.similarity)]
+    files = [png_with_text(result.png, spec, seed, result.similarity)]
     if settings.progress:
         files[:0] = progress_pictures(result.frames)
     _refuse_overwrite(targets, force)  # one may have appeared while optimising

@@ -30,7 +30,6 @@ from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
 from generator.images import encode_bytes
 from generator.ownership import Ownership
-from generator.settings import GenerationSettings
 
 
 def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],
@@ -132,19 +131,22 @@ def apply_pick(plan: Plan, lock: Lockfile) -> bool:
 
 def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
     """The candidate's PNG with what made it in text chunks."""
-    return png_with_text(result.png, plan.spec, plan.settings, plan.seed + candidate,
+    return png_with_text(result.png, plan.spec, plan.seed + candidate,
                          result.similarity)
 
 
-def png_with_text(png: bytes, spec: dict[str, Any], settings: GenerationSettings, seed: int,
-                  similarity: float) -> bytes:
-    """The PNG with what made it (prompt, seed, settings, models, similarity) in iTXt chunks."""
+def png_with_text(png: bytes, spec: dict[str, Any], seed: int, similarity: float) -> bytes:
+    """The PNG with what made it (prompt, seed, settings, models, similarity) in iTXt chunks.
+
+    Models are named as in the spec (a local checkpoint by its file name only), so a published
+    image does not reveal the author's folders.
+    """
     text = {
         "prompt": spec["prompt"],
         "seed": str(seed),
         "settings": canonical_json(spec),
-        "models": canonical_json({"clip": settings.clip,
-                                  "biggan": settings.biggan or settings.image_size}),
+        "models": canonical_json({"clip": spec["clip"],
+                                  "biggan": spec["biggan"] or spec["image_size"]}),
         "similarity": f"{similarity:.6f}",
         "Software": f"bigsleep-gallery {__version__}",
     }
