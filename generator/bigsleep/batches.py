@@ -8,7 +8,6 @@ leaves each task's result in the cache's done/ folder (see `checkpoints`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -20,6 +19,7 @@ from generator.bigsleep.checkpoints import Checkpoints, Frames, Results, TaskRes
 from generator.bigsleep.lockfile import canonical_json
 from generator.bigsleep.optimiser import BatchOptimiser, Task, fit_batch_size
 from generator.bigsleep.planning import Plan
+from generator.images import encode_bytes
 from generator.settings import GenerationSettings
 
 Work = tuple[Task, str]  # a task and its name on the progress bar
@@ -117,6 +117,4 @@ def _postfix(names: Sequence[str], similarities: Sequence[float], limit: int = 8
 def _encode(image: torch.Tensor) -> bytes:
     """A [3, H, W] tensor in [0, 1] as PNG bytes."""
     array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), "RGB").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return encode_bytes(Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), "RGB"), "PNG")
