@@ -241,7 +241,7 @@ class _Reader(Validator):
     def entry(self, values: dict[str, Any], node: Node, path: str,
               defaults: GenerationSettings) -> Entry | None:
         title = _one_line(values["title"])
-        prompt = _one_line(values.get("prompt") or title)
+        prompt = _one_line(values.get("prompt") or "") or title  # blank prompt: the title
         overrides = {key: value for key, value in values.items() if key in GENERATION}
         settings = replace(defaults, **self.local_paths(overrides, node, path))
         if overrides.keys() & {"pick", "candidates"}:  # else reported once, at `generation:`

@@ -453,3 +453,16 @@ def test_local_checkpoints_and_image_prompt_are_relative_to_the_manifest(tmp_pat
     assert cat.settings.clip == str(tmp_path / "models" / "clip.pt")
     assert cat.settings.image_prompt == str(tmp_path / "ref.png")
     assert dog.settings.clip == "ViT-B/16"  # a model name, not a path
+
+
+def test_a_blank_prompt_falls_back_to_the_title(tmp_path: Path) -> None:
+    (tmp_path / "gallery.yaml").write_text(textwrap.dedent("""\
+        posts:
+          - title: P
+            date: 2021-03-30
+            items:
+              - title: Half-Life
+                prompt: "   "
+        """), encoding="utf-8")
+    entry = load_manifest(tmp_path / "gallery.yaml").posts[0].entries[0]
+    assert (entry.prompt, entry.image) == ("Half-Life", "halflife")
