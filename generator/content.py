@@ -141,7 +141,8 @@ def read_page(source: Path, content_dir: Path) -> Page:
     kind = "page"
     if _index_kind(source) == "_index":
         kind = "home" if len(parts) == 1 else "section"
-    section = parts[0] if len(parts) > 1 else ""
+    top_level_bundle = _index_kind(source) == "index" and len(parts) == 2  # about/index.md
+    section = parts[0] if len(parts) > 1 and not top_level_bundle else ""
     bundle = source.parent if _index_kind(source) else None
     fields = typed_fields(meta, key_lines, source)
     return Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,

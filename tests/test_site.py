@@ -318,6 +318,21 @@ def test_plain_pages_and_sections(tmp_path: Path) -> None:
     assert broken_links(site) == []
 
 
+def test_top_level_bundle_is_a_plain_page_like_hugo(tmp_path: Path) -> None:
+    """content/about/index.md is a page of the home section in Hugo, not a section "about"."""
+    content = tmp_path / "content"
+    (content / "about").mkdir(parents=True)
+    (content / "about" / "index.md").write_text("---\ntitle: About me\n---\nHello.\n",
+                                                encoding="utf-8")
+    write_post(content, "p", title="P", date="2021-01-01")
+    report = build(tmp_path)
+    site = tmp_path / "site"
+    assert "Hello." in (site / "about" / "index.html").read_text(encoding="utf-8")
+    assert 'href="about/index.html">About me</a>' in (site / "index.html").read_text("utf-8")
+    assert report.posts == 1
+    assert broken_links(site) == []
+
+
 def test_broken_theme_template_is_a_build_error_at_its_line(tmp_path: Path) -> None:
     theme = tmp_path / "theme"
     shutil.copytree(THEME, theme)
