@@ -5,15 +5,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new hidden file beside `path`, opened for writing, with the mode the umask gives.
+
+    Not tempfile.mkstemp: its files are 0600, so images in content/ and site/ would be
+    unreadable to a web server or another user.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp"))
+    return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -33,8 +43,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_copy(source: Path, target: Path) -> None:
     """Copy a file atomically (the target appears complete or not at all)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _temporary(target)
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)

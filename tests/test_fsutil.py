@@ -15,6 +15,18 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert os.listdir(target.parent) == ["file.txt"]
 
 
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Images in content/ and dreams were 0600 (mkstemp's mode): unreadable to a web server."""
+    umask = os.umask(0o022)
+    try:
+        fsutil.atomic_write_text(tmp_path / "a.txt", "a")
+        fsutil.atomic_copy(tmp_path / "a.txt", tmp_path / "b.txt")
+    finally:
+        os.umask(umask)
+    assert [(tmp_path / name).stat().st_mode & 0o777 for name in ("a.txt", "b.txt")] == [
+        0o644, 0o644]
+
+
 def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "file.txt"
     target.write_text("old")
