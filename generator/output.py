@@ -47,19 +47,25 @@ class SiteOutput:
         self.theme = theme
         self.out = out
         self.written: set[str] = set()
+        self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
         self.sitemap: list[SitemapEntry] = []
         self.menu: list[dict[str, str]] = []  # header links on every page
         self.year: int | None = None  # of the newest post: the output depends on content only
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
-             **context: Any) -> None:
-        """Render a page template (head tags from `meta`) and write it at `path`."""
+             source: Path | None = None, **context: Any) -> None:
+        """Render a page template (head tags from `meta`) and write it at `path`.
+
+        `source`: the content file of the page, named if another output wants `path` too.
+        """
         html = self.theme.render(template,
             site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
             year=self.year, **meta, **context)
         self.text(path, html)
         self.pages += 1
+        if source is not None:
+            self.sources[path] = source
 
     def alias(self, path: str, target: str) -> None:
         """A redirect page at `path` to the page at `target`."""
@@ -71,8 +77,13 @@ class SiteOutput:
     def text(self, path: str, text: str) -> None:
         """Write `text` at site path `path`, which no other output may have."""
         if path in self.written:
-            raise BuildError(Problem(self.content_dir, None, None,
-                                     f"two outputs want the address /{path}",
+            source = self.sources.get(path)
+            raise BuildError(Problem(source or self.content_dir, None, None,
+                                     f"this page's address /{path} is also that of a page the "
+                                     f"site generates (a list, feed or redirect)"
+                                     if source else f"two outputs want the address /{path}",
+                                     "give the page another url or slug"
+                                     if source else
                                      "a page's url or alias collides with a generated page"))
         target = self._claim(path)
         if target is not None:

@@ -275,7 +275,7 @@ class _Builder:
             # Hugo's lookup: a page of `type: gallery` uses templates/gallery/single.html if any
             layouts = [f"{result.page.type}/single.html", "single.html"]
             self.output.page(result.path, layouts if result.page.type else "single.html",
-                             self._meta(result), post=post)
+                             self._meta(result), source=result.page.source, post=post)
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
 

@@ -333,6 +333,17 @@ def test_top_level_bundle_is_a_plain_page_like_hugo(tmp_path: Path) -> None:
     assert broken_links(site) == []
 
 
+def test_page_at_a_generated_list_address_names_the_page(tmp_path: Path) -> None:
+    """`url: /tags/` said only "content: two outputs want the address": which page?"""
+    bundle = write_post(tmp_path / "content", "p", title="P", date="2021-01-01", url="/tags/",
+                        tags="[a]")
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path)
+    [problem] = caught.value.problems
+    assert Path(problem.file) == bundle / "index.md"
+    assert "/tags/index.html" in problem.message
+
+
 def test_broken_theme_template_is_a_build_error_at_its_line(tmp_path: Path) -> None:
     theme = tmp_path / "theme"
     shutil.copytree(THEME, theme)
