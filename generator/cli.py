@@ -166,7 +166,8 @@ def cmd_weights(args: argparse.Namespace) -> None:
     manifest = _manifest(args)
     settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
     models_dir = Path(args.models) if args.models else default_models_dir()
-    download_weights(settings, models_dir)
+    for path in download_weights(settings, models_dir):
+        print(f"weights: {path}: present and verified")
 
 
 def cmd_deploy(args: argparse.Namespace) -> None:

@@ -224,6 +224,14 @@ def test_deploy_copies_the_site(project: Path, tmp_path_factory: pytest.TempPath
     assert (target / "index.xml").is_file()
 
 
+def test_weights_says_what_it_verified(project: Path, tiny_models_dir: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`make weights` with local checkpoints printed nothing: had it done anything?"""
+    assert run(project, "weights") == 0
+    out = capsys.readouterr().out
+    assert "tiny-clip.pt" in out and "tiny-biggan" in out
+
+
 def test_python_dash_m_generator_runs(project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "generator", "--manifest", str(project / "gallery.yaml"), "check"],
