@@ -33,18 +33,18 @@ def _root(args: argparse.Namespace) -> Path:
 
 
 def _theme(args: argparse.Namespace) -> Path:
-    if args.theme:
+    if getattr(args, "theme", None):
         return Path(args.theme)
     local = _root(args) / "theme"
     return local if local.is_dir() else PACKAGE_THEME
 
 
 def _content(args: argparse.Namespace) -> Path:
-    return Path(args.content) if args.content else _root(args) / "content"
+    return Path(args.content) if getattr(args, "content", None) else _root(args) / "content"
 
 
 def _out(args: argparse.Namespace) -> Path:
-    return Path(args.out) if args.out else _root(args) / "site"
+    return Path(args.out) if getattr(args, "out", None) else _root(args) / "site"
 
 
 def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageGenerator
@@ -257,17 +257,28 @@ def cmd_dream(args: argparse.Namespace) -> None:
     print(f"dream: seed {result.seed}, similarity {result.similarity:.3f}")
 
 
+FOLDER_HELP = {
+    "content": "content folder (default: content/ beside the manifest)",
+    "out": "site folder (default: site/ beside the manifest)",
+    "theme": "theme folder (default: theme/ beside the manifest, else the bundled one)",
+}
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="gallery.yaml -> BigSleep images -> Hugo-style posts in content/ -> site/. "
+                    "Commands that read gallery.yaml validate it first and write nothing "
+                    "if it is wrong.")
     parser.add_argument("--manifest", default="gallery.yaml", help="the gallery manifest")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, handler, help_text: str,
+                folders: Sequence[str] = ("content", "out", "theme")) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
-        sub.add_argument("--content", help="content folder (default: content/ beside the manifest)")
-        sub.add_argument("--out", help="site folder (default: site/ beside the manifest)")
-        sub.add_argument("--theme", help="theme folder (default: theme/)")
+        for folder in folders:
+            sub.add_argument(f"--{folder}", help=FOLDER_HELP[folder])
         return sub
 
     def devices(sub: argparse.ArgumentParser) -> None:
@@ -282,9 +293,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
 
-    command("check", cmd_check, "validate gallery.yaml and content/, report every problem")
-    command("write", cmd_write, "write the posts of gallery.yaml into content/")
-    generating(command("generate", cmd_generate, "generate missing or changed images"))
+    command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
+            ("content", "theme"))
+    command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
+    generating(command("generate", cmd_generate, "generate missing or changed images",
+                       ("content",)))
     build = command("build", cmd_build, "render a content tree into a static site")
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
@@ -294,7 +307,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
-    weights = command("weights", cmd_weights, "download and verify model checkpoints")
+    weights = command("weights", cmd_weights, "download and verify model checkpoints", ())
     weights.add_argument("--models", help="weights folder")
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
     generating(deploy)
