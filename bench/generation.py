@@ -16,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from clip.model import CLIP
 from pytorch_pretrained_biggan import BigGAN, BigGANConfig
 
 from generator.bigsleep.biggan import num_latents, output_size
+from generator.bigsleep.clip_package import CLIP
 from generator.bigsleep.models import Models, load_models
 from generator.bigsleep.optimiser import BatchOptimiser, Task
 from generator.settings import GenerationSettings

@@ -1,4 +1,7 @@
-"""The loaded models a BigSleep run needs, from local files only (see `weights`)."""
+"""The loaded models a BigSleep run needs, from local files only (see `weights`).
+
+`model_paths` (which files the settings name) lives in the torch-free `checkpoint_files`.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from clip.model import CLIP
 from pytorch_pretrained_biggan import BigGAN
 
 from generator.bigsleep.biggan import num_latents, output_size
-from generator.bigsleep.weights import (
-    biggan_folder,
-    biggan_spec,
-    checkpoint_hash,
-    clip_file,
-    default_models_dir,
-    load_biggan,
-    load_clip,
-    missing_checkpoints,
-)
+from generator.bigsleep.checkpoint_files import checkpoint_hash, missing_checkpoints, model_paths
+from generator.bigsleep.clip_package import CLIP
+from generator.bigsleep.weights import load_biggan, load_clip
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
+
+__all__ = ["Models", "load_models", "model_paths"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +32,6 @@ class Models:
     num_latents: int  # (z, class) pairs BigGAN takes: GenBlocks + 1
     clip_hash: str  # SHA-256 of the CLIP checkpoint file
     biggan_hash: str  # SHA-256 over the BigGAN folder's config and weights
-
-
-def model_paths(settings: GenerationSettings, models_dir: Path | None = None) -> tuple[Path, Path]:
-    """(CLIP file, BigGAN folder) the settings refer to."""
-    models_dir = models_dir or default_models_dir()
-    return clip_file(settings.clip, models_dir), biggan_folder(biggan_spec(settings), models_dir)
 
 
 def load_models(

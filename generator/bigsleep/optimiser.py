@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import clip
 import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
 from generator.bigsleep.biggan import generate
+from generator.bigsleep.clip_package import clip
 from generator.bigsleep.cutouts import cutout_boxes, make_cutouts, normalize
 from generator.bigsleep.latents import EMA, class_vectors, init_latents
 from generator.bigsleep.losses import class_loss, latent_loss, similarity_loss

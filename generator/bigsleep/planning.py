@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.bigsleep.bundle import alternate, bundle_of, candidate_of, ours, progress_paths
+from generator.bigsleep.checkpoint_files import checkpoint_hash, missing_checkpoints, model_paths
 from generator.bigsleep.lockfile import (
     ImageRecord,
     Lockfile,
@@ -25,9 +26,7 @@ from generator.bigsleep.lockfile import (
     sha256_text,
     spec_hash,
 )
-from generator.bigsleep.models import model_paths
 from generator.bigsleep.reuse import Source, same_inputs, usable
-from generator.bigsleep.weights import checkpoint_hash, missing_checkpoints
 from generator.errors import GenerationError, Problem
 from generator.fsutil import sha256_file
 from generator.gallery import Manifest

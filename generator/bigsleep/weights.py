@@ -1,10 +1,7 @@
-"""Checkpoint files: where they live, reading them strictly, hashing them, downloading them.
+"""Checkpoint files: reading them strictly and downloading them.
 
-Layout of a models folder (default $BIGSLEEP_MODELS or ~/.cache/bigsleep-gallery/models):
-- CLIP: `<name as in clip's URL table>.pt`, e.g. `ViT-B-32.pt` for "ViT-B/32" (OpenAI's file);
-- BigGAN: `biggan-deep-<size>/config.json` + `pytorch_model.bin` (the library's folder format);
-- `.checkpoint-hashes.json` in each folder: SHA-256 of its checkpoint files by (size, mtime),
-  so the lock file can name checkpoints by content without re-reading hundreds of MB each run.
+Where they live in a models folder (default $BIGSLEEP_MODELS or ~/.cache/bigsleep-gallery/models)
+and how they are hashed is `checkpoint_files` (no torch), whose names are re-exported here.
 
 Generation reads only local files (never the network). `download_weights` (`make weights`)
 fetches named models once, atomically, checks CLIP's published SHA-256 and loads every
@@ -14,8 +11,6 @@ checkpoint with a strict key and shape check before recording it as verified.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import tempfile
 import urllib.request
@@ -24,27 +19,43 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import clip
 import torch
-from clip.clip import _MODELS
-from clip.model import CLIP
 from pytorch_pretrained_biggan import BigGAN, BigGANConfig
 from pytorch_pretrained_biggan.model import (
-    CONFIG_NAME,
     PRETRAINED_CONFIG_ARCHIVE_MAP,
     PRETRAINED_MODEL_ARCHIVE_MAP,
-    WEIGHTS_NAME,
 )
 from torch.nn.utils import remove_spectral_norm
 from torch.nn.utils.spectral_norm import SpectralNorm
 
+from generator.bigsleep.checkpoint_files import (
+    CONFIG_NAME,
+    HASHES_FILE,
+    MAKE_WEIGHTS,
+    MODELS_ENV,
+    WEIGHTS_NAME,
+    biggan_folder,
+    biggan_spec,
+    checkpoint_hash,
+    clip_file,
+    default_models_dir,
+    file_hash,
+    missing_checkpoints,
+    missing_problem,
+    model_paths,
+    record_hash,
+)
+from generator.bigsleep.clip_package import _MODELS, CLIP, clip
 from generator.errors import GenerationError, Problem
-from generator.fsutil import atomic_write_text, sha256_file
 from generator.settings import GenerationSettings
 
-MODELS_ENV = "BIGSLEEP_MODELS"
-HASHES_FILE = ".checkpoint-hashes.json"
-MAKE_WEIGHTS = "run `make weights` to download and verify the model weights"
+__all__ = [
+    "BIGGAN_URLS", "CLIP_URLS", "CONFIG_NAME", "HASHES_FILE", "MAKE_WEIGHTS", "MODELS_ENV",
+    "WEIGHTS_NAME", "biggan_folder", "biggan_spec", "check_state_dict", "checkpoint_hash",
+    "clip_file", "default_models_dir", "download_weights", "file_hash", "load_biggan",
+    "load_clip", "missing_checkpoints", "model_paths",
+]
+
 CLIP_URLS: Mapping[str, str] = _MODELS
 BIGGAN_URLS: Mapping[str, tuple[str, str]] = {
     name: (PRETRAINED_CONFIG_ARCHIVE_MAP[name], PRETRAINED_MODEL_ARCHIVE_MAP[name])
@@ -53,48 +64,8 @@ BIGGAN_URLS: Mapping[str, tuple[str, str]] = {
 Opener = Callable[[str], IO[bytes]]
 
 
-def default_models_dir() -> Path:
-    """$BIGSLEEP_MODELS, or ~/.cache/bigsleep-gallery/models (outside the repository)."""
-    configured = os.environ.get(MODELS_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "bigsleep-gallery" / "models"
-
-
-def clip_file(spec: str, models_dir: Path, urls: Mapping[str, str] = CLIP_URLS) -> Path:
-    """The CLIP checkpoint of a model name ("ViT-B/32") or an explicit file path."""
-    if spec in urls:
-        return models_dir / os.path.basename(urls[spec])
-    return Path(spec).expanduser()
-
-
-def biggan_spec(settings: GenerationSettings) -> str:
-    """The BigGAN of some settings: the `biggan` folder or name, else by `image_size`."""
-    return settings.biggan or f"biggan-deep-{settings.image_size}"
-
-
-def biggan_folder(spec: str, models_dir: Path, names: Iterable[str] = BIGGAN_URLS) -> Path:
-    """The BigGAN folder of a name ("biggan-deep-256") or an explicit folder path."""
-    return models_dir / spec if spec in set(names) else Path(spec).expanduser()
-
-
-def _missing_problem(path: Path, key: str, what: str) -> Problem:
-    return Problem(path, None, key, f"{what} not found",
-                   f"{MAKE_WEIGHTS} into {path.parent}, or set `{key}:` to a local checkpoint")
-
-
 def _missing(path: Path, key: str, what: str) -> GenerationError:
-    return GenerationError(_missing_problem(path, key, what))
-
-
-def missing_checkpoints(clip_path: Path, biggan_path: Path) -> list[Problem]:
-    """One problem per checkpoint file that is not there (to report them all at once)."""
-    problems = [] if clip_path.is_file() else [_missing_problem(clip_path, "clip", "CLIP file")]
-    return problems + [
-        _missing_problem(biggan_path / name, "biggan", f"BigGAN {name}")
-        for name in (CONFIG_NAME, WEIGHTS_NAME)
-        if not (biggan_path / name).is_file()
-    ]
+    return GenerationError(missing_problem(path, key, what))
 
 
 def _invalid(path: Path, key: str, message: str) -> GenerationError:
@@ -189,58 +160,6 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
-# --- hashing -------------------------------------------------------------------------------
-
-_hash_cache: dict[tuple[str, int, int], str] = {}
-
-
-def _read_records(folder: Path) -> dict[str, Any]:
-    try:
-        records = json.loads((folder / HASHES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return records if isinstance(records, dict) else {}
-
-
-def _record(path: Path, digest: str, *, verified: bool | None = None) -> None:
-    """Remember a file's hash next to it (best effort: a read-only folder just isn't cached)."""
-    records = _read_records(path.parent)
-    stat = path.stat()
-    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
-    old = records.get(path.name, {})
-    if verified is not None:
-        entry["verified"] = verified
-    elif old.get("sha256") == digest and "verified" in old:
-        entry["verified"] = old["verified"]
-    records[path.name] = entry
-    with contextlib.suppress(OSError):
-        atomic_write_text(path.parent / HASHES_FILE, json.dumps(records, indent=2) + "\n")
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of a file, cached by (path, size, mtime) in memory and in its folder's record."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _hash_cache:
-        return _hash_cache[key]
-    entry = _read_records(path.parent).get(path.name, {})
-    if entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
-        digest = str(entry["sha256"])
-    else:
-        digest = sha256_file(path)
-        _record(path, digest)
-    _hash_cache[key] = digest
-    return digest
-
-
-def checkpoint_hash(path: Path) -> str:
-    """SHA-256 naming a checkpoint: of a CLIP file, or of a BigGAN folder's two files."""
-    if path.is_dir():
-        parts = [f"{name} {file_hash(path / name)}\n" for name in (CONFIG_NAME, WEIGHTS_NAME)]
-        return hashlib.sha256("".join(parts).encode()).hexdigest()
-    return file_hash(path)
-
-
 # --- downloading ---------------------------------------------------------------------------
 
 
@@ -276,7 +195,7 @@ def _fetch_clip(name: str, url: str, models_dir: Path, opener: Opener) -> Path:
             raise GenerationError(Problem(url, None, "clip", "downloaded file has the wrong "
                                           "SHA-256", f"{MAKE_WEIGHTS} again later"))
     load_clip(target)
-    _record(target, file_hash(target), verified=True)
+    record_hash(target, file_hash(target), verified=True)
     return target
 
 
@@ -290,7 +209,7 @@ def _fetch_biggan(name: str, urls: tuple[str, str], models_dir: Path, opener: Op
             _download(url, folder / file_name, opener)
         load_biggan(folder)
     for file_name in (CONFIG_NAME, WEIGHTS_NAME):
-        _record(folder / file_name, file_hash(folder / file_name), verified=True)
+        record_hash(folder / file_name, file_hash(folder / file_name), verified=True)
     return folder
 
 
