@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from generator.bigsleep import batches, generate, outputs, planning
+from generator.bigsleep import models as model_loading
 from generator.bigsleep.frames import GAP, LABEL_HEIGHT
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.bigsleep.lockfile import Lockfile
@@ -120,7 +121,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(batches, "BatchOptimiser", FakeOptimiser)
     monkeypatch.setattr(batches, "Task", FakeTask)
     monkeypatch.setattr(planning, "model_paths", paths)
-    monkeypatch.setattr(generate, "load_models", load)
+    monkeypatch.setattr(model_loading, "load_models", load)
     monkeypatch.setattr(batches, "fit_batch_size", lambda models, settings, device: 4)
     return models
 
@@ -268,7 +269,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, models: Path) -> None:
         if path.is_file():
             path.unlink()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(generate, "load_models", no_gpu_work)
+    monkeypatch.setattr(model_loading, "load_models", no_gpu_work)
     monkeypatch.setattr(batches, "BatchOptimiser", no_gpu_work)
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
+from generator.bigsleep.checkpoint_files import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.bigsleep.planning import Plan
-from generator.bigsleep.weights import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
+
+if TYPE_CHECKING:
+    import torch
 
 CPU_SECONDS_PER_ITERATION = (5 / 3, 1 / 6)  # at 256 px on 2 cores: 3 s with 8 cutouts, 7 with 32
 
@@ -39,6 +41,8 @@ def available_device(requested: str | None, settings: Sequence[GenerationSetting
                      models_dir: Path | None = None) -> torch.device | None:
     """The CPU when asked (after saying how long `settings` will take there), else CUDA when
     present, else None."""
+    import torch  # here: planning imports this module, and needs no torch
+
     if requested == "cpu":
         say(f"images: {len(settings)} to generate on the CPU; estimated "
             f"{cpu_estimate(settings, models_dir)} "

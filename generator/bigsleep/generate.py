@@ -29,23 +29,23 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import torch
-
-from generator.bigsleep.batches import make_batches, pending_tasks, run_batch
-from generator.bigsleep.checkpoints import Checkpoints, Results
+from generator.bigsleep.checkpoint_files import default_models_dir
 from generator.bigsleep.device import choose_device, estimate_cpu_seconds
 from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
-from generator.bigsleep.models import load_models
-from generator.bigsleep.outputs import apply_pick, copy_entry, write_entry
 from generator.bigsleep.planning import Plan, plan_jobs
-from generator.bigsleep.weights import default_models_dir
 from generator.errors import GenerationError
 from generator.gallery import Manifest
 from generator.imagestep import ImageJob
 from generator.runlock import run_lock
+
+if TYPE_CHECKING:  # torch and the modules using it are imported when there is work to do
+    import torch
+
+    from generator.bigsleep.checkpoints import Checkpoints, Results
 
 __all__ = ["BigSleepGenerator", "estimate_cpu_seconds"]
 
@@ -62,10 +62,22 @@ class BigSleepGenerator:
         self.batch_size = batch_size
         self.wait = wait
         self.cache_dir = cache_dir or manifest.root / ".cache" / "generation"
-        self.checkpoints = Checkpoints(self.cache_dir)
-        self.results = Results(self.cache_dir)
         self.out = out or sys.stderr
         self.lock_path = manifest.root / LOCK_NAME
+
+    @cached_property
+    def checkpoints(self) -> Checkpoints:
+        """Optimiser state of running batches (.cache/generation/*.pt)."""
+        from generator.bigsleep.checkpoints import Checkpoints
+
+        return Checkpoints(self.cache_dir)
+
+    @cached_property
+    def results(self) -> Results:
+        """Finished candidates whose entries are not written yet (.cache/generation/done/)."""
+        from generator.bigsleep.checkpoints import Results
+
+        return Results(self.cache_dir)
 
     # -- ImageGenerator --------------------------------------------------------------------------
 
@@ -77,6 +89,8 @@ class BigSleepGenerator:
         return [plan.job for plan in plans if plan.action in ("generate", "pick", "reuse")]
 
     def generate(self, jobs: Sequence[ImageJob]) -> None:
+        from generator.bigsleep.outputs import apply_pick
+
         with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out):
             lock = Lockfile.load(self.lock_path)  # another run may have changed it meanwhile
             plans = plan_jobs(jobs, lock, self.manifest, self.models_dir)
@@ -96,6 +110,8 @@ class BigSleepGenerator:
 
     def _reuse(self, plans: Sequence[Plan], lock: Lockfile) -> None:
         """Copy the files of every "reuse" plan from its source: no device, no models."""
+        from generator.bigsleep.outputs import copy_entry
+
         for plan in plans:
             if plan.action == "reuse" and plan.source:
                 copy_entry(plan, lock)
@@ -127,6 +143,8 @@ class BigSleepGenerator:
 
     def _generate(self, plans: list[Plan], lock: Lockfile, device: torch.device) -> None:
         """Generate `plans`, loading each set of models once."""
+        from generator.bigsleep.models import load_models
+
         groups: dict[str, list[Plan]] = {}
         for plan in plans:
             self._say(f"images: {plan.key}: {plan.reason}")
@@ -141,6 +159,8 @@ class BigSleepGenerator:
     def _run_group(self, plans: list[Plan], models: Any, hashes: dict[str, str], lock: Lockfile,
                    device: torch.device) -> None:
         """Optimise every candidate of `plans` (one set of models), writing entries as they end."""
+        from generator.bigsleep.batches import make_batches, pending_tasks, run_batch
+
         for plan in plans:  # candidates finished by an interrupted run
             self._finish(plan, hashes, lock)
         work = pending_tasks(plans, hashes, self.results)
@@ -153,6 +173,8 @@ class BigSleepGenerator:
 
     def _finish(self, plan: Plan, hashes: dict[str, str], lock: Lockfile) -> None:
         """Write `plan`'s files once every candidate is done (no-op before, or if written)."""
+        from generator.bigsleep.outputs import write_entry
+
         if plan.action != "generate":
             return
         keys = [plan.task_hash(candidate, hashes) for candidate in range(plan.settings.candidates)]
