@@ -116,3 +116,13 @@ posts:
     dreamt = folder / "a_lighthouse.png"
     assert pixels(dreamt) == pixels(gallery)
     assert Image.open(dreamt).text["settings"] == Image.open(gallery).text["settings"]
+
+
+def test_missing_weights_are_named_with_the_options_to_fix_them_and_no_estimate(
+        folder: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["dream", "a lighthouse", "--device", "cpu", "--models", str(folder / "none"),
+                 *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "ViT-B-32.pt: clip: CLIP file not found" in err
+    assert "point --clip at a local checkpoint" in err and "point --biggan at" in err
+    assert "set `clip:`" not in err and "estimated" not in err

@@ -78,17 +78,26 @@ def model_paths(settings: GenerationSettings, models_dir: Path | None = None) ->
     return clip_file(settings.clip, models_dir), biggan_folder(biggan_spec(settings), models_dir)
 
 
-def missing_problem(path: Path, key: str, what: str) -> Problem:
-    """A checkpoint file that is not there: where, and what to run."""
+LOCAL_IN_MANIFEST = "set `{key}:` to a local checkpoint"
+
+
+def missing_problem(path: Path, key: str, what: str, setting: str = LOCAL_IN_MANIFEST) -> Problem:
+    """A checkpoint file that is not there: where, and what to run.
+
+    `setting` says how to name a local checkpoint instead: the manifest key by default, or a
+    command-line option (`dream` passes "point --{key} at a local checkpoint").
+    """
     return Problem(path, None, key, f"{what} not found",
-                   f"{MAKE_WEIGHTS} into {path.parent}, or set `{key}:` to a local checkpoint")
+                   f"{MAKE_WEIGHTS} into {path.parent}, or {setting.format(key=key)}")
 
 
-def missing_checkpoints(clip_path: Path, biggan_path: Path) -> list[Problem]:
+def missing_checkpoints(clip_path: Path, biggan_path: Path,
+                        setting: str = LOCAL_IN_MANIFEST) -> list[Problem]:
     """One problem per checkpoint file that is not there (to report them all at once)."""
-    problems = [] if clip_path.is_file() else [missing_problem(clip_path, "clip", "CLIP file")]
+    problems = ([] if clip_path.is_file() else
+                [missing_problem(clip_path, "clip", "CLIP file", setting)])
     return problems + [
-        missing_problem(biggan_path / name, "biggan", f"BigGAN {name}")
+        missing_problem(biggan_path / name, "biggan", f"BigGAN {name}", setting)
         for name in (CONFIG_NAME, WEIGHTS_NAME)
         if not (biggan_path / name).is_file()
     ]

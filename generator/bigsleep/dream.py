@@ -21,6 +21,7 @@ import torch
 
 from generator.bigsleep.batches import run_batch
 from generator.bigsleep.bundle import progress_files
+from generator.bigsleep.checkpoint_files import missing_checkpoints, model_paths
 from generator.bigsleep.checkpoints import Checkpoints, Results
 from generator.bigsleep.device import available_device, no_gpu_problem
 from generator.bigsleep.lockfile import canonical_json, image_spec, sha256_text, spec_hash
@@ -74,6 +75,10 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     image_prompt = _image_prompt(settings)
     spec = image_spec(prompt, settings,
                       image_prompt_hash=sha256_file(image_prompt) if image_prompt else None)
+    missing = missing_checkpoints(*model_paths(settings, models_dir),
+                                  setting="point --{key} at a local checkpoint")
+    if missing:  # before the device choice, which may print a long CPU estimate
+        raise GenerationError(missing)
     chosen = _device(device, settings, models_dir, _say(out))
     models = load_models(settings, models_dir, chosen)
     hashes = {"clip": models.clip_hash, "biggan": models.biggan_hash}
