@@ -15,9 +15,8 @@ from urllib.parse import urljoin
 from xml.sax.saxutils import escape as _escape
 
 from generator.settings import SiteSettings
-from generator.urls import absolute, is_external
+from generator.urls import LINK_ATTR, absolute, is_external
 
-_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 _SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
 # characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -62,7 +61,7 @@ def absolutize(html: str, page_url: str) -> str:
             candidates.append(f"{one(url)} {descriptor}".strip())
         return match.group(1) + ", ".join(candidates) + match.group(3)
 
-    return _SRCSET_ATTR.sub(srcset, _LINK_ATTR.sub(attr, html))
+    return _SRCSET_ATTR.sub(srcset, LINK_ATTR.sub(attr, html))
 
 
 def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "index.xml",

@@ -19,7 +19,7 @@ from generator.content import Page
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
-_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')  # groups: ' href="', URL, '"'
 
 
 def urlize(term: str) -> str:
@@ -133,4 +133,4 @@ def relative_links(html: str, from_path: str, base_url: str) -> str:
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         return relative(from_path, target) + query + fragment
 
-    return _LINK_ATTR.sub(lambda m: m.group(1) + one(m.group(2)) + m.group(3), html)
+    return LINK_ATTR.sub(lambda m: m.group(1) + one(m.group(2)) + m.group(3), html)
