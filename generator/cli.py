@@ -135,7 +135,10 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 def cmd_site(args: argparse.Namespace) -> None:
     """The main job: images that are missing or changed, then posts, then the site."""
-    manifest = _manifest(args)
+    _site(_manifest(args), args)
+
+
+def _site(manifest: Manifest, args: argparse.Namespace) -> None:
     _generate(manifest, args, drafts_may_wait=True)
     _write(manifest, args)
     _build(manifest.site, args, drafts=False, placeholders=False)
@@ -177,7 +180,7 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     if not destination:
         raise GalleryError(Problem(args.manifest, None, "site.deploy", "no deploy destination",
                                    "set site.deploy to an rsync destination or pass --to"))
-    cmd_site(args)
+    _site(manifest, args)
     site = _out(args)
     if shutil.which("rsync") is None:
         raise GenerationError(Problem(site, None, None, "rsync is not installed",
