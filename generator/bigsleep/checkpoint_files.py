@@ -14,13 +14,13 @@ and downloading side is `weights`, which re-exports these names.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from generator.bigsleep.lockfile import sha256_text
 from generator.errors import Problem
 from generator.fsutil import atomic_write_text, sha256_file
 from generator.settings import GenerationSettings
@@ -151,5 +151,5 @@ def checkpoint_hash(path: Path) -> str:
     """SHA-256 naming a checkpoint: of a CLIP file, or of a BigGAN folder's two files."""
     if path.is_dir():
         parts = [f"{name} {file_hash(path / name)}\n" for name in (CONFIG_NAME, WEIGHTS_NAME)]
-        return hashlib.sha256("".join(parts).encode()).hexdigest()
+        return sha256_text("".join(parts))
     return file_hash(path)
