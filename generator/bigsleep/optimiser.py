@@ -172,8 +172,9 @@ class BatchOptimiser:
             self.optimisers[i].step()
             self.emas[i].update(self.latents[i])
             self.iterations[i] += 1
-        self.similarity[active] = torch.stack(similarities).detach().float().cpu()
-        self.loss[active] = per_task.detach().float().cpu()
+        # one device-to-host copy (one CUDA sync) for both
+        similarity, loss = torch.stack((torch.stack(similarities), per_task)).detach().float().cpu()
+        self.similarity[active], self.loss[active] = similarity, loss
         self._track_best(active)
         return self.similarity.clone()
 
