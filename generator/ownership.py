@@ -43,6 +43,10 @@ class Ownership:
     def _key(self, path: Path) -> str:
         return path.resolve().relative_to(self.bundle.resolve()).as_posix()
 
+    def recorded(self, path: Path) -> bool:
+        """True if the tool once wrote `path` (whether or not it was changed since)."""
+        return self._key(path) in self.files
+
     def owns(self, path: Path) -> bool:
         """True if the tool wrote `path` and nobody changed it since."""
         digest = self.files.get(self._key(path))

@@ -128,7 +128,7 @@ def _siblings(path: Path) -> list[Path]:
 
 
 def _not_ours(path: Path, ownership: Ownership) -> Problem:
-    if path.relative_to(ownership.bundle).as_posix() in ownership.files:
+    if ownership.recorded(path):
         return Problem(path, None, None, "edited by hand since this tool wrote it",
                        "it is left untouched: make the change in gallery.yaml, then delete this "
                        "file so the tool writes it again")
