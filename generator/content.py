@@ -89,10 +89,12 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
-    for source in sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()):
+    sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
+    bundles = {p.parent for p in sources if _index_kind(p) == "index"}
+    for source in sources:
         rel = source.relative_to(content_dir).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(source,
-                                                                                  content_dir):
+        if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
+                source, content_dir, bundles):
             continue
         try:
             pages.append(read_page(source, content_dir))
@@ -112,20 +114,17 @@ def _index_kind(source: Path) -> str | None:
     return stem if stem in ("index", "_index") and is_markdown(source) else None
 
 
-def _inside_bundle(source: Path, content_dir: Path) -> bool:
-    """True for Markdown files that are resources of a leaf bundle (below some dir/index.md)."""
+def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
+    """True for Markdown files that are resources of a leaf bundle (below some dir/index.md);
+    `bundles`: every folder holding an index.md."""
     folder = source.parent
-    if _index_kind(source) != "index" and _has_leaf_index(folder):
+    if _index_kind(source) != "index" and folder in bundles:
         return True
     while folder != content_dir:
         folder = folder.parent
-        if folder != content_dir and _has_leaf_index(folder):
+        if folder != content_dir and folder in bundles:
             return True
     return False
-
-
-def _has_leaf_index(folder: Path) -> bool:
-    return any(_index_kind(p) == "index" and p.is_file() for p in folder.iterdir())
 
 
 def read_page(source: Path, content_dir: Path) -> Page:
