@@ -1,5 +1,6 @@
 """The tool only ever rewrites files it wrote itself and nobody changed since."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ def test_unchanged_rewrite_does_not_touch_file(tmp_path: Path) -> None:
     owner = Ownership(tmp_path)
     target = tmp_path / "index.md"
     owner.write_text(target, "same")
+    os.utime(target, ns=(1, 1))  # a rewrite would give it the current time
     assert not owner.write_text(target, "same")
+    assert target.stat().st_mtime_ns == 1
     assert owner.write_text(target, "different")
     assert target.read_text() == "different"
 
@@ -52,7 +55,10 @@ def test_copy_is_recorded(tmp_path: Path) -> None:
     target = tmp_path / "bundle" / "images" / "figure.png"
     assert owner.copy(source, target)
     assert not owner.copy(source, target)
-    assert owner.owns(target)
+    assert owner.owns(target) and target.read_bytes() == b"figure"
+    source.write_bytes(b"new figure")
+    assert owner.copy(source, target)
+    assert owner.owns(target) and target.read_bytes() == b"new figure"
 
 
 def test_corrupt_record_is_a_clear_error(tmp_path: Path) -> None:
