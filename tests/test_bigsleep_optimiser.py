@@ -96,13 +96,25 @@ def test_finished_tasks_stop_while_others_go_on(models, tiny_settings):
 
 
 def test_save_best_keeps_the_best_scored_ema_image(models, tiny_settings):
-    optimiser = BatchOptimiser(models, [task(tiny_settings, save_best=True, iterations=12)], "cpu")
-    assert optimiser.best_similarity[0] == float("-inf")
-    run(optimiser, 12)
-    best = optimiser.best_similarity[0]
-    assert torch.isfinite(best)
-    assert torch.allclose(optimiser.evaluate()[0], best) or optimiser.evaluate()[0] < best
-    assert optimiser.best_images().shape == (1, 3, 32, 32)
+    """Scored at every BEST_EVERY-th iteration and the last only, keeping the best of those.
+
+    lr 2 makes the scores jump: seed 1 scores better at 10 than at its last (12), seed 2 better
+    at some unscored iteration than at 10 or 12 (so keeping the last, or scoring every
+    iteration, would fail here).
+    """
+    tasks = [task(tiny_settings, key, seed=seed, save_best=True, iterations=12, lr=2.0)
+             for key, seed in (("a", 1), ("b", 2))]
+    optimiser = BatchOptimiser(models, tasks, "cpu")
+    assert (optimiser.best_similarity == float("-inf")).all()
+    run(optimiser, 10)
+    scored = [(optimiser.evaluate(), optimiser.images())]  # scored at 10 (BEST_EVERY)
+    run(optimiser, 2)
+    scored.append((optimiser.evaluate(), optimiser.images()))  # and at the last, 12
+    for i in range(len(tasks)):
+        score, image = max(((s[i], images[i]) for s, images in scored), key=lambda p: float(p[0]))
+        assert torch.isfinite(optimiser.best_similarity[i])
+        assert torch.allclose(optimiser.best_similarity[i], score)
+        assert torch.allclose(optimiser.best_images()[i], image)
 
 
 def test_image_prompt_and_prompt_errors(models, tiny_settings, tmp_path: Path):
