@@ -231,19 +231,18 @@ class _Builder:
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
                                    shortcodes=handler)
         self.warnings.extend(rendered.warnings)
-        html = self.figures.markdown_images(page, path, rendered.html, result.images)
-        result.html = self._publish_bundle_files(page, path, html)
+        result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
+        self._publish_bundle_files(page, path, result.html)
         result.summary = page.summary or page.description or shorten(rendered.summary)
         result.cover, result.cover_url = self.figures.cover(page, path, result.images)
         return result
 
-    def _publish_bundle_files(self, page: Page, path: str, body: str) -> str:
+    def _publish_bundle_files(self, page: Page, path: str, body: str) -> None:
         """Copy bundle files that the body links to directly (Markdown images, downloads)."""
         if page.bundle is None or self.out is None:
-            return body
+            return
         root = page.bundle.resolve()
-        for match in _LOCAL_REF.finditer(body):
-            ref = match[1]
+        for ref in {match[1] for match in _LOCAL_REF.finditer(body)}:
             if is_external(ref) or ref.startswith("/"):
                 continue
             source = (page.bundle / ref).resolve()
@@ -251,7 +250,6 @@ class _Builder:
                 target = self.out / PurePosixPath(path).parent / PurePosixPath(ref)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
-        return body
 
     def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
         """Every page of its own; posts link the next newer and older post."""
