@@ -120,10 +120,16 @@ def test_save_best_keeps_the_best_scored_ema_image(models, tiny_settings):
 def test_image_prompt_and_prompt_errors(models, tiny_settings, tmp_path: Path):
     picture = tmp_path / "ref.png"
     Image.new("RGB", (40, 30), (200, 30, 30)).save(picture)
+    text_only = BatchOptimiser(models, [task(tiny_settings)], "cpu").targets[0][0]
     with_image = dataclasses.replace(task(tiny_settings), image_prompt=picture)
-    run(BatchOptimiser(models, [with_image], "cpu"), 1)
-    image_only = Task("img", "", (), 1, tiny_settings, image_prompt=picture)
-    run(BatchOptimiser(models, [image_only], "cpu"), 1)
+    both = BatchOptimiser(models, [with_image], "cpu")
+    run(both, 1)
+    image_only = BatchOptimiser(models, [Task("img", "", (), 1, tiny_settings,
+                                              image_prompt=picture)], "cpu")
+    run(image_only, 1)
+    image = image_only.targets[0][0]
+    assert image.shape == (1, text_only.shape[1])
+    assert torch.allclose(both.targets[0][0], (text_only + image) / 2)  # averaged into each part
     with pytest.raises(GenerationError, match="empty prompt"):
         BatchOptimiser(models, [Task("empty", " | ", (), 1, tiny_settings)], "cpu")
     with pytest.raises(GenerationError, match="too long"):
