@@ -166,10 +166,8 @@ class _Reader(Validator):
                 resolved[key] = str(local.resolve())
         return resolved
 
-    def check_file(self, relative: str | None, node: Node, path: str) -> Path | None:
+    def check_file(self, relative: str, node: Node, path: str) -> Path | None:
         """The absolute path of an input file named relative to gallery.yaml, if it exists."""
-        if relative is None:
-            return None
         try:
             file = (self.root / relative).resolve()
         except (OSError, ValueError) as exc:  # a NUL character, a loop of links
@@ -241,7 +239,7 @@ class _Reader(Validator):
     def entry(self, values: dict[str, Any], node: Node, path: str,
               defaults: GenerationSettings) -> Entry | None:
         title = _one_line(values["title"])
-        prompt = _one_line(values.get("prompt") or "") or title  # blank prompt: the title
+        prompt = _one_line(values.get("prompt")) or title  # blank prompt: the title
         overrides = {key: value for key, value in values.items() if key in GENERATION}
         settings = replace(defaults, **self.local_paths(overrides, node, path))
         if overrides.keys() & {"pick", "candidates"}:  # else reported once, at `generation:`
