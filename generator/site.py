@@ -15,6 +15,7 @@ generator.theme renders the templates.
 
 from __future__ import annotations
 
+import html as htmlmod
 import os
 import re
 import secrets
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from generator.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
@@ -238,11 +240,14 @@ class _Builder:
         return result
 
     def _publish_bundle_files(self, page: Page, path: str, body: str) -> None:
-        """Copy bundle files that the body links to directly (Markdown images, downloads)."""
+        """Copy bundle files that the body links to directly (Markdown images, downloads).
+
+        Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
+        they decode to, as in Figures.markdown_images."""
         if page.bundle is None or self.out is None:
             return
         root = page.bundle.resolve()
-        for ref in {match[1] for match in _LOCAL_REF.finditer(body)}:
+        for ref in {unquote(htmlmod.unescape(m[1])) for m in _LOCAL_REF.finditer(body)}:
             if is_external(ref) or ref.startswith("/"):
                 continue
             source = (page.bundle / ref).resolve()

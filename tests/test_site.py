@@ -452,6 +452,21 @@ def test_markdown_images_of_the_bundle_are_responsive_too(tmp_path: Path) -> Non
     assert bundle.name == "md" and broken_links(site) == []
 
 
+def test_files_the_body_links_to_are_published_beside_the_page(tmp_path: Path) -> None:
+    """A download linked from Markdown is copied; its link is percent-encoded, its file is not."""
+    names = ("plain.pdf", "my file.pdf", "отчёт.pdf")
+    bundle = write_post(tmp_path / "content", "files", title="Files", date="2021-01-01",
+                        body="[a](files/plain.pdf) [b](<files/my file.pdf>) [c](files/отчёт.pdf)")
+    (bundle / "files").mkdir()
+    for name in names:
+        (bundle / "files" / name).write_text(name, encoding="utf-8")
+    build(tmp_path)
+    site = tmp_path / "site"
+    for name in names:
+        assert (site / "posts" / "files" / "files" / name).read_text(encoding="utf-8") == name
+    assert broken_links(site) == []
+
+
 def test_feed_stays_valid_xml_with_control_characters_in_a_post(tmp_path: Path) -> None:
     """Text pasted from elsewhere can carry form feeds or bells; XML 1.0 forbids them."""
     write_post(tmp_path / "content", "pasted", title="Pasted", date="2021-01-01",
