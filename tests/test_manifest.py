@@ -342,6 +342,17 @@ def test_image_name_and_slug_too_long_for_a_file(tmp_path: Path) -> None:
     assert all("too long" in p.message for p in found)
 
 
+def test_figure_whose_file_name_is_no_usable_image_name(tmp_path: Path) -> None:
+    (tmp_path / "my figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    problem = only(tmp_path, post_with('      - figure: "my figure.png"\n'))
+    assert (problem.line, problem.key) == (5, "posts[0].items[0].image")
+    assert "`my figure`" in problem.message and "`image:`" in problem.hint
+    long = "ы" * 60
+    (tmp_path / f"{long}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    problem = only(tmp_path, post_with(f"      - figure: {long}.png\n"))
+    assert (problem.line, problem.key) == (5, "posts[0].items[0].image")
+
+
 def test_long_titles_and_prompts_get_names_short_enough_for_a_file(tmp_path: Path) -> None:
     long = "Очень длинный заголовок " * 12
     post = load_manifest(write(tmp_path, post_with(f"      - title: {long}\n").replace(
