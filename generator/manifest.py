@@ -85,7 +85,8 @@ GENERATION: Schema = settings_schema(GenerationSettings)
 TOP: Schema = {"site": Field(Node), "generation": Field(Node), "posts": Field(list[Node])}
 
 _TITLE = Field(str, required=True, check=_not_blank, missing="add `title: ...`")
-_IMAGE = Field(str | None, check=_safe_name("image name", NAME))
+_IMAGE_NAME = _safe_name("image name", NAME)
+_IMAGE = Field(str | None, check=_IMAGE_NAME)
 _CAPTION = Field(str | None)
 _POST_HINTS = get_type_hints(Post)
 POST: Schema = {
@@ -261,8 +262,9 @@ class _Reader(Validator):
             self.problem(line(node), f"{path}.figure", f"`{relative}` is not a supported image",
                          f"use one of {', '.join(IMAGE_SUFFIXES)}")
         name = values.get("image") or PurePosixPath(relative).stem
-        if not NAME.fullmatch(name) or len(name.encode("utf-8")) > MAX_NAME_BYTES:
-            self.problem(line(node), f"{path}.image", f"`{name}` is not a usable image name",
+        unusable = _IMAGE_NAME(name)
+        if unusable:
+            self.problem(line(node), f"{path}.image", unusable[0],
                          f"set `image:` to a name of letters, digits, `_` and `-`, at most "
                          f"{MAX_NAME_BYTES} bytes")
         if file is None:
