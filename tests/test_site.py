@@ -157,9 +157,15 @@ def test_rebuild_with_nothing_changed_does_no_image_work(
         seed_site: tuple[Path, BuildReport]) -> None:
     root, first = seed_site
     assert first.processed > 0
+    before = _files(root / "site")
     again = build(root)
     assert again.processed == 0
     assert (root / "site" / SEED_URL_PATH).read_text(encoding="utf-8").count("<figure") == 60
+    assert _files(root / "site") == before  # the cache gives back exactly what was made
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
 
 def test_written_seed_renders_alike_with_its_cover(tmp_path: Path) -> None:
