@@ -22,6 +22,7 @@ import re
 from generator.content import MARKDOWN_SUFFIXES, Page
 from generator.errors import BuildError, Problem
 from generator.shortcodes import (
+    OPENER_RE,
     ShortcodeError,
     ShortcodeSyntaxError,
     ShortcodeTag,
@@ -31,7 +32,6 @@ from generator.shortcodes import (
 from generator.urls import absolute, relative, urlize
 
 REF_SHORTCODES = ("ref", "relref")
-_OPENER = re.compile(r"\{\{[<%]")
 _MARKDOWN_SUFFIX = re.compile("(?:" + "|".join(map(re.escape, MARKDOWN_SUFFIXES)) + ")$")
 
 
@@ -56,7 +56,7 @@ class PageRefs:
         problems: list[Problem] = []
         done = 0  # body[:done] is in out
         skip = 0  # inside an escaped tag until here
-        for opener in _OPENER.finditer(body):
+        for opener in OPENER_RE.finditer(body):
             start = opener.start()
             if start < skip:
                 continue

@@ -27,6 +27,7 @@ from generator.errors import BuildError, Problem
 NAME_RE = re.compile(r"[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*")
 KEY_RE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*")
 OPENERS = ("{{<", "{{%")
+OPENER_RE = re.compile(r"\{\{[<%]")  # where a tag (or an escaped one) may start
 CLOSERS = {"<": ">}}", "%": "%}}"}
 T = TypeVar("T")
 

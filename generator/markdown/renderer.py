@@ -8,7 +8,6 @@ shortcodes expanded, as Hugo expands them before Markdown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from markdown_it.renderer import RendererHTML
@@ -17,9 +16,13 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from generator.markdown.context import context
 from generator.markdown.text import inline_text
-from generator.shortcodes import Caption, ShortcodeSyntaxError, escaped_shortcode, parse_shortcode
-
-OPENER_RE = re.compile(r"\{\{[<%]")
+from generator.shortcodes import (
+    OPENER_RE,
+    Caption,
+    ShortcodeSyntaxError,
+    escaped_shortcode,
+    parse_shortcode,
+)
 
 
 class Renderer(RendererHTML):
