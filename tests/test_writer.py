@@ -151,6 +151,20 @@ def test_changed_manifest_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert "The very end." in (content / "posts" / "first" / "index.md").read_text()
 
 
+def test_figure_of_another_suffix_replaces_its_old_copy(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_posts(load_manifest(gallery(tmp_path)), content)
+    (tmp_path / "fig.jpg").write_bytes(b"\xff\xd8 a jpeg now")
+    gallery(tmp_path, GALLERY.replace("figure: fig.png", "figure: fig.jpg"))
+    images = content / "posts" / "first" / "images"
+    changed = write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
+    assert changed == [images / "fig.png", images / "fig.jpg"]
+    assert sorted(p.name for p in images.iterdir()) == ["fig.jpg"]
+    assert (images / "fig.jpg").read_bytes() == b"\xff\xd8 a jpeg now"
+    record = json.loads((images.parent / ".generated.json").read_text())
+    assert set(record["files"]) == {"index.md", "images/fig.jpg"}
+
+
 def test_hand_written_post_is_never_overwritten(tmp_path: Path) -> None:
     index = tmp_path / "content" / "posts" / "first" / "index.md"
     index.parent.mkdir(parents=True)
