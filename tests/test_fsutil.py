@@ -39,6 +39,18 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         fsutil.atomic_write_text(target, "new")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["file.txt"]
+    (tmp_path / "source.txt").write_text("new")
+    with pytest.raises(OSError):
+        fsutil.atomic_copy(tmp_path / "source.txt", target)
+    assert target.read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["file.txt", "source.txt"]
+
+
+def test_copy_copies_the_bytes(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(bytes(range(256)) * 5000)
+    fsutil.atomic_copy(tmp_path / "a.bin", tmp_path / "out" / "b.bin")
+    assert (tmp_path / "out" / "b.bin").read_bytes() == bytes(range(256)) * 5000
+    assert os.listdir(tmp_path / "out") == ["b.bin"]
 
 
 def test_swap_replaces_folder_and_removes_the_old_one(tmp_path: Path) -> None:
