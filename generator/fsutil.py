@@ -7,7 +7,9 @@ import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _temporary(path: Path) -> tuple[int, str]:
@@ -21,12 +23,14 @@ def _temporary(path: Path) -> tuple[int, str]:
     return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a mix."""
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
+    """A hidden file to write, synced and renamed onto `path` when the block ends, removed if
+    it fails, so readers see the old file or the new one, never a mix."""
     fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -36,6 +40,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a mix."""
+    with _replacing(path) as handle:
+        handle.write(data)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write UTF-8 text atomically, with Unix newlines on every platform."""
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -43,15 +53,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_copy(source: Path, target: Path) -> None:
     """Copy a file atomically (the target appears complete or not at all)."""
-    fd, tmp = _temporary(target)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with source.open("rb") as original, _replacing(target) as handle:
+        shutil.copyfileobj(original, handle)
 
 
 def sha256_file(path: Path) -> str:
