@@ -241,15 +241,6 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
-def is_placeholder(path: Path) -> bool:
-    """Whether `path` is a placeholder written by `placeholder_image` (never publishable)."""
-    try:
-        with Image.open(path) as image:
-            return PLACEHOLDER_KEY in getattr(image, "text", {})
-    except (OSError, UnidentifiedImageError):
-        return False
-
-
 def encode_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
     """`image` encoded as `fmt` ("PNG", "WEBP", "JPEG") with Pillow's save `options`."""
     buffer = io.BytesIO()
