@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from generator.errors import GalleryError, Problem
@@ -64,24 +65,22 @@ class Ownership:
 
     def write_bytes(self, path: Path, data: bytes) -> bool:
         """Atomically write `data` unless unchanged; returns True when the file changed."""
-        self._check(path)
-        digest = hashlib.sha256(data).hexdigest()
-        if path.exists() and self.files.get(self._key(path)) == digest:
-            return False
-        atomic_write_bytes(path, data)
-        self.files[self._key(path)] = digest
-        return True
+        return self._put(path, hashlib.sha256(data).hexdigest(),
+                         lambda: atomic_write_bytes(path, data))
 
     def write_text(self, path: Path, text: str) -> bool:
         return self.write_bytes(path, text.encode("utf-8"))
 
     def copy(self, source: Path, path: Path) -> bool:
         """Atomically copy `source` to `path` unless already identical; True when it changed."""
+        return self._put(path, sha256_file(source), lambda: atomic_copy(source, path))
+
+    def _put(self, path: Path, digest: str, write: Callable[[], None]) -> bool:
+        """Run `write` to give `path` the bytes of `digest`, unless it already holds them."""
         self._check(path)
-        digest = sha256_file(source)
         if path.exists() and self.files.get(self._key(path)) == digest:
             return False
-        atomic_copy(source, path)
+        write()
         self.files[self._key(path)] = digest
         return True
 
