@@ -47,12 +47,16 @@ def _out(args: argparse.Namespace) -> Path:
     return Path(args.out) if getattr(args, "out", None) else _root(args) / "site"
 
 
+def _models(args: argparse.Namespace) -> Path | None:
+    return Path(args.models) if args.models else None
+
+
 def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageGenerator
     from generator.bigsleep.generate import BigSleepGenerator
 
     return BigSleepGenerator(
         manifest,
-        models_dir=Path(args.models) if args.models else None,
+        models_dir=_models(args),
         device=args.device,
         batch_size=args.batch_size,
         wait=not args.no_wait,
@@ -168,7 +172,7 @@ def cmd_weights(args: argparse.Namespace) -> None:
 
     manifest = _manifest(args)
     settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
-    models_dir = Path(args.models) if args.models else default_models_dir()
+    models_dir = _models(args) or default_models_dir()
     for path in download_weights(settings, models_dir):
         print(f"weights: {path}: present and verified")
 
@@ -253,7 +257,7 @@ def cmd_dream(args: argparse.Namespace) -> None:
 
     path = output_path(args.prompt, Path(args.out) if args.out else None)
     result = dream(args.prompt, _dream_settings(args), path,
-                   models_dir=Path(args.models) if args.models else None, device=args.device,
+                   models_dir=_models(args), device=args.device,
                    force=args.force)
     for written in result.files:
         print(f"dream: wrote {written}")
