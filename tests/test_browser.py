@@ -15,6 +15,7 @@ from helpers_site import SEED_URL_PATH, THEME, write_seed_bundle
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from generator.settings import SiteSettings
 from generator.site import build_site
@@ -60,7 +61,9 @@ def test_every_image_loads_from_file_url(browser: webdriver.Chrome, seed_site: P
     open_page(browser, seed_site / SEED_URL_PATH)
     for image in browser.find_elements(By.CSS_SELECTOR, "figure img"):
         browser.execute_script("arguments[0].scrollIntoView()", image)
-    browser.implicitly_wait(0)
+    # lazy images start loading once scrolled to: wait until each has finished (or failed)
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script(
+        "return [...document.querySelectorAll('img')].every(img => img.complete)"))
     unloaded = browser.execute_script("""
         return [...document.querySelectorAll('img')]
           .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.currentSrc);
