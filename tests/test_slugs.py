@@ -114,8 +114,10 @@ def test_post_slug(title: str, slug: str) -> None:
 
 
 def test_empty_post_slug_falls_back_to_a_stable_hash() -> None:
-    assert post_slug("???") == post_slug("???")
-    assert post_slug("???").startswith("post-")
+    slug = post_slug("???")
+    assert slug == post_slug("???")
+    assert slug.startswith("post-") and len(slug) == len("post-") + 8
+    assert slug != post_slug("!!!")
 
 
 @pytest.mark.parametrize(("make", "separator"), [(image_name, "_"), (post_slug, "-")])
@@ -126,4 +128,7 @@ def test_long_text_gives_a_name_short_enough_for_a_file(make, separator: str) ->
     assert name.startswith(f"очень{separator}длинный{separator}")
     assert name == make(long_text)  # stable
     assert name != make(long_text + " и ещё")  # a hash keeps long texts apart
-    assert not name.rsplit(separator, 1)[0].endswith(separator)
+    head = name.rsplit(separator, 1)[0]
+    assert not head.endswith(separator)
+    whole_words = separator.join(long_text.lower().split()) + separator
+    assert whole_words.startswith(head + separator)  # cut at a word end
