@@ -65,4 +65,3 @@ def post_slug(text: str) -> str:
     return _fit(slug, "-", text) if slug else f"post-{_short_hash(text)}"
 
 
-slugify = post_slug  # the name the team plan's API uses
