@@ -63,5 +63,3 @@ def post_slug(text: str) -> str:
     """A URL slug like Hugo's urlize: `один-из-этих-постов`; `post-<hash>` if nothing is left."""
     slug = _join_words(text, "-", frozenset("'\u2019"))
     return _fit(slug, "-", text) if slug else f"post-{_short_hash(text)}"
-
-
