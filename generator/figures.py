@@ -25,10 +25,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.bundles import IMAGE_SUFFIXES, find_image
 from generator.content import Page
 from generator.errors import BuildError, Problem
 from generator.images import ImageProcessor, ProcessedImage, PublishedImage
-from generator.imagestep import IMAGE_SUFFIXES, find_image
 from generator.markdown import inline_html, plain_text
 from generator.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.theme import Theme

@@ -11,23 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from generator.bundles import bundle_dir, find_image
 from generator.gallery import Entry, Manifest, Post
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-
-
-def bundle_dir(content_dir: Path, post: Post) -> Path:
-    """The page-bundle folder of a manifest post."""
-    return content_dir / "posts" / post.slug
-
-
-def find_image(images_dir: Path, name: str) -> Path | None:
-    """The file of image `name` (without extension) in a bundle's images folder, if any."""
-    for suffix in IMAGE_SUFFIXES:
-        candidate = images_dir / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 @dataclass(frozen=True)
@@ -47,7 +32,7 @@ class ImageJob:
 def image_jobs(manifest: Manifest, content_dir: Path) -> list[ImageJob]:
     """Every entry image of every post, in manifest order."""
     return [
-        ImageJob(post, entry, bundle_dir(content_dir, post) / "images" / f"{entry.image}.png")
+        ImageJob(post, entry, bundle_dir(content_dir, post.slug) / "images" / f"{entry.image}.png")
         for post in manifest.posts
         for entry in post.entries
     ]

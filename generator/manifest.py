@@ -23,10 +23,10 @@ from typing import Any, get_type_hints
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from generator.bundles import IMAGE_SUFFIXES
 from generator.crosschecks import address_problems, image_problems, slug_problems
 from generator.errors import ManifestError, Problem
 from generator.gallery import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
-from generator.imagestep import IMAGE_SUFFIXES
 from generator.schema import (
     DATE_EXAMPLE,
     NAME,

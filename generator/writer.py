@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
+from generator.bundles import IMAGE_SUFFIXES, bundle_dir
 from generator.errors import GalleryError, Problem
 from generator.gallery import Entry, Figure, Item, Manifest, Post, Text
-from generator.imagestep import IMAGE_SUFFIXES, bundle_dir
 from generator.ownership import RECORD_NAME, Ownership
 
 MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
@@ -152,7 +152,7 @@ def _conflicts(write: _Write, ownership: Ownership) -> list[Problem]:
 def _plans(manifest: Manifest, content_dir: Path) -> list[tuple[Ownership, list[_Write]]]:
     plans = []
     for post in manifest.posts:
-        bundle = bundle_dir(content_dir, post)
+        bundle = bundle_dir(content_dir, post.slug)
         ownership = Ownership.load(bundle)
         writes = _plan(post, bundle)
         for write in writes:
