@@ -16,14 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.errors import GalleryError, GenerationError, Problem
-from generator.gallery import Manifest
+from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings, SiteSettings
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent / "theme"
 
 
 def _manifest(args: argparse.Namespace) -> Manifest:
-    from generator.manifest import load_manifest
+    from generator.gallery.load import load_manifest
 
     return load_manifest(Path(args.manifest))
 
@@ -67,7 +67,7 @@ def _generate(manifest: Manifest, args: argparse.Namespace, *,
               drafts_may_wait: bool = False) -> None:
     """Generate the missing or outdated images. With `drafts_may_wait` (the published site),
     failing to generate images that only draft posts use is a note, not an error."""
-    from generator.imagestep import image_jobs
+    from generator.gallery.jobs import image_jobs
 
     jobs = image_jobs(manifest, _content(args))
     generator = _image_generator(manifest, args)
@@ -85,7 +85,7 @@ def _generate(manifest: Manifest, args: argparse.Namespace, *,
 
 
 def _write(manifest: Manifest, args: argparse.Namespace) -> None:
-    from generator.writer import write_posts
+    from generator.gallery.writer import write_posts
 
     changed = write_posts(manifest, _content(args))
     print(f"posts: {len(changed)} file(s) written to {_content(args)}")
@@ -105,8 +105,8 @@ def _build(settings: SiteSettings, args: argparse.Namespace, *, drafts: bool,
 def cmd_check(args: argparse.Namespace) -> None:
     """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
     reporting every problem."""
+    from generator.gallery.writer import check_posts
     from generator.site import check_content
-    from generator.writer import check_posts
 
     problems: list[Problem] = []
     settings = SiteSettings()

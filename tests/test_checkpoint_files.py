@@ -23,8 +23,8 @@ from pathlib import Path
 
 from generator.cli import main
 from generator.bigsleep.generate import BigSleepGenerator
-from generator.imagestep import image_jobs
-from generator.manifest import load_manifest
+from generator.gallery.jobs import image_jobs
+from generator.gallery.load import load_manifest
 
 project = Path(sys.argv[1])
 assert main(["--manifest", str(project / "gallery.yaml"), "generate"]) == 0

@@ -32,9 +32,9 @@ from generator.bigsleep.generate import BigSleepGenerator
 from generator.bigsleep.lockfile import Lockfile
 from generator.bigsleep.weights import checkpoint_hash
 from generator.errors import GenerationError
-from generator.gallery import Entry, Manifest, Post
-from generator.imagestep import ImageJob, image_jobs
-from generator.ownership import Ownership
+from generator.gallery.jobs import ImageJob, image_jobs
+from generator.gallery.model import Entry, Manifest, Post
+from generator.gallery.ownership import Ownership
 from generator.runlock import run_lock
 from generator.settings import GenerationSettings, SiteSettings
 

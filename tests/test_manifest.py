@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import ManifestError, Problem
-from generator.gallery import Animation, Entry, Figure, Strip, Text
-from generator.manifest import load_manifest
+from generator.gallery.load import load_manifest
+from generator.gallery.model import Animation, Entry, Figure, Strip, Text
 from generator.settings import GenerationSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import GalleryError
-from generator.ownership import Ownership
+from generator.gallery.ownership import Ownership
 
 
 def test_writes_new_file_and_records_it(tmp_path: Path) -> None:

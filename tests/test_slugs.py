@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.slugs import MAX_NAME_BYTES, image_name, post_slug
+from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
 
 # Every image of the seed post, with its prompt (the title minus the numerals the author dropped).
 SEED_NAMES = [

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from generator.errors import GalleryError, ManifestError
-from generator.manifest import load_manifest
-from generator.ownership import Ownership
-from generator.writer import MARKER, render_post, write_posts
+from generator.gallery.load import load_manifest
+from generator.gallery.ownership import Ownership
+from generator.gallery.writer import MARKER, render_post, write_posts
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = DATA / "seed_original.md"  # the seed post, shared/seeds/000_3a8b3b0e729a99ed.txt

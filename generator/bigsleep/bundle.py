@@ -12,9 +12,9 @@ from pathlib import Path
 
 from generator.bigsleep.lockfile import ImageRecord
 from generator.fsutil import sha256_file
-from generator.gallery import Animation, Strip
-from generator.imagestep import ImageJob
-from generator.ownership import Ownership
+from generator.gallery.jobs import ImageJob
+from generator.gallery.model import Animation, Strip
+from generator.gallery.ownership import Ownership
 
 
 def bundle_of(job: ImageJob) -> Path:

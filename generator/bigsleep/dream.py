@@ -30,8 +30,8 @@ from generator.bigsleep.optimiser import Task
 from generator.bigsleep.outputs import png_with_text, progress_pictures
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_write_bytes, sha256_file
+from generator.gallery.slugs import image_name
 from generator.settings import GenerationSettings
-from generator.slugs import image_name
 
 
 @dataclass(frozen=True)

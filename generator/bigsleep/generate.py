@@ -38,8 +38,8 @@ from generator.bigsleep.device import choose_device, estimate_cpu_seconds
 from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
 from generator.bigsleep.planning import Plan, plan_jobs
 from generator.errors import GenerationError
-from generator.gallery import Manifest
-from generator.imagestep import ImageJob
+from generator.gallery.jobs import ImageJob
+from generator.gallery.model import Manifest
 from generator.runlock import run_lock
 
 if TYPE_CHECKING:  # torch and the modules using it are imported when there is work to do

@@ -28,8 +28,8 @@ from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canoni
 from generator.bigsleep.planning import Plan
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
+from generator.gallery.ownership import Ownership
 from generator.images import encode_bytes
-from generator.ownership import Ownership
 
 
 def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],

@@ -29,9 +29,9 @@ from generator.bigsleep.lockfile import (
 from generator.bigsleep.reuse import Source, same_inputs, usable
 from generator.errors import GenerationError, Problem
 from generator.fsutil import sha256_file
-from generator.gallery import Manifest
-from generator.imagestep import ImageJob
-from generator.ownership import Ownership
+from generator.gallery.jobs import ImageJob
+from generator.gallery.model import Manifest
+from generator.gallery.ownership import Ownership
 from generator.settings import GenerationSettings
 
 

@@ -17,7 +17,7 @@ from generator.bigsleep.bundle import alternate, ours, progress_files
 from generator.bigsleep.lockfile import ImageRecord, Lockfile
 from generator.errors import GalleryError
 from generator.fsutil import sha256_file
-from generator.ownership import Ownership
+from generator.gallery.ownership import Ownership
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
-from generator.yamlnodes import MERGE, TAG, found, is_null, join, line, merged_pairs
+from generator.gallery.yamlnodes import MERGE, TAG, found, is_null, join, line, merged_pairs
 
 DATE_EXAMPLE = "2021-03-30T15:00:00+03:00"
 NAME = re.compile(r"\w[\w-]*")  # names: file stems safe in a path and a shortcode, map keys

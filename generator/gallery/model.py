@@ -1,6 +1,6 @@
 """The gallery as the rest of the code sees it: posts made of entries, figures, strips and text.
 
-`manifest.load_manifest` builds these from gallery.yaml after validating it; the writer, the image
+`load.load_manifest` builds these from gallery.yaml after validating it; the writer, the image
 generator and the CLI only ever see these typed, already-checked objects.
 """
 

@@ -1,6 +1,6 @@
 """The image step of the pipeline: which entry images a manifest needs, and the generator's seat.
 
-The site pipeline only needs to know, for every entry, where its image must be and whether it is
+The pipeline only needs to know, for every entry, where its image must be and whether it is
 there. An `ImageGenerator` (BigSleep, in `generator.bigsleep`) plugs in behind this interface.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from generator.bundles import bundle_dir, find_image
-from generator.gallery import Entry, Manifest, Post
+from generator.gallery.model import Entry, Manifest, Post
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import difflib
 from pathlib import Path
 
 from generator.errors import Problem
-from generator.gallery import Animation, Entry, Figure, Item, Post, Strip
+from generator.gallery.model import Animation, Entry, Figure, Item, Post, Strip
 
 
 def image_problems(file: Path, built: list[tuple[Item, str]]) -> list[Problem]:

@@ -22,8 +22,8 @@ import yaml
 
 from generator.bundles import IMAGE_SUFFIXES, bundle_dir
 from generator.errors import GalleryError, Problem
-from generator.gallery import Entry, Figure, Item, Manifest, Post, Text
-from generator.ownership import RECORD_NAME, Ownership
+from generator.gallery.model import Entry, Figure, Item, Manifest, Post, Text
+from generator.gallery.ownership import RECORD_NAME, Ownership
 
 MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
           "(a hand-edited copy is never overwritten).")

@@ -2,7 +2,7 @@
 
 Validation works on nodes (`yaml.compose`), not on loaded Python values, because nodes keep the
 line they were written on and the order and repetition of mapping keys. This module knows YAML
-only; what the keys mean is `generator.schema`'s and `generator.manifest`'s business.
+only; what the keys mean is `generator.gallery.schema`'s and `generator.gallery.load`'s business.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Load gallery.yaml into the typed model of `generator.gallery`, reporting every problem at once.
+"""Load gallery.yaml into the typed `model`, reporting every problem at once.
 
-The file is composed into a YAML node tree (`generator.yamlnodes`) and checked against the
-schemas below with `generator.schema`, which collects a `Problem` (file, line, dotted key such as
-`posts[0].items[3].seed`, message, hint) for every mistake; `generator.crosschecks` adds the
-clashes between items and posts. One `ManifestError` carries all of them; nothing is written.
+The file is composed into a YAML node tree (`yamlnodes`) and checked against the schemas below
+with `schema`, which collects a `Problem` (file, line, dotted key such as
+`posts[0].items[3].seed`, message, hint) for every mistake; `crosschecks` adds the clashes
+between items and posts. One `ManifestError` carries all of them; nothing is written.
 
 Top level: `site` (SiteSettings), `generation` (GenerationSettings: defaults for every entry) and
 `posts`. A post has the fields of `gallery.Post`; its `items` are told apart by their key:
@@ -24,10 +24,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from generator.bundles import IMAGE_SUFFIXES
-from generator.crosschecks import address_problems, image_problems, slug_problems
 from generator.errors import ManifestError, Problem
-from generator.gallery import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
-from generator.schema import (
+from generator.gallery.crosschecks import address_problems, image_problems, slug_problems
+from generator.gallery.model import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
+from generator.gallery.schema import (
     DATE_EXAMPLE,
     NAME,
     Check,
@@ -36,9 +36,9 @@ from generator.schema import (
     Validator,
     settings_schema,
 )
+from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
+from generator.gallery.yamlnodes import found, is_null, key_line, line, merged_pairs, syntax_problem
 from generator.settings import GenerationSettings, SiteSettings
-from generator.slugs import MAX_NAME_BYTES, image_name, post_slug
-from generator.yamlnodes import found, is_null, key_line, line, merged_pairs, syntax_problem
 
 _SLUG = re.compile(r"\w[\w.-]*")  # post slugs: one folder name
 
