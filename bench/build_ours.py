@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from generator.settings import SiteSettings
-from generator.site import build_site
+from generator.site.build import build_site
 
 THEME = Path(__file__).resolve().parent.parent / "theme"
 

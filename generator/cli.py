@@ -93,7 +93,7 @@ def _write(manifest: Manifest, args: argparse.Namespace) -> None:
 
 def _build(settings: SiteSettings, args: argparse.Namespace, *, drafts: bool,
            placeholders: bool) -> None:
-    from generator.site import build_site
+    from generator.site.build import build_site
 
     report = build_site(
         _content(args), _out(args), settings, theme_dir=_theme(args),
@@ -106,7 +106,7 @@ def cmd_check(args: argparse.Namespace) -> None:
     """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
     reporting every problem."""
     from generator.gallery.writer import check_posts
-    from generator.site import check_content
+    from generator.site.build import check_content
 
     problems: list[Problem] = []
     settings = SiteSettings()
@@ -157,7 +157,7 @@ def cmd_draft(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme."""
-    from generator.serve import Preview, serve
+    from generator.site.serve import Preview, serve
 
     preview = Preview(lambda: _locked(args, cmd_draft),
                       [Path(args.manifest), _content(args), _theme(args), _root(args) / "figures"])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from helpers_site import write_seed_bundle
 
-from generator.content import read_page, read_pages
 from generator.errors import BuildError
-from generator.urls import absolute, clean_path, page_path, relative, urlize
+from generator.site.content import read_page, read_pages
+from generator.site.urls import absolute, clean_path, page_path, relative, urlize
 
 
 def page_file(tmp_path: Path, rel: str, text: str) -> Path:

@@ -17,7 +17,7 @@ import pytest
 from helpers_site import SEED_URL_PATH, THEME, write_post, write_seed_bundle
 
 from generator.settings import SiteSettings
-from generator.site import build_site
+from generator.site.build import build_site
 
 HUGO_CONFIG = """\
 baseURL = "https://example.org/"

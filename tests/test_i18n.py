@@ -10,7 +10,7 @@ import pytest
 from helpers_site import THEME
 
 from generator.errors import BuildError
-from generator.i18n import date_view, load_strings
+from generator.site.i18n import date_view, load_strings
 
 
 @pytest.fixture

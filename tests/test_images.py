@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from generator.errors import BuildError
-from generator.images import PLACEHOLDER_KEY, ImageProcessor, placeholder_image
+from generator.site.images import PLACEHOLDER_KEY, ImageProcessor, placeholder_image
 
 
 def save(path: Path, size: tuple[int, int], mode: str = "RGB", colour: object = "teal") -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import _parser, cmd_draft
-from generator.serve import RELOAD_SCRIPT, Preview, make_server
+from generator.site.serve import RELOAD_SCRIPT, Preview, make_server
 
 GALLERY = """\
 site:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import BuildError
-from generator.shortcodes import (
+from generator.site.shortcodes import (
     ShortcodeCall,
     ShortcodeError,
     ShortcodeSyntaxError,

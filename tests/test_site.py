@@ -22,7 +22,7 @@ from helpers_site import (
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
-from generator.site import BuildReport, build_site, check_content
+from generator.site.build import BuildReport, build_site, check_content
 
 BASE = "https://example.org/blog/"
 SETTINGS = SiteSettings(title="Gallery", base_url=BASE, language="ru", paginate=10)

@@ -19,8 +19,8 @@ from generator.bigsleep.checkpoints import Checkpoints, Frames, Results, TaskRes
 from generator.bigsleep.lockfile import canonical_json
 from generator.bigsleep.optimiser import BatchOptimiser, Task, fit_batch_size
 from generator.bigsleep.planning import Plan
-from generator.images import encode_bytes
 from generator.settings import GenerationSettings
+from generator.site.images import encode_bytes
 
 Work = tuple[Task, str]  # a task and its name on the progress bar
 

@@ -29,7 +29,7 @@ from generator.bigsleep.planning import Plan
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
 from generator.gallery.ownership import Ownership
-from generator.images import encode_bytes
+from generator.site.images import encode_bytes
 
 
 def write_entry(plan: Plan, results: list[TaskResult], hashes: dict[str, str],

@@ -19,9 +19,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from generator.content import MARKDOWN_SUFFIXES, Page
+from generator.site.content import MARKDOWN_SUFFIXES, Page
 from generator.errors import BuildError, Problem
-from generator.shortcodes import (
+from generator.site.shortcodes import (
     OPENER_RE,
     ShortcodeError,
     ShortcodeSyntaxError,
@@ -29,7 +29,7 @@ from generator.shortcodes import (
     escaped_shortcode,
     parse_shortcode,
 )
-from generator.urls import absolute, relative, urlize
+from generator.site.urls import absolute, relative, urlize
 
 REF_SHORTCODES = ("ref", "relref")
 _MARKDOWN_SUFFIX = re.compile("(?:" + "|".join(map(re.escape, MARKDOWN_SUFFIXES)) + ")$")

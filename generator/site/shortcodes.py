@@ -5,7 +5,7 @@ named (`key="value"`, `` key=`raw` ``, `key=bare`) or positional (stored under "
 never both in one tag. `{{< name />}}` is self-closing, `{{< /name >}}` closes a paired one, and
 `{{</* name */>}}` shows the tag literally (Hugo's escape).
 
-The Markdown renderer (generator.markdown) finds the tags and calls a `ShortcodeHandler`;
+The Markdown renderer (markdown) finds the tags and calls a `ShortcodeHandler`;
 `ThemeShortcodes` is the handler for shortcodes written as Jinja2 templates in
 `theme/shortcodes/NAME.html`.
 """

@@ -4,13 +4,12 @@
 succeeded, so a failed build leaves the previous site untouched. `check_content` runs the same
 pipeline without writing anything and returns every problem found.
 
-This module is the pipeline: read the pages (generator.content), give each its address
-(generator.urls), render its Markdown (generator.markdown; the `img` and `figure` shortcodes
-are generator.figures, `ref` and `relref` generator.refs, others the theme's), publish the
-images, write the posts, then the pages made from them (generator.listings: lists, taxonomies,
-aliases, 404), /index.xml and /sitemap.xml (generator.feeds), and the theme's static files.
-Internal links are relative and name the file; generator.output writes the files,
-generator.theme renders the templates.
+This module is the pipeline: read the pages (`content`), give each its address (`urls`),
+render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
+`relref` are `refs`, others the theme's), publish the images, write the posts, then the pages
+made from them (`listings`: lists, taxonomies, aliases, 404), /index.xml and /sitemap.xml
+(`feeds`), and the theme's static files. Internal links are relative and name the file; `output`
+writes the files, `theme` renders the templates.
 """
 
 from __future__ import annotations
@@ -26,13 +25,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from generator.content import Page, is_markdown, load_pages
+from generator.site.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
-from generator.feeds import FeedItem, SitemapEntry, rss, sitemap
-from generator.figures import Figures
+from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
+from generator.site.figures import Figures
 from generator.fsutil import swap_in_directory
-from generator.images import ImageProcessor
-from generator.listings import (
+from generator.site.images import ImageProcessor
+from generator.site.listings import (
     menu,
     post_terms,
     write_404,
@@ -40,13 +39,13 @@ from generator.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.markdown import render_markdown
-from generator.output import Rendered, SiteOutput, linker
-from generator.refs import REF_SHORTCODES, PageRefs
+from generator.site.markdown import render_markdown
+from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
-from generator.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
-from generator.theme import Theme
-from generator.urls import absolute, is_external, page_path, relative_links
+from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
+from generator.site.theme import Theme
+from generator.site.urls import absolute, is_external, page_path, relative_links
 
 SUMMARY_WORDS = 70
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from generator.content import Page
+from generator.site.content import Page
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")

@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from generator.content import Page
+from generator.site.content import Page
 from generator.errors import BuildError, Problem
-from generator.feeds import SitemapEntry
-from generator.figures import ImageUse
-from generator.i18n import date_view
+from generator.site.feeds import SitemapEntry
+from generator.site.figures import ImageUse
+from generator.site.i18n import date_view
 from generator.settings import SiteSettings
-from generator.theme import Theme
-from generator.urls import absolute, relative
+from generator.site.theme import Theme
+from generator.site.urls import absolute, relative
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from generator.errors import BuildError, Problem
-from generator.i18n import Strings, load_strings
+from generator.site.i18n import Strings, load_strings
 
 
 class Theme:

@@ -3,7 +3,7 @@
 CommonMark with raw HTML, tables, strikethrough, footnotes with back-links, heading ids and
 Hugo's typographer (`--`, `---`, `...`, `<<`, `>>`, smart quotes; no `(c)`/`(tm)`/`+-`), plus:
 
-- shortcodes (`{{< name key="value" >}}`, see generator.shortcodes): block-level when alone on
+- shortcodes (`{{< name key="value" >}}`, see shortcodes): block-level when alone on
   a line, inline otherwise, paired `{{< x >}}...{{< /x >}}` either way; also expanded inside raw
   HTML as Hugo does; left literal inside code;
 - an `img` shortcode line directly followed by a `<center>...</center>` line: the handler gets
@@ -30,14 +30,14 @@ from markdown_it.utils import EnvType
 from mdit_py_plugins.anchors import anchors_plugin
 
 from generator.errors import BuildError, Problem
-from generator.markdown.blocks import blocks_plugin
-from generator.markdown.context import ENV_KEY, RenderContext
-from generator.markdown.footnotes import footnotes_plugin
-from generator.markdown.renderer import Renderer
-from generator.markdown.shortcode_rules import CAPTIONED_SHORTCODES, shortcode_plugin
-from generator.markdown.text import inline_text, summary
-from generator.markdown.typography import typography_plugin
-from generator.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
+from generator.site.markdown.blocks import blocks_plugin
+from generator.site.markdown.context import ENV_KEY, RenderContext
+from generator.site.markdown.footnotes import footnotes_plugin
+from generator.site.markdown.renderer import Renderer
+from generator.site.markdown.shortcode_rules import CAPTIONED_SHORTCODES, shortcode_plugin
+from generator.site.markdown.text import inline_text, summary
+from generator.site.markdown.typography import typography_plugin
+from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
 
 __all__ = [
     "CAPTIONED_SHORTCODES",

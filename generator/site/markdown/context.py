@@ -12,7 +12,7 @@ from pathlib import Path
 from markdown_it.utils import EnvType
 
 from generator.errors import BuildError, Problem
-from generator.shortcodes import (
+from generator.site.shortcodes import (
     Caption,
     ShortcodeCall,
     ShortcodeError,
@@ -21,7 +21,7 @@ from generator.shortcodes import (
     ShortcodeTag,
 )
 
-ENV_KEY = "generator.markdown"
+ENV_KEY = "generator.site.markdown"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from xml.sax.saxutils import escape as _escape
 
 from generator.settings import SiteSettings
-from generator.urls import LINK_ATTR, absolute, is_external
+from generator.site.urls import LINK_ATTR, absolute, is_external
 
 _SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
 # characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF)

@@ -1,4 +1,4 @@
-"""Parse rules that turn shortcode tags (see generator.shortcodes) into markdown-it tokens.
+"""Parse rules that turn shortcode tags (see shortcodes) into markdown-it tokens.
 
 - a tag alone on a line is a block (`shortcode_block`, or `shortcode_block_open` ... `_close`
   around the blocks up to its closing tag); a captioned one (`img`) takes the `<center>` line
@@ -22,15 +22,15 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from generator.markdown.blocks import (
+from generator.site.markdown.blocks import (
     INTERRUPTS,
     center_line,
     line_text,
     push_inline,
     tokenize_between,
 )
-from generator.markdown.context import context
-from generator.shortcodes import (
+from generator.site.markdown.context import context
+from generator.site.shortcodes import (
     OPENERS,
     ShortcodeSyntaxError,
     ShortcodeTag,

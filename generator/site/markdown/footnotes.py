@@ -14,7 +14,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
-from generator.markdown.context import context
+from generator.site.markdown.context import context
 
 FOOTNOTE_REF_RE = re.compile(r"\[\^([^\]\s]+)\]")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from generator.errors import BuildError, Problem
-from generator.feeds import SitemapEntry
-from generator.figures import image_view
-from generator.i18n import Strings
-from generator.output import Rendered, SiteOutput, linker
-from generator.urls import clean_path, list_path, relative, urlize
+from generator.site.feeds import SitemapEntry
+from generator.site.figures import image_view
+from generator.site.i18n import Strings
+from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.urls import clean_path, list_path, relative, urlize
 
 TAXONOMIES = (("categories", "categories"), ("tags", "tags"))  # (front matter key, UI string)
 

@@ -14,9 +14,9 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from generator.markdown.context import context
-from generator.markdown.text import inline_text
-from generator.shortcodes import (
+from generator.site.markdown.context import context
+from generator.site.markdown.text import inline_text
+from generator.site.shortcodes import (
     OPENER_RE,
     Caption,
     ShortcodeSyntaxError,

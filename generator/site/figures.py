@@ -6,7 +6,7 @@ page's bundle (the extension may be left out; URLs, absolute paths and `..` are 
 a title heading, attr/attrlink, link target and rel, width/height, loading); its `src` may also
 be a URL or a site path, shown as it is. While pages render, each use becomes a token in the
 page's HTML. `Figures.publish` then processes every
-image once (generator.images: resized WebP + fallback variants, cached by content hash; in a draft
+image once (images: resized WebP + fallback variants, cached by content hash; in a draft
 build a visible placeholder for an image not generated yet), publishes it next to the page that
 shows it, and `Figures.insert` puts the theme's figure.html in place of the tokens.
 
@@ -26,13 +26,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.bundles import IMAGE_SUFFIXES, find_image
-from generator.content import Page
+from generator.site.content import Page
 from generator.errors import BuildError, Problem
-from generator.images import ImageProcessor, ProcessedImage, PublishedImage
-from generator.markdown import inline_html, plain_text
-from generator.shortcodes import Caption, ShortcodeCall, ShortcodeError
-from generator.theme import Theme
-from generator.urls import is_external, relative
+from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage
+from generator.site.markdown import inline_html, plain_text
+from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
+from generator.site.theme import Theme
+from generator.site.urls import is_external, relative
 
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
