@@ -24,7 +24,7 @@ from generator.bigsleep.models import Models, load_models
 from generator.bigsleep.optimiser import BatchOptimiser, Task
 from generator.settings import GenerationSettings
 
-TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "tiny_models.py"
+TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep" / "tiny_models.py"
 # pytorch-pretrained-biggan's biggan-deep-256 layout (config.json of the published checkpoint).
 BIGGAN_DEEP_256 = [(False, 16, 16), (True, 16, 16), (False, 16, 16), (True, 16, 8),
                    (False, 8, 8), (True, 8, 8), (False, 8, 8), (True, 8, 4), (False, 4, 4),

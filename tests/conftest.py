@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_models import save_tiny_models
 
 from generator.settings import GenerationSettings
+from tests.bigsleep.tiny_models import save_tiny_models
 
 # Tiny models gain nothing from intra-op threads, and when other processes share the cores the
 # thread pool's waiting makes a 15 ms step take seconds.

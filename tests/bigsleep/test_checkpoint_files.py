@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytorch_pretrained_biggan.model as biggan_library
-from test_pipeline import ROOT, gallery_text
 
 from generator.bigsleep.checkpoint_files import BIGGAN_NAMES, CLIP_FILES, CONFIG_NAME, WEIGHTS_NAME
 from generator.bigsleep.clip_package import _MODELS
 from generator.cli import main
+from tests.test_pipeline import ROOT, gallery_text
 
 HEAVY = ("torch", "clip", "pytorch_pretrained_biggan")
 

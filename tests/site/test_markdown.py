@@ -11,7 +11,7 @@ from generator.errors import BuildError
 from generator.site.markdown import RenderedMarkdown, plain_text, render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError, ThemeShortcodes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_POST = ROOT / "tests" / "data" / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
 SOURCE = Path("content/posts/p/index.md")
 

@@ -17,7 +17,7 @@ from generator.site.shortcodes import (
     parse_shortcode,
 )
 
-THEME = Path(__file__).resolve().parents[1] / "theme"
+THEME = Path(__file__).resolve().parents[2] / "theme"
 
 
 @pytest.mark.parametrize(

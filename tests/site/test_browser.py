@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers_site import SEED_URL_PATH, THEME, write_seed_bundle
+from tests.site.helpers import SEED_URL_PATH, THEME, write_seed_bundle
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By

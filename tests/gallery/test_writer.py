@@ -16,7 +16,7 @@ from generator.gallery.load import load_manifest
 from generator.gallery.ownership import Ownership
 from generator.gallery.writer import MARKER, render_post, write_posts
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SEED = DATA / "seed_original.md"  # the seed post, shared/seeds/000_3a8b3b0e729a99ed.txt
 GOLDEN = DATA / "seed_post.md"  # regenerate on purpose only: UPDATE_GOLDEN=1 pytest -k golden
 BODY_LINE = re.compile(r"^(\{\{<img .*>\}\}|<center>.*</center>)$", re.M)

@@ -8,7 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from helpers_site import (
+from tests.site.helpers import (
     SEED_URL_PATH,
     THEME,
     WRITTEN_SEED,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 from pytorch_pretrained_biggan import BigGANConfig
-from tiny_models import tiny_biggan
 
 from generator.bigsleep.biggan import generate, num_latents, output_size
 from generator.bigsleep.cutouts import CLIP_MEAN, CLIP_STD, cutout_boxes, make_cutouts
 from generator.bigsleep.latents import EMA, class_vectors, differentiable_topk, init_latents
 from generator.bigsleep.losses import class_loss, latent_loss, similarity_loss
+from tests.bigsleep.tiny_models import tiny_biggan
 
 
 def test_layer_count_and_size_come_from_the_config():

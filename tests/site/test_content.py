@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers_site import write_seed_bundle
+from tests.site.helpers import write_seed_bundle
 
 from generator.errors import BuildError
 from generator.site.content import read_page, read_pages

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan
 
 from generator.bigsleep import weights
 from generator.bigsleep.models import load_models, model_paths
@@ -22,6 +21,7 @@ from generator.bigsleep.weights import (
 )
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
+from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan
 
 
 def copy_biggan(tiny_models_dir: Path, tmp_path: Path) -> Path:

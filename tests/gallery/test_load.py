@@ -14,8 +14,8 @@ from generator.gallery.load import load_manifest
 from generator.gallery.model import Animation, Entry, Figure, Strip, Text
 from generator.settings import GenerationSettings
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 GOOD = """\
 site:

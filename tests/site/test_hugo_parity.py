@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers_site import SEED_URL_PATH, THEME, write_post, write_seed_bundle
+from tests.site.helpers import SEED_URL_PATH, THEME, write_post, write_seed_bundle
 
 from generator.settings import SiteSettings
 from generator.site.build import build_site

@@ -559,7 +559,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from generator.bigsleep import batches
-from test_generate import real_run
+from tests.bigsleep.test_generate import real_run
 step = batches.BatchOptimiser.step
 def slow_step(self):  # slow enough to be killed in the middle
     time.sleep(0.05)
@@ -589,7 +589,7 @@ def test_real_tiny_models_killed_run_resumes_to_the_same_images(tmp_path: Path,
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     real_run(whole, tiny_models_dir, batch_size=1)
     checkpoints = killed / ".cache" / "generation"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(Path(__file__).parent),
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(Path(__file__).resolve().parents[2]),
                               str(killed), str(tiny_models_dir)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

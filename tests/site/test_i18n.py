@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from helpers_site import THEME
+from tests.site.helpers import THEME
 
 from generator.errors import BuildError
 from generator.site.i18n import date_view, load_strings

@@ -1,0 +1,1 @@
+"""Tests of generator.gallery: gallery.yaml -> checked model -> content/."""

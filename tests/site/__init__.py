@@ -1,0 +1,1 @@
+"""Tests of generator.site: any Hugo-style content tree -> a static site."""
