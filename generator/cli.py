@@ -16,42 +16,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.errors import GalleryError, GenerationError, Problem
+from generator.folders import Folders
+from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings, SiteSettings
 
-PACKAGE_THEME = Path(__file__).resolve().parent.parent / "theme"
+Handler = Callable[[argparse.Namespace, Folders], None]
 
 
-def _manifest(args: argparse.Namespace) -> Manifest:
+def _manifest(folders: Folders) -> Manifest:
     from generator.gallery.load import load_manifest
 
-    return load_manifest(Path(args.manifest))
-
-
-def _root(args: argparse.Namespace) -> Path:
-    return Path(args.manifest).resolve().parent
-
-
-def _theme(args: argparse.Namespace) -> Path:
-    if getattr(args, "theme", None):
-        return Path(args.theme)
-    local = _root(args) / "theme"
-    return local if local.is_dir() else PACKAGE_THEME
-
-
-def _content(args: argparse.Namespace) -> Path:
-    return Path(args.content) if getattr(args, "content", None) else _root(args) / "content"
-
-
-def _out(args: argparse.Namespace) -> Path:
-    return Path(args.out) if getattr(args, "out", None) else _root(args) / "site"
+    return load_manifest(folders.manifest)
 
 
 def _models(args: argparse.Namespace) -> Path | None:
     return Path(args.models) if args.models else None
 
 
-def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageGenerator
+def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGenerator:
     from generator.bigsleep.generate import BigSleepGenerator
 
     return BigSleepGenerator(
@@ -63,13 +46,13 @@ def _image_generator(manifest: Manifest, args: argparse.Namespace):  # -> ImageG
     )
 
 
-def _generate(manifest: Manifest, args: argparse.Namespace, *,
+def _generate(manifest: Manifest, args: argparse.Namespace, folders: Folders, *,
               drafts_may_wait: bool = False) -> None:
     """Generate the missing or outdated images. With `drafts_may_wait` (the published site),
     failing to generate images that only draft posts use is a note, not an error."""
     from generator.gallery.jobs import image_jobs
 
-    jobs = image_jobs(manifest, _content(args))
+    jobs = image_jobs(manifest, folders.content)
     generator = _image_generator(manifest, args)
     outdated = generator.outdated(jobs)
     if not outdated:
@@ -84,25 +67,24 @@ def _generate(manifest: Manifest, args: argparse.Namespace, *,
               f"stay unpublished ({error.problems[-1]})", file=sys.stderr)
 
 
-def _write(manifest: Manifest, args: argparse.Namespace) -> None:
+def _write(manifest: Manifest, folders: Folders) -> None:
     from generator.gallery.writer import write_posts
 
-    changed = write_posts(manifest, _content(args))
-    print(f"posts: {len(changed)} file(s) written to {_content(args)}")
+    changed = write_posts(manifest, folders.content)
+    print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, args: argparse.Namespace, *, drafts: bool,
-           placeholders: bool) -> None:
+def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool) -> None:
     from generator.site.build import build_site
 
     report = build_site(
-        _content(args), _out(args), settings, theme_dir=_theme(args),
-        cache_dir=_root(args) / ".cache", drafts=drafts, placeholders=placeholders,
+        folders.content, folders.out, settings, theme_dir=folders.theme,
+        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
     )
     print(report)
 
 
-def cmd_check(args: argparse.Namespace) -> None:
+def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
     reporting every problem."""
     from generator.gallery.writer import check_posts
@@ -111,85 +93,83 @@ def cmd_check(args: argparse.Namespace) -> None:
     problems: list[Problem] = []
     settings = SiteSettings()
     try:
-        manifest = _manifest(args)
+        manifest = _manifest(folders)
         settings = manifest.site
-        problems += check_posts(manifest, _content(args))
+        problems += check_posts(manifest, folders.content)
     except GalleryError as error:
         problems += error.problems
-    if _content(args).exists():  # a new project has no content/ until its first `write`
-        problems += check_content(_content(args), settings, theme_dir=_theme(args))
+    if folders.content.exists():  # a new project has no content/ until its first `write`
+        problems += check_content(folders.content, settings, theme_dir=folders.theme)
     if problems:
         raise GalleryError(problems)
     print("check: gallery.yaml and content/ are valid")
 
 
-def cmd_write(args: argparse.Namespace) -> None:
-    _write(_manifest(args), args)
+def cmd_write(args: argparse.Namespace, folders: Folders) -> None:
+    _write(_manifest(folders), folders)
 
 
-def cmd_generate(args: argparse.Namespace) -> None:
-    _generate(_manifest(args), args)
+def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
+    _generate(_manifest(folders), args, folders)
 
 
-def cmd_build(args: argparse.Namespace) -> None:
-    manifest_path = Path(args.manifest)
-    settings = _manifest(args).site if manifest_path.exists() else SiteSettings()
-    _build(settings, args, drafts=args.drafts, placeholders=args.placeholders)
+def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
+    settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
+    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders)
 
 
-def cmd_site(args: argparse.Namespace) -> None:
+def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
     """The main job: images that are missing or changed, then posts, then the site."""
-    _site(_manifest(args), args)
+    _site(_manifest(folders), args, folders)
 
 
-def _site(manifest: Manifest, args: argparse.Namespace) -> None:
-    _generate(manifest, args, drafts_may_wait=True)
-    _write(manifest, args)
-    _build(manifest.site, args, drafts=False, placeholders=False)
+def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
+    _generate(manifest, args, folders, drafts_may_wait=True)
+    _write(manifest, folders)
+    _build(manifest.site, folders, drafts=False, placeholders=False)
 
 
-def cmd_draft(args: argparse.Namespace) -> None:
+def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images."""
-    manifest = _manifest(args)
-    _write(manifest, args)
-    _build(manifest.site, args, drafts=True, placeholders=True)
+    manifest = _manifest(folders)
+    _write(manifest, folders)
+    _build(manifest.site, folders, drafts=True, placeholders=True)
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
+def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
     """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme."""
     from generator.site.serve import Preview, serve
 
-    preview = Preview(lambda: _locked(args, cmd_draft),
-                      [Path(args.manifest), _content(args), _theme(args), _root(args) / "figures"])
+    preview = Preview(lambda: _locked(args, folders, cmd_draft),
+                      [folders.manifest, folders.content, folders.theme, folders.root / "figures"])
     try:
-        serve(_out(args), preview, host=args.bind, port=args.port)
+        serve(folders.out, preview, host=args.bind, port=args.port)
     except KeyboardInterrupt:
         print("stopped")
 
 
-def cmd_weights(args: argparse.Namespace) -> None:
+def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:
     from generator.bigsleep.weights import default_models_dir, download_weights
 
-    manifest = _manifest(args)
+    manifest = _manifest(folders)
     settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
     models_dir = _models(args) or default_models_dir()
     for path in download_weights(settings, models_dir):
         print(f"weights: {path}: present and verified")
 
 
-def cmd_deploy(args: argparse.Namespace) -> None:
+def cmd_deploy(args: argparse.Namespace, folders: Folders) -> None:
     """Rebuild (never a draft with placeholders) and copy site/ to the deploy destination."""
-    manifest = _manifest(args)
+    manifest = _manifest(folders)
     destination = args.to or manifest.site.deploy
     if not destination:
-        raise GalleryError(Problem(args.manifest, None, "site.deploy", "no deploy destination",
+        raise GalleryError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
                                    "set site.deploy to an rsync destination or pass --to"))
-    _site(manifest, args)
-    site = _out(args)
+    _site(manifest, args, folders)
     if shutil.which("rsync") is None:
-        raise GenerationError(Problem(site, None, None, "rsync is not installed",
+        raise GenerationError(Problem(folders.out, None, None, "rsync is not installed",
                                       "install rsync (apt-get install rsync) and run again"))
-    command = ["rsync", "-a", "--delete", "--checksum", f"{site}/", destination]
+    command = ["rsync", "-a", "--delete", "--checksum", f"{folders.out}/", destination]
     print("deploy:", " ".join(command))
     subprocess.run(command, check=True)
 
@@ -251,7 +231,7 @@ def _dream_settings(args: argparse.Namespace) -> GenerationSettings:
     return dataclasses.replace(GenerationSettings(), **given)
 
 
-def cmd_dream(args: argparse.Namespace) -> None:
+def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
     """One image from one prompt, outside the gallery, as big-sleep's `dream` makes it."""
     from generator.bigsleep.dream import dream, output_path
 
@@ -335,23 +315,24 @@ def _parser() -> argparse.ArgumentParser:
 WRITING_COMMANDS = (cmd_write, cmd_build, cmd_site, cmd_draft, cmd_deploy)
 
 
-def _locked(args: argparse.Namespace, handler: Callable[[argparse.Namespace], None]) -> None:
+def _locked(args: argparse.Namespace, folders: Folders, handler: Handler) -> None:
     """Run `handler` holding the gallery's site lock: two runs never write content/ or site/
     together; the second waits (or stops, with --no-wait)."""
     from generator.runlock import run_lock
 
-    with run_lock(_root(args) / ".cache" / "site.lock", wait=not getattr(args, "no_wait", False),
+    with run_lock(folders.cache / "site.lock", wait=not vars(args).get("no_wait", False),
                   out=sys.stderr, what="run writing content/ and site/", error=GalleryError):
-        handler(args)
+        handler(args, folders)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    folders = Folders.from_args(args)
     try:
         if args.handler in WRITING_COMMANDS:
-            _locked(args, args.handler)
+            _locked(args, folders, args.handler)
         else:
-            args.handler(args)
+            args.handler(args, folders)
     except GalleryError as error:
         noun = "problem" if len(error.problems) == 1 else "problems"
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import _parser, cmd_draft
+from generator.folders import Folders
 from generator.site.serve import RELOAD_SCRIPT, Preview, make_server
 
 GALLERY = """\
@@ -33,7 +34,7 @@ def write_gallery(root: Path, comment: str) -> None:
 def preview(tmp_path: Path) -> Preview:
     write_gallery(tmp_path, "first")
     args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
-    return Preview(lambda: cmd_draft(args), [tmp_path / "gallery.yaml", tmp_path / "content"],
+    return Preview(lambda: cmd_draft(args, Folders.from_args(args)), [tmp_path / "gallery.yaml", tmp_path / "content"],
                    say=lambda _: None)
 
 
