@@ -40,7 +40,8 @@ dream: $(STAMP)           ## one image from PROMPT="..." outside the gallery (AR
 	$(if $(PROMPT),,$(error give a prompt: make dream PROMPT="a lighthouse at dawn"))
 	$(RUN) dream "$(PROMPT)" $(ARGS)
 
-test: $(STAMP)            ## lint and the whole test suite
+test: $(STAMP)            ## lint and the whole test suite (installs the system tools it drives)
+	bash tests/system_tools.sh
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m pytest -n auto -q
 
