@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from generator.errors import BuildError, Problem
+from generator.yamlbounds import compose_bounded, construct
 
 STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
                  "layout")
@@ -169,8 +170,8 @@ def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[st
 
 def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node = yaml.compose(raw, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(raw)
+        node = compose_bounded(raw)
+        meta = construct(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         context = getattr(exc, "context_mark", None)
