@@ -18,6 +18,11 @@ meta.json: no decoding or encoding. A damaged entry (missing or short files) is 
 `publish()` hard-links (or copies) the files into the output site under deterministic names
 (`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`).
 `process()` and `publish()` are safe to call from several threads at once.
+
+Decoding needs about 12 bytes per pixel (the image, its RGB(A) copy and a resized one), so an
+image over `MAX_PIXELS` (50 megapixels, e.g. 8660x5773) is refused with an error, read from its
+header before anything is decoded (`inspect_image`, which `check` runs too), and the images
+decoded at once by all threads together hold at most `PIXEL_BUDGET` pixels (~1 GB).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -42,6 +49,8 @@ CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant 
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
+MAX_PIXELS = 50_000_000  # the largest image accepted (width x height)
+PIXEL_BUDGET = 2 * MAX_PIXELS  # pixels decoded at once by every thread together
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class ImageProcessor:
         self.encoded = 0  # images decoded and encoded (cache misses)
         self.cache_hits = 0  # images served from the cache without decoding
         self._lock = threading.Lock()
+        self._budget = _PixelBudget(PIXEL_BUDGET)
         self._params = json.dumps(
             {"v": CACHE_VERSION, "widths": self.widths, "webp": WEBP_QUALITY, "jpeg": JPEG_QUALITY}
         ).encode()
@@ -155,19 +165,15 @@ class ImageProcessor:
         """Decode `data`, encode every variant, and install the finished cache entry."""
         try:
             with Image.open(io.BytesIO(data)) as opened:
-                animated = bool(getattr(opened, "is_animated", False))
-                image = opened if animated else ImageOps.exif_transpose(opened)
-                image.load()
-                width, height = image.size
-                encoded = [] if animated else self._variants(image)
+                _check_size(source, opened)
+                with self._budget.hold(opened.width * opened.height):
+                    animated = bool(getattr(opened, "is_animated", False))
+                    image = opened if animated else ImageOps.exif_transpose(opened)
+                    image.load()
+                    width, height = image.size
+                    encoded = [] if animated else self._variants(image)
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-            raise BuildError(
-                Problem(
-                    source, None, None, f"cannot read this image ({err})",
-                    "replace it with a valid PNG, JPEG, WebP or GIF file, "
-                    "or delete it and run `make generate` to make it again",
-                )
-            ) from err
+            raise _unreadable(source, err) from err
         original = f"original{source.suffix.lower()}"
         files = {original: data}
         rows = []
@@ -205,6 +211,53 @@ class ImageProcessor:
                 jpeg = encode_bytes(resized, "JPEG", quality=JPEG_QUALITY, progressive=True)
                 variants.append((target, scaled_height, webp, "jpg", jpeg))
         return variants
+
+
+def inspect_image(source: Path) -> None:
+    """Raise the BuildError a build would for `source` (unreadable, or over MAX_PIXELS), reading
+    only its header."""
+    try:
+        with Image.open(source) as opened:
+            _check_size(source, opened)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise _unreadable(source, err) from err
+
+
+def _check_size(source: Path, image: Image.Image) -> None:
+    if image.width * image.height > MAX_PIXELS:
+        raise BuildError(Problem(
+            source, None, None, f"image of {image.width}x{image.height} pixels is over the limit "
+            f"of {MAX_PIXELS // 1_000_000} megapixels", "scale it down (a web page shows at most "
+            "a few thousand pixels across): e.g. `convert in.png -resize 4000x4000 out.png`"))
+
+
+def _unreadable(source: Path, err: Exception) -> BuildError:
+    return BuildError(Problem(
+        source, None, None, f"cannot read this image ({err})",
+        "replace it with a valid PNG, JPEG, WebP or GIF file, "
+        "or delete it and run `make generate` to make it again"))
+
+
+class _PixelBudget:
+    """Bounds the pixels decoded at once across threads: `hold(n)` waits until n fit (one
+    image alone always fits, so a single large image never waits forever)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._free = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        with self._free:
+            self._free.wait_for(lambda: self.used == 0 or self.used + pixels <= self.limit)
+            self.used += pixels
+        try:
+            yield
+        finally:
+            with self._free:
+                self.used -= pixels
+                self._free.notify_all()
 
 
 def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
