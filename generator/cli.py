@@ -25,9 +25,10 @@ Handler = Callable[[argparse.Namespace, Folders], None]
 
 
 def _manifest(folders: Folders) -> Manifest:
+    from generator.addresses import theme_static_paths
     from generator.gallery.load import load_manifest
 
-    return load_manifest(folders.manifest)
+    return load_manifest(folders.manifest, theme_static_paths(folders.theme))
 
 
 def _models(args: argparse.Namespace) -> Path | None:

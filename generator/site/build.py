@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.site.content import Page, is_markdown, load_pages
+from generator import addresses
 from generator.errors import BuildError, Problem
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
@@ -152,10 +153,10 @@ class _Builder:
         write_taxonomies(self.output, posts)
         write_aliases(self.output, rendered)
         write_404(self.output)
-        self.output.text("index.xml", rss(self.settings, [
+        self.output.text(addresses.FEED, rss(self.settings, [
             FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.categories)
             for r in posts]))
-        self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
+        self.output.text(addresses.SITEMAP, sitemap(self.settings, self.output.sitemap))
         for path, source in self.theme.static_files():
             self.output.copy(path, source)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator import addresses
 from generator.errors import BuildError, Problem
 from generator.site.feeds import SitemapEntry
 from generator.site.figures import image_view
@@ -16,7 +17,7 @@ from generator.site.i18n import Strings
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.urls import clean_path, list_path, relative, urlize
 
-TAXONOMIES = (("categories", "categories"), ("tags", "tags"))  # (front matter key, UI string)
+TAXONOMIES = tuple((name, name) for name in addresses.TAXONOMIES)  # (front matter key, UI string)
 
 
 def menu(rendered: list[Rendered], posts: list[Rendered], strings: Strings) -> list[dict[str, str]]:
@@ -102,7 +103,8 @@ def write_aliases(output: SiteOutput, rendered: list[Rendered]) -> None:
 def write_404(output: SiteOutput) -> None:
     """/404.html, based at the site root: servers show it at any address."""
     title = output.theme.strings["not_found"]
-    output.page("404.html", "404.html", output.list_meta("404.html", title, None),
+    output.page(addresses.NOT_FOUND, "404.html",
+                output.list_meta(addresses.NOT_FOUND, title, None),
                 base_url=output.settings.base_url.rstrip("/") + "/")
 
 
