@@ -34,6 +34,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
 MAX_PIXELS = 50_000_000  # the largest image accepted (width x height)
 PIXEL_BUDGET = 2 * MAX_PIXELS  # pixels decoded at once by every thread together
+# MAX_PIXELS is checked from the header and reported as a Problem: Pillow's own warning for
+# images it thinks large (89 megapixels) would only repeat it, as noise on stderr.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 @dataclass(frozen=True)
