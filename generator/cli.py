@@ -86,21 +86,26 @@ def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholde
 
 
 def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
-    """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
-    reporting every problem."""
-    from generator.gallery.writer import check_posts
+    """Validate gallery.yaml, that `write` may write its posts, and every page of content/ as
+    `write` will leave it (so hand-written pages and posts cannot clash), reporting every
+    problem."""
+    from generator.gallery.writer import check_posts, planned_pages
     from generator.site.build import check_content
 
     problems: list[Problem] = []
     settings = SiteSettings()
+    planned: dict[Path, str | None] = {}
     try:
         manifest = _manifest(folders)
         settings = manifest.site
         problems += check_posts(manifest, folders.content)
+        if not problems:
+            planned = planned_pages(manifest, folders.content)
     except GalleryError as error:
         problems += error.problems
-    if folders.content.exists():  # a new project has no content/ until its first `write`
-        problems += check_content(folders.content, settings, theme_dir=folders.theme)
+    if folders.content.exists() or planned:  # a new project has no content/ until `write`
+        problems += check_content(folders.content, settings, theme_dir=folders.theme,
+                                  overlay=planned)
     if problems:
         raise GalleryError(problems)
     print("check: gallery.yaml and content/ are valid")

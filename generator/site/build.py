@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -97,14 +98,17 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-                  drafts: bool = True, missing_images: bool = False) -> list[Problem]:
+                  drafts: bool = True, missing_images: bool = False,
+                  overlay: Mapping[Path, str | None] | None = None) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
-    generator makes); set it to check a tree whose images should all be there.
+    generator makes); set it to check a tree whose images should all be there. `overlay`: pages
+    a pending write will change (see `load_pages`), checked as they will be.
     """
     builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                        placeholders=not missing_images, out=None, processor=None)
+    builder.overlay = overlay or {}
     try:
         builder.build()
     except BuildError as error:
@@ -131,9 +135,10 @@ class _Builder:
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
         self.posts = 0
+        self.overlay: Mapping[Path, str | None] = {}  # pages about to change (checks only)
 
     def build(self) -> None:
-        pages, problems = load_pages(self.content_dir)
+        pages, problems = load_pages(self.content_dir, self.overlay)
         pages = [p for p in pages if self.drafts or not p.draft]
         if not self.drafts:
             pages = self._published(pages)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -83,14 +83,20 @@ def read_pages(content_dir: Path) -> list[Page]:
     return pages
 
 
-def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
-    """(every readable page under content_dir sorted by path, the problems of the others)."""
-    if not content_dir.is_dir():
+def load_pages(content_dir: Path, overlay: Mapping[Path, str | None] | None = None,
+               ) -> tuple[list[Page], list[Problem]]:
+    """(every readable page under content_dir sorted by path, the problems of the others).
+
+    `overlay`: pages as they are about to be (a text, or None for a page about to be removed)
+    in place of what is on disk, so a check sees the tree a pending write will leave."""
+    overlay = overlay or {}
+    if not content_dir.is_dir() and not overlay:
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
-    sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
+    on_disk = {p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()}
+    sources = sorted((on_disk | overlay.keys()) - {p for p, text in overlay.items() if text is None})
     bundles = {p.parent for p in sources if _index_kind(p) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
@@ -98,7 +104,7 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
                 source, content_dir, bundles):
             continue
         try:
-            pages.append(read_page(source, content_dir))
+            pages.append(read_page(source, content_dir, overlay.get(source)))
         except BuildError as exc:
             problems.extend(exc.problems)
     return pages, problems
@@ -128,10 +134,10 @@ def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
     return False
 
 
-def read_page(source: Path, content_dir: Path) -> Page:
-    """Parse one content file into a Page."""
+def read_page(source: Path, content_dir: Path, text: str | None = None) -> Page:
+    """Parse one content file (or `text`, what it is about to hold) into a Page."""
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        text = source.read_text(encoding="utf-8-sig") if text is None else text
     except UnicodeDecodeError as exc:
         raise BuildError(Problem(source, None, None, f"not UTF-8 text ({exc.reason})",
                                  "save the file as UTF-8")) from exc
