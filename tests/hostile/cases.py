@@ -8,6 +8,8 @@ from there may end up in the site, and nothing there may change.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ class Case:
     name: str
     expect: str | None  # a piece of check's error message; None: the project is valid
     files: dict[str, File] = field(default_factory=dict)
+    tool_files: tuple[str, ...] = ()  # files the tool wrote earlier, which it may change
 
 
 HEAD = "site:\n  title: Hostile\n  base_url: https://example.org/\n"
@@ -281,5 +284,31 @@ def _content_cases() -> list[Case]:
     ]
 
 
+def _tree_clash_cases() -> list[Case]:
+    """Hand-written pages against the posts `write` is about to add: check sees the tree as
+    `write` will leave it."""
+    mine = "content/posts/mine/index.md"
+    old_page = "---\ntitle: Old\nurl: /kept/\n---\nOld.\n"  # written by the tool, as recorded
+    return [
+        Case("page_and_post_at_one_url", "same address", {
+            "gallery.yaml": manifest(post(extra="    url: /2021/same/\n")),
+            mine: "---\ntitle: Mine\nurl: /2021/same/\n---\nText.\n"}),
+        Case("post_at_a_section_list", "also that of a page the site generates", {
+            "gallery.yaml": manifest(post(extra="    url: /blog/\n")),
+            "content/blog/x.md": "---\ntitle: X\ndate: 2021-01-01\n---\nx\n"}),
+        with_page("page_alias_at_post", "is the address of another page",
+                  "title: Mine\ndate: 2021-01-01\naliases: [/posts/a-post/]\n"),
+        with_page("page_at_post_default_address", "same address",
+                  "title: Mine\nurl: /posts/a-post/\n"),
+        with_page("page_at_theme_static_file", "static file", "title: Mine\nurl: /style.css\n"),
+        Case("renamed_post_keeps_its_url", None, {  # write removes the old page first
+            "gallery.yaml": manifest(post(extra="    slug: new\n    url: /kept/\n")),
+            "content/posts/old/index.md": old_page,
+            "content/posts/old/.generated.json": json.dumps(
+                {"files": {"index.md": hashlib.sha256(old_page.encode()).hexdigest()}})},
+            ("content/posts/old/index.md", "content/posts/old/.generated.json")),
+    ]
+
+
 def all_cases() -> list[Case]:
-    return [*_manifest_cases(), *_clash_cases(), *_content_cases()]
+    return [*_manifest_cases(), *_clash_cases(), *_content_cases(), *_tree_clash_cases()]

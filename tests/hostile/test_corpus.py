@@ -110,6 +110,8 @@ def test_hostile_project(case: Case, tmp_path: Path, capsys: pytest.CaptureFixtu
                     "secret.yaml": f"title: {SECRET}\n"})
     _make(project, case.files)
     author, elsewhere = _snapshot(project), _snapshot(tmp_path)
+    for name in case.tool_files:
+        del author[name]
     manifest = ["--manifest", str(project / "gallery.yaml")]
 
     with _watching_opens() as opened:
