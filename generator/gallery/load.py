@@ -24,7 +24,7 @@ from typing import Any, get_type_hints
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from generator.bundles import IMAGE_SUFFIXES
+from generator.bundles import IMAGE_SUFFIXES, image_problem
 from generator.errors import ManifestError, Problem
 from generator.gallery.crosschecks import address_problems, image_problems, slug_problems
 from generator.gallery.model import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
@@ -268,6 +268,9 @@ class _Reader(Validator):
         if file is not None and file.suffix.lower() not in IMAGE_SUFFIXES:
             self.problem(line(node), f"{path}.figure", f"`{relative}` is not a supported image",
                          f"use one of {', '.join(IMAGE_SUFFIXES)}")
+        elif file is not None and (unusable_file := image_problem(file)):
+            self.problem(line(node), f"{path}.figure", f"`{relative}`: {unusable_file[0]}",
+                         unusable_file[1])
         name = values.get("image") or PurePosixPath(relative).stem
         unusable = _IMAGE_NAME(name)
         if unusable:

@@ -21,7 +21,8 @@ meta.json: no decoding or encoding. A damaged entry (missing or short files) is 
 
 Decoding needs about 12 bytes per pixel (the image, its RGB(A) copy and a resized one), so an
 image over `MAX_PIXELS` (50 megapixels, e.g. 8660x5773) is refused with an error, read from its
-header before anything is decoded (`inspect_image`, which `check` runs too), and the images
+header before anything is decoded (`inspect_image`, which `check` runs too; the limit and the
+check live in `generator.bundles`, shared with the manifest's figures), and the images
 decoded at once by all threads together hold at most `PIXEL_BUDGET` pixels (~1 GB).
 """
 
@@ -43,6 +44,7 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
+from generator.bundles import MAX_PIXELS, image_problem
 from generator.errors import BuildError, Problem
 from generator.fsutil import atomic_write_bytes
 
@@ -50,7 +52,6 @@ CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant 
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
-MAX_PIXELS = 50_000_000  # the largest image accepted (width x height)
 PIXEL_BUDGET = 2 * MAX_PIXELS  # pixels decoded at once by every thread together
 # MAX_PIXELS is checked from the header and reported as a Problem: Pillow's own warning for
 # images it thinks large (89 megapixels) would only repeat it, as noise on stderr.
@@ -168,8 +169,10 @@ class ImageProcessor:
     def _encode(self, source: Path, data: bytes, key: str, entry: Path) -> ProcessedImage:
         """Decode `data`, encode every variant, and install the finished cache entry."""
         try:
+            unusable = image_problem(io.BytesIO(data))  # what check refuses, refused alike
+            if unusable:
+                raise BuildError(Problem(source, None, None, *unusable))
             with Image.open(io.BytesIO(data)) as opened:
-                _check_size(source, opened)
                 with self._budget.hold(opened.width * opened.height):
                     animated = bool(getattr(opened, "is_animated", False))
                     image = opened if animated else ImageOps.exif_transpose(opened)
@@ -218,21 +221,11 @@ class ImageProcessor:
 
 
 def inspect_image(source: Path) -> None:
-    """Raise the BuildError a build would for `source` (unreadable, or over MAX_PIXELS), reading
-    only its header."""
-    try:
-        with Image.open(source) as opened:
-            _check_size(source, opened)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-        raise _unreadable(source, err) from err
-
-
-def _check_size(source: Path, image: Image.Image) -> None:
-    if image.width * image.height > MAX_PIXELS:
-        raise BuildError(Problem(
-            source, None, None, f"image of {image.width}x{image.height} pixels is over the limit "
-            f"of {MAX_PIXELS // 1_000_000} megapixels", "scale it down (a web page shows at most "
-            "a few thousand pixels across): e.g. `convert in.png -resize 4000x4000 out.png`"))
+    """Raise the BuildError a build would for `source` (unreadable, damaged, or over
+    MAX_PIXELS), reading its chunks without decoding the pixels."""
+    problem = image_problem(source)
+    if problem is not None:
+        raise BuildError(Problem(source, None, None, *problem))
 
 
 def _unreadable(source: Path, err: Exception) -> BuildError:

@@ -188,6 +188,12 @@ def _manifest_cases() -> list[Case]:
             post(items="      - figure: notes.txt\n")), **{"notes.txt": "text"}),
         with_manifest("figure_system_file", "not a supported image", manifest(
             post(items="      - figure: /etc/passwd\n"))),
+        with_manifest("figure_of_144_megapixels", "megapixels", manifest(
+            post(items="      - figure: big.png\n")), **{"big.png": png_header(12000, 12000)}),
+        with_manifest("figure_truncated", "cannot read this image", manifest(
+            post(items="      - figure: cut.png\n")), **{"cut.png": small_png()[:-20]}),
+        with_page("image_truncated", "cannot read this image", body='{{<img src="images/cut">}}',
+                  **{"content/posts/mine/images/cut.png": small_png()[:-20]}),
         with_manifest("figure_missing", "does not exist", manifest(
             post(items="      - figure: nowhere.png\n"))),
         with_manifest("image_prompt_missing", "does not exist", manifest(
