@@ -286,6 +286,18 @@ def _content_cases() -> list[Case]:
                   **{"content/posts/mine/images/big.png": png_header(12000, 12000)}),
         with_page("image_corrupt", "cannot read this image", body='{{<img src="images/bad">}}',
                   **{"content/posts/mine/images/bad.png": b"\x89PNG\r\n\x1a\nnot really"}),
+        with_page("front_matter_nul", None, "title: \"a\\0b\"\n"),
+        with_page("front_matter_title_list", "must be text", "title: [a, b]\n"),
+        with_page("front_matter_date_garbage", "date", "title: Mine\ndate: yesterday\n"),
+        Case("front_matter_toml_broken", "not valid TOML", {
+            "gallery.yaml": manifest(), "content/posts/mine/index.md": "+++\ntitle = \n+++\nx\n"}),
+        Case("page_not_utf8", "not UTF-8", {
+            "gallery.yaml": manifest(), "content/posts/mine/index.md": b"---\ntitle: \xff\n---\n"}),
+        with_page("shortcode_unclosed", "", body="{{< figure src=\"images/a.png\" "),
+        with_page("shortcode_unknown", "", body="{{< nosuch >}}"),
+        with_page("body_with_nul_and_controls", None, body="a\x00b\x07c\x0cd"),
+        with_page("body_huge_line", None, body="word " * 200_000),
+        with_page("ref_to_missing_page", "", body='[x]({{< ref "nowhere.md" >}})'),
         with_page("image_shortcode_traversal", "", body='{{<img src="../../../outside/secret">}}'),
     ]
 
