@@ -51,8 +51,11 @@ def shown(text: str) -> str:
 def compose_bounded(text: str) -> Node | None:
     """The node tree of `text` (None when empty), once it is known to be within the bounds;
     raises yaml.YAMLError (YamlBoundsError for a bound)."""
-    _check_written(text)
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # nested deeper than Python recurses: say where, from the events
+        _check_written(text)
+        raise
     if node is not None:
         _check_expanded(node)
     return node
@@ -66,7 +69,8 @@ def construct(node: Node | None) -> Any:
 
 
 def _check_written(text: str) -> None:
-    """Nesting depth and node count as written, from the parser's events (no recursion)."""
+    """Nesting depth and node count as written, from the parser's events (no recursion).
+    Only run when composing recursed too deep: `_check_expanded` bounds the rest."""
     depth = 0
     for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader), start=1):
         if isinstance(event, CollectionStartEvent):
@@ -105,8 +109,9 @@ def _check_expanded(root: Node) -> None:
             size[key] = 1 + sum(size[id(child)] for child in children)
             depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
             if depth[key] > MAX_DEPTH:
-                raise YamlBoundsError(node, f"aliases nest this value more than {MAX_DEPTH} "
-                                      "levels deep", "use fewer nested `*aliases` and `<<:` merges")
+                raise YamlBoundsError(node, f"nested more than {MAX_DEPTH} levels deep, counting "
+                                      "what `*aliases` and `<<:` merges bring in",
+                                      "flatten it, or use fewer nested aliases and merges")
             if size[key] > MAX_NODES:
                 raise YamlBoundsError(node, f"aliases and merge keys expand this value to more "
                                       f"than {MAX_NODES} values",

@@ -30,7 +30,7 @@ def test_a_value_inside_itself_is_refused_at_its_line() -> None:
 def test_nesting_is_bounded_as_written_and_through_aliases() -> None:
     assert "nested" in bounds_error("x: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)).problem
     chain = "".join(f"- &m{i} [*m{i - 1}]\n" for i in range(1, MAX_DEPTH + 2))
-    assert "levels deep" in bounds_error("- &m0 [x]\n" + chain).problem
+    assert "counting what `*aliases`" in bounds_error("- &m0 [x]\n" + chain).problem
 
 
 def test_values_within_the_bounds_read_as_safe_load_reads_them() -> None:

@@ -158,7 +158,7 @@ def _manifest_cases() -> list[Case]:
                       + manifest(head=generation.format("penalize: *l9"))),
         with_manifest("deep_nesting", "nested more than", manifest(
             head=generation.format("penalize: " + "[" * 2000 + "]" * 2000))),
-        with_manifest("alias_chain", "levels deep", "x:\n  - &m0 {k: v}\n"
+        with_manifest("alias_chain", "counting what `*aliases`", "x:\n  - &m0 {k: v}\n"
                       + "".join(f"  - &m{i} {{<<: *m{i - 1}, k{i}: v}}\n" for i in range(1, 200))
                       + manifest(post(items="      - <<: *m199\n        title: Dog\n"))),
         # the site section
