@@ -140,4 +140,5 @@ class _Loader(yaml.SafeLoader):
             tag = node.tag.rsplit(":", 1)[-1]
             value = shown(node.value) if isinstance(node, ScalarNode) else "this value"
             raise ConstructorError(None, None, f"`{value}` is not a valid {tag}",
-                                   node.start_mark) from None
+                                   node.start_mark, note=f"write a valid {tag}, or make it text: "
+                                   f"quote it and drop any `!!{tag}` tag") from None

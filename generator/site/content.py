@@ -187,9 +187,10 @@ def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
         problem = getattr(exc, "problem", None) or str(exc)
         if getattr(exc, "context", None):
             problem = f"{problem} {exc.context}"
+        hint = getattr(exc, "note", None) or (  # a bound or a bad tagged value says what to do
+            "check indentation and quote values containing ':' or '#'")
         raise BuildError(Problem(source, line, None, f"front matter is not valid YAML: {problem}",
-                                 "check indentation and quote values containing ':' or '#'"),
-                         ) from exc
+                                 hint)) from exc
     if meta is None:
         return {}, {}
     if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
