@@ -149,7 +149,8 @@ def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:
-    from generator.bigsleep.weights import default_models_dir, download_weights
+    from generator.bigsleep.weight_files import default_models_dir
+    from generator.bigsleep.weights import download_weights
 
     manifest = _manifest(folders)
     settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
@@ -294,7 +295,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
-    weights = command("weights", cmd_weights, "download and verify model checkpoints", ())
+    weights = command("weights", cmd_weights, "download and verify model weights", ())
     weights.add_argument("--models", help="weights folder")
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
     generating(deploy)

@@ -44,4 +44,4 @@ class BuildError(GalleryError):
 
 
 class GenerationError(GalleryError):
-    """Images cannot be generated (no GPU, missing weights, a bad checkpoint...)."""
+    """Images cannot be generated (no GPU, missing or bad weights...)."""

@@ -44,7 +44,7 @@ class GenerationSettings:
                              choices=(128, 256, 512))
     biggan: str | None = option(None, "Local BigGAN folder (config.json + pytorch_model.bin); "
                                 "its config decides the size.")
-    clip: str = option("ViT-B/32", "CLIP model name or local checkpoint file.")
+    clip: str = option("ViT-B/32", "CLIP model name or local weights file.")
     iterations: int = option(1000, "Optimisation steps per image.", min=1, max=1_000_000)
     lr: float = option(0.07, "Adam learning rate.", min=0.0, max=10.0)
     cutouts: int = option(128, "Random square crops scored by CLIP each step.", min=1, max=1024)

@@ -8,5 +8,5 @@ BigGAN), `clip_package` (clip, imported quietly).
 Driving it from the manifest: `generate` (the pipeline's ImageGenerator) asks `planning` what each
 image needs against `lockfile` (gallery.lock), picks a `device`, runs `batches` (progress bar,
 `checkpoints` for resuming) and writes results with `outputs` into the post's `bundle`, with
-progress pictures from `frames`.
+progress files from `frames`.
 """

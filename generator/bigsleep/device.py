@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.bigsleep.checkpoint_files import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.bigsleep.planning import Plan
+from generator.bigsleep.weight_files import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
 

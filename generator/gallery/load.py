@@ -156,7 +156,7 @@ class _Reader(Validator):
 
     def local_paths(self, values: dict[str, Any], node: Node, path: str) -> dict[str, Any]:
         """Make paths relative to gallery.yaml absolute: image_prompt, and biggan/clip when they
-        name a local checkpoint rather than a model name ("ViT-B/32", "biggan-deep-256")."""
+        name a local weights file rather than a model name ("ViT-B/32", "biggan-deep-256")."""
         resolved = dict(values)
         if values.get("image_prompt") is not None:
             file = self.check_file(values["image_prompt"], node, f"{path}.image_prompt")

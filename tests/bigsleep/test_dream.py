@@ -124,5 +124,5 @@ def test_missing_weights_are_named_with_the_options_to_fix_them_and_no_estimate(
                  *TINY]) == 1
     err = capsys.readouterr().err
     assert "ViT-B-32.pt: clip: CLIP file not found" in err
-    assert "point --clip at a local checkpoint" in err and "point --biggan at" in err
+    assert "point --clip at local weights" in err and "point --biggan at" in err
     assert "set `clip:`" not in err and "estimated" not in err
