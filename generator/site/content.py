@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 
 STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
@@ -89,12 +90,18 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
+    inside = Boundary(content_dir, name=f"the content folder {content_dir}")
     sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
     bundles = {p.parent for p in sources if _index_kind(p) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles):
+            continue
+        outside = inside.problem(source, hint="a page is read only from inside the content "
+                                 "folder: copy the file there instead of linking to it")
+        if outside is not None:
+            problems.append(outside)
             continue
         try:
             pages.append(read_page(source, content_dir))
