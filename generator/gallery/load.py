@@ -8,7 +8,8 @@ between items and posts. One `ManifestError` carries all of them; nothing is wri
 Top level: `site` (SiteSettings), `generation` (GenerationSettings: defaults for every entry) and
 `posts`. A post has the fields of `gallery.Post`; its `items` are told apart by their key:
 `title` (a generated entry; any generation setting may be overridden per entry), `figure`,
-`strip`, `animation` and `text`.
+`strip`, `animation` and `text`. Input files (`figure`, `image_prompt`) are read only from
+inside the project, the folder of gallery.yaml (see generator.boundaries).
 """
 
 from __future__ import annotations

@@ -56,9 +56,11 @@ class Ownership:
     def outside(self, path: Path) -> Problem | None:
         """Why the tool may not write `path` as a file of this bundle: the bundle folder leads
         out of its content folder, or `path` out of the bundle folder (through a link)."""
+        inner = path.is_relative_to(self.bundle)
         return self._bundle_outside or self._inside.problem(
-            path, hint="the tool writes only inside the post's folder: make this a real folder "
-                       "there, not a link to elsewhere")
+            path, shown=path.relative_to(self.bundle).as_posix() if inner else None,
+            hint="the tool writes only inside the post's folder: make this a real folder there, "
+                 "not a link to elsewhere")
 
     def _key(self, path: Path) -> str | None:
         """`path` relative to the bundle folder; None when it leads outside (see `outside`)."""

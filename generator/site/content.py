@@ -5,6 +5,7 @@ A page is a page bundle (`dir/index.md` plus its resources), a plain `x.md` file
 any case (`index.MD`, `Post.Markdown`). Front matter is YAML between `---` lines or TOML
 between `+++` lines. Every problem is a BuildError naming the file and line; `body_line`
 remembers where the body starts in the file so the Markdown renderer reports file lines too.
+A page file leading outside the content folder (a link to elsewhere) is a problem, never read.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles):
             continue
-        outside = inside.problem(source, hint="a page is read only from inside the content "
+        outside = inside.problem(source, shown=rel, hint="a page is read only from inside the content "
                                  "folder: copy the file there instead of linking to it")
         if outside is not None:
             problems.append(outside)

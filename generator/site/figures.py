@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, find_image
 from generator.site.content import Page
 from generator.errors import BuildError, Problem
@@ -323,7 +324,7 @@ def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixP
         found: Path | None = exact
     else:
         found = find_image(exact.parent, rel.name)
-    if found is not None and page.bundle.resolve() not in found.resolve().parents:
+    if found is not None and not Boundary(page.bundle, name="the page bundle").contains(found):
         raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
                              "copy the image into the post's folder")
     return found, rel

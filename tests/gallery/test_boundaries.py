@@ -134,7 +134,8 @@ def test_check_reports_paths_leaving_the_project(project: Path, tmp_path: Path,
     assert "`../outside/fig.png` leads outside the project folder" in capsys.readouterr().err
     manifest(project)
     assert main(["--manifest", str(project / "gallery.yaml"), "check"]) == 1
-    assert f"`{bundle / 'images'}` leads outside the post's folder" in capsys.readouterr().err
+    assert f"{bundle / 'images'}: `images` leads outside the post's folder" in (
+        capsys.readouterr().err)
 
 
 def kill_before_the_record(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,7 +108,7 @@ def test_a_page_linked_from_outside_content_is_refused_naming_the_link(
     (leak / "index.md").symlink_to(tmp_path / "outside" / "secret.md")
     before = snapshot(tmp_path)
     (problem,) = refused(project)
-    assert problem.startswith(f"{leak / 'index.md'}: `{leak / 'index.md'}` leads outside the "
+    assert problem.startswith(f"{leak / 'index.md'}: `posts/leak/index.md` leads outside the "
                               f"content folder {project / 'content'} (to ")
     assert snapshot(tmp_path) == before
 
