@@ -264,7 +264,7 @@ class _Builder:
             site_path = joined(folder_of(path), ref)
             if site_path is None:
                 raise BuildError(Problem(
-                    page.source, _line_of(page, written), None,
+                    page.source, page.line_of_text(written), None,
                     f"the link {written!r} to a file of this page leads outside the site",
                     f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
             target = self.output.target(site_path)
@@ -318,12 +318,6 @@ class _Builder:
 
 def _absolute_url(base_url: str, url: str) -> str:
     return url if is_external(url) else absolute(base_url, url.lstrip("/"))
-
-
-def _line_of(page: Page, text: str) -> int:
-    """The file line where `text` first appears in the page's body (its first line if nowhere)."""
-    found = page.body.find(text)
-    return page.body_line + (page.body.count("\n", 0, found) if found >= 0 else 0)
 
 
 def _newest_first(result: Rendered) -> tuple[int, float, str]:

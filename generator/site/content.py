@@ -75,6 +75,11 @@ class Page:
         """File line of a front-matter key (1 when the key is absent)."""
         return self.key_lines.get(key, 1)
 
+    def line_of_text(self, text: str) -> int:
+        """File line where `text` first appears in the body (the body's first line if nowhere)."""
+        found = self.body.find(text)
+        return self.body_line + (self.body.count("\n", 0, found) if found >= 0 else 0)
+
 
 def read_pages(content_dir: Path) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""

@@ -131,7 +131,7 @@ class Figures:
                 if not (page.bundle / src).exists():
                     self.warnings.append(_missing_markdown_image(page, src, page.bundle / src))
                 return match[0]
-            line = _line_of(page, src)
+            line = page.line_of_text(src)
             use = ImageUse(page, line, src, source, _folder(page, line, path, rel), source.stem,
                            alt=htmlmod.unescape(match[2]), inline=True,
                            title=htmlmod.unescape(match[3] or ""))
@@ -347,14 +347,8 @@ def _stem(source: Path | None, rel: PurePosixPath) -> str:
     return rel.stem if rel.suffix.lower() in IMAGE_SUFFIXES else rel.name
 
 
-def _line_of(page: Page, text: str) -> int:
-    """The file line where `text` first appears in the page's body (its first line if nowhere)."""
-    found = page.body.find(text)
-    return page.body_line + (page.body.count("\n", 0, found) if found >= 0 else 0)
-
-
 def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
-    return Problem(page.source, _line_of(page, src), None,
+    return Problem(page.source, page.line_of_text(src), None,
                    f"image {src!r} not found in the page's folder: it shows as a broken image",
                    f"put the file at {expected} or fix the path (letter case matters)")
 
