@@ -15,6 +15,7 @@ from generator.cli import main
 from generator.errors import GalleryError, ManifestError
 from generator.gallery.jobs import image_jobs
 from generator.gallery.load import load_manifest
+from generator.gallery.model import Figure
 from generator.gallery.ownership import Ownership
 from generator.gallery.writer import check_posts, write_posts
 
@@ -74,7 +75,7 @@ def test_figures_inside_the_project_may_be_absolute_or_linked(project: Path) -> 
     (project / "alias.png").symlink_to(project / "figures" / "fig.png")
     for figure in (str(project / "figures" / "fig.png"), "alias.png", "figures/../alias.png"):
         (item,) = [i for i in load_manifest(manifest(project, figure=figure)).posts[0].items
-                   if hasattr(i, "file")]
+                   if isinstance(i, Figure)]
         assert item.file == (project / "figures" / "fig.png").resolve()
 
 
