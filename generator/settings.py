@@ -6,8 +6,20 @@ for choices `choices`), so validation and documentation come from this one place
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")  # en, ru, pt-BR, zh-Hant
+
+
+def language_problem(value: str) -> tuple[str, str] | None:
+    """(message, hint) when `value` is not a language tag: a name such as en, ru or pt-BR,
+    which also names the theme's i18n file, so never a path."""
+    if LANGUAGE_TAG.fullmatch(value):
+        return None
+    return (f"`{value}` is not a language tag",
+            "write a language code such as en, ru or pt-BR (letters, digits and `-` only)")
 
 
 def option(default: Any, doc: str, **limits: Any) -> Any:
@@ -21,7 +33,8 @@ class SiteSettings:
 
     title: str = option("My gallery", "Site title, shown in the header and feeds.")
     base_url: str = option("https://example.org/", "Absolute URL the site is served from.")
-    language: str = option("en", "Language code for <html lang> and the feed.")
+    language: str = option("en", "Language tag (en, ru, pt-BR) for <html lang>, the feed and "
+                           "the theme's UI strings.")
     author: str = option("", "Default author of posts.")
     description: str = option("", "Site description for the home page, feed and social cards.")
     paginate: int = option(10, "Posts per home page.", min=1, max=1000)

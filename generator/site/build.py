@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.boundaries import Boundary
 from generator.site.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
@@ -45,7 +46,14 @@ from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.site.theme import Theme
-from generator.site.urls import absolute, is_external, page_path, relative_links
+from generator.site.urls import (
+    absolute,
+    folder_of,
+    is_external,
+    joined,
+    page_path,
+    relative_links,
+)
 
 SUMMARY_WORDS = 70
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
@@ -102,10 +110,9 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
     Images that do not exist yet are not problems unless `missing_images` (they are what the
     generator makes); set it to check a tree whose images should all be there.
     """
-    builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                       placeholders=not missing_images, out=None, processor=None)
     try:
-        builder.build()
+        _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
+                 placeholders=not missing_images, out=None, processor=None).build()
     except BuildError as error:
         return error.problems
     return []
@@ -242,17 +249,26 @@ class _Builder:
         """Copy bundle files that the body links to directly (Markdown images, downloads).
 
         Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
-        they decode to, as in Figures.markdown_images."""
-        if page.bundle is None or self.out is None:
+        they decode to, as in Figures.markdown_images. A link to a bundle file whose copy would
+        land outside the site is a problem at its line (checked without writing, too)."""
+        if page.bundle is None:
             return
-        root = page.bundle.resolve()
-        for ref in {unquote(htmlmod.unescape(m[1])) for m in _LOCAL_REF.finditer(body)}:
+        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
+        links = {unquote(htmlmod.unescape(m[1])): m[1] for m in _LOCAL_REF.finditer(body)}
+        for ref, written in links.items():
             if is_external(ref) or ref.startswith("/"):
                 continue
-            source = (page.bundle / ref).resolve()
-            if source.is_file() and root in source.parents and not is_markdown(source):
-                target = self.out / PurePosixPath(path).parent / PurePosixPath(ref)
-                target.parent.mkdir(parents=True, exist_ok=True)
+            source = page.bundle / ref
+            if not (bundle.contains(source) and source.is_file()) or is_markdown(source):
+                continue
+            site_path = joined(folder_of(path), ref)
+            if site_path is None:
+                raise BuildError(Problem(
+                    page.source, page.line_of_text(written), None,
+                    f"the link {written!r} to a file of this page leads outside the site",
+                    f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
+            target = self.output.target(site_path)
+            if target is not None:
                 shutil.copyfile(source, target)
 
     def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:

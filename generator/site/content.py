@@ -5,6 +5,7 @@ A page is a page bundle (`dir/index.md` plus its resources), a plain `x.md` file
 any case (`index.MD`, `Post.Markdown`). Front matter is YAML between `---` lines or TOML
 between `+++` lines. Every problem is a BuildError naming the file and line; `body_line`
 remembers where the body starts in the file so the Markdown renderer reports file lines too.
+A page file leading outside the content folder (a link to elsewhere) is a problem, never read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 
 STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
@@ -73,6 +75,11 @@ class Page:
         """File line of a front-matter key (1 when the key is absent)."""
         return self.key_lines.get(key, 1)
 
+    def line_of_text(self, text: str) -> int:
+        """File line where `text` first appears in the body (the body's first line if nowhere)."""
+        found = self.body.find(text)
+        return self.body_line + (self.body.count("\n", 0, found) if found >= 0 else 0)
+
 
 def read_pages(content_dir: Path) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
@@ -89,12 +96,18 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
+    inside = Boundary(content_dir, name=f"the content folder {content_dir}")
     sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
     bundles = {p.parent for p in sources if _index_kind(p) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles):
+            continue
+        outside = inside.problem(source, shown=rel, hint="a page is read only from inside the content "
+                                 "folder: copy the file there instead of linking to it")
+        if outside is not None:
+            problems.append(outside)
             continue
         try:
             pages.append(read_page(source, content_dir))

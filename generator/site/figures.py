@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, find_image
 from generator.site.content import Page
 from generator.errors import BuildError, Problem
@@ -32,7 +33,7 @@ from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.site.theme import Theme
-from generator.site.urls import is_external, relative
+from generator.site.urls import folder_of, is_external, joined, relative
 
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
@@ -98,7 +99,8 @@ class Figures:
             use = ImageUse(page, call.line, src, None, "", "", url=src)
         else:
             source, rel = _bundle_image(page, src)
-            use = ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel))
+            use = ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
+                           _stem(source, rel))
         use.alt = params.get("alt") or plain_text(params.get("caption", ""))
         use.caption_html = inline_html(params.get("caption", ""))
         use.attr_html = inline_html(params.get("attr", ""))
@@ -129,7 +131,8 @@ class Figures:
                 if not (page.bundle / src).exists():
                     self.warnings.append(_missing_markdown_image(page, src, page.bundle / src))
                 return match[0]
-            use = ImageUse(page, _line_of(page, src), src, source, _folder(path, rel), source.stem,
+            line = page.line_of_text(src)
+            use = ImageUse(page, line, src, source, _folder(page, line, path, rel), source.stem,
                            alt=htmlmod.unescape(match[2]), inline=True,
                            title=htmlmod.unescape(match[3] or ""))
             return self._token(use, shown)
@@ -149,7 +152,8 @@ class Figures:
                 raise BuildError(Problem(page.source, page.line_of("images"), "images",
                                          error.message, error.hint)) from error
             if source is not None:
-                use = ImageUse(page, page.line_of("images"), first, source, _folder(path, rel),
+                line = page.line_of("images")
+                use = ImageUse(page, line, first, source, _folder(page, line, path, rel),
                                source.stem, alt=page.title)
                 self.uses.append(use)
                 return use, None
@@ -210,7 +214,8 @@ class Figures:
         text = call.params.get("caption", "")
         caption_html = caption.html if caption else htmlmod.escape(text)
         alt = (caption.text if caption else "") or call.params.get("alt", "") or text
-        return ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel),
+        return ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
+                        _stem(source, rel),
                         alt=alt, caption_html=caption_html,
                         css_class=call.params.get("class", ""), link=call.params.get("link"))
 
@@ -319,16 +324,21 @@ def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixP
         found: Path | None = exact
     else:
         found = find_image(exact.parent, rel.name)
-    if found is not None and page.bundle.resolve() not in found.resolve().parents:
+    if found is not None and not Boundary(page.bundle, name="the page bundle").contains(found):
         raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
                              "copy the image into the post's folder")
     return found, rel
 
 
-def _folder(page_path: str, rel: PurePosixPath) -> str:
-    """The site folder an image at bundle path `rel` is published into."""
-    folder = str(PurePosixPath(page_path).parent / rel.parent)
-    return "" if folder == "." else folder
+def _folder(page: Page, line: int, page_path: str, rel: PurePosixPath) -> str:
+    """The site folder an image at bundle path `rel` is published into; a BuildError at the
+    page's `line` when its `..` lead outside the site."""
+    folder = joined(folder_of(page_path), str(rel.parent))
+    if folder is None:
+        raise BuildError(Problem(page.source, line, None,
+                                 f"image {str(rel)!r} would be published outside the site",
+                                 f'name it from the page\'s folder, e.g. "images/{rel.name}"'))
+    return folder
 
 
 def _stem(source: Path | None, rel: PurePosixPath) -> str:
@@ -337,14 +347,8 @@ def _stem(source: Path | None, rel: PurePosixPath) -> str:
     return rel.stem if rel.suffix.lower() in IMAGE_SUFFIXES else rel.name
 
 
-def _line_of(page: Page, text: str) -> int:
-    """The file line where `text` first appears in the page's body (its first line if nowhere)."""
-    found = page.body.find(text)
-    return page.body_line + (page.body.count("\n", 0, found) if found >= 0 else 0)
-
-
 def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
-    return Problem(page.source, _line_of(page, src), None,
+    return Problem(page.source, page.line_of_text(src), None,
                    f"image {src!r} not found in the page's folder: it shows as a broken image",
                    f"put the file at {expected} or fix the path (letter case matters)")
 

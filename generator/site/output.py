@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from generator.boundaries import Boundary
 from generator.site.content import Page
 from generator.errors import BuildError, Problem
 from generator.site.feeds import SitemapEntry
@@ -46,6 +47,8 @@ class SiteOutput:
         self.settings = settings
         self.theme = theme
         self.out = out
+        self.inside = (Boundary(out, name=f"the output folder {out}", error=BuildError)
+                       if out is not None else None)
         self.written: set[str] = set()
         self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
@@ -103,9 +106,15 @@ class SiteOutput:
     def _claim(self, path: str) -> Path | None:
         """Mark site path `path` as taken -> the file to write (its folder made), if writing."""
         self.written.add(path)
-        if self.out is None:
+        return self.target(path)
+
+    def target(self, path: str) -> Path | None:
+        """The file at site path `path` with its folder made (None when only checking);
+        a BuildError when it resolves outside the output folder (see generator.boundaries)."""
+        if self.out is None or self.inside is None:
             return None
-        target = self.out / path
+        target = self.inside.check(self.out / path, hint="this is a bug in the site builder: "
+                                   "please report it with the page that caused it")
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 

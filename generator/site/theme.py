@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.site.i18n import Strings, load_strings
 
@@ -37,10 +38,13 @@ class Theme:
                                      "fix the theme template")) from error
 
     def static_files(self) -> list[tuple[str, Path]]:
-        """(site path, file) of everything in static/ (CSS...), copied to the site root as is."""
+        """(site path, file) of everything in static/ (CSS...), copied to the site root as is;
+        a file that is a link leading out of the theme folder is a BuildError."""
         static = self.dir / "static"
         files = sorted(static.rglob("*")) if static.is_dir() else []
-        return [(f.relative_to(static).as_posix(), f) for f in files if f.is_file()]
+        inside = Boundary(self.dir, name=f"the theme folder {self.dir}", error=BuildError)
+        return [(f.relative_to(static).as_posix(), inside.check(f)) for f in files
+                if f.is_file()]
 
 
 def _environment(theme_dir: Path) -> jinja2.Environment:

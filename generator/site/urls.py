@@ -78,6 +78,15 @@ def folder_of(path: str) -> str:
     return posixpath.dirname(path)
 
 
+def joined(folder: str, rel: str) -> str | None:
+    """The site path of `rel` (a relative path) from site folder `folder` ("" = the root),
+    normalised; None when its `..` lead outside the site."""
+    path = posixpath.normpath(posixpath.join(folder, rel))
+    if path == ".." or path.startswith("../"):
+        return None
+    return "" if path == "." else path
+
+
 def relative(from_path: str, to_path: str) -> str:
     """Percent-encoded link from the page at site path `from_path` to the file `to_path`."""
     fragment = ""
