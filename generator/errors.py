@@ -45,3 +45,7 @@ class BuildError(GalleryError):
 
 class GenerationError(GalleryError):
     """Images cannot be generated (no GPU, missing weights, a bad checkpoint...)."""
+
+
+class DeployError(GalleryError):
+    """The site cannot be published to its destination (refused, unreachable, incomplete...)."""
