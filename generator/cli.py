@@ -66,7 +66,7 @@ def _generate(manifest: Manifest, args: argparse.Namespace, folders: Folders, *,
         if not drafts_may_wait or any(not job.post.draft for job in outdated):
             raise
         print(f"images: {len(outdated)} image(s) of draft posts not generated, so those posts "
-              f"stay unpublished ({error.problems[-1]})", file=sys.stderr)
+              f"stay unpublished ({error.advice or error.problems[-1]})", file=sys.stderr)
 
 
 def _write(manifest: Manifest, folders: Folders) -> None:
@@ -372,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        if error.advice:
+            print(error.advice, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; a new run resumes where this one stopped", file=sys.stderr)
