@@ -21,7 +21,7 @@ from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings, SiteSettings
 
 if TYPE_CHECKING:
-    from generator.site.deploy import ProjectPaths
+    from generator.site.deploy import Destination, ProjectPaths
 
 Handler = Callable[[argparse.Namespace, Folders], None]
 
@@ -104,9 +104,8 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     if folders.content.exists():  # a new project has no content/ until its first `write`
         problems += check_content(folders.content, settings, theme_dir=folders.theme)
     if settings.deploy:
-        problems += destination_problems(settings.deploy, origin=folders.manifest,
-                                         key="site.deploy", base=folders.root,
-                                         project=_project_paths(folders))
+        problems += destination_problems(_site_deploy(folders, settings.deploy),
+                                         _project_paths(folders))
     if problems:
         raise GalleryError(problems)
     print("check: gallery.yaml and content/ are valid")
@@ -172,17 +171,32 @@ def _project_paths(folders: Folders) -> ProjectPaths:
                         (folders.manifest, folders.content, folders.theme, folders.out))
 
 
+def _site_deploy(folders: Folders, text: str) -> Destination:
+    """`site.deploy` of the (valid) manifest, with its line for messages."""
+    import yaml
+    from yaml.nodes import MappingNode
+
+    from generator.gallery.yamlnodes import key_line
+    from generator.site.deploy import Destination
+
+    top = yaml.compose(folders.manifest.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    site = next((value for key, value in top.value if key.value == "site"), None)
+    line = key_line(site, "deploy") if isinstance(site, MappingNode) else None
+    return Destination(text, folders.manifest, "site.deploy", folders.root, line)
+
+
 def _deploy_destination(args: argparse.Namespace, folders: Folders,
-                        manifest: Manifest) -> tuple[str, Path | str, str | None, Path]:
-    """The destination, where it was written, under which key, and what a relative folder in
-    it is relative to: `--to` to the current folder, `site.deploy` to the project."""
+                        manifest: Manifest) -> Destination:
+    """`--to` (relative to the current folder), else `site.deploy` (relative to the project)."""
+    from generator.site.deploy import Destination
+
     if args.to is not None:
-        return args.to, "--to", None, Path.cwd()
+        return Destination(args.to, "--to", None, Path.cwd())
     if not manifest.site.deploy:
         raise DeployError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
                                   "set site.deploy to a folder, host:path, s3://bucket/prefix "
                                   "or git+ssh://host/repo.git#branch, or pass --to"))
-    return manifest.site.deploy, folders.manifest, "site.deploy", folders.root
+    return _site_deploy(folders, manifest.site.deploy)
 
 
 def cmd_deploy(args: argparse.Namespace, folders: Folders) -> None:
@@ -191,15 +205,14 @@ def cmd_deploy(args: argparse.Namespace, folders: Folders) -> None:
     from generator.site.deploy import deploy_site, destination_problems
 
     manifest = _manifest(folders)
-    text, origin, key, base = _deploy_destination(args, folders, manifest)
+    destination = _deploy_destination(args, folders, manifest)
     project = _project_paths(folders)
-    problems = destination_problems(text, origin=origin, key=key, base=base, project=project)
+    problems = destination_problems(destination, project)
     if problems:  # before building: a refused destination costs nothing
         raise DeployError(problems)
     _site(manifest, args, folders)
-    deploy_site(folders.out, text, origin=origin, key=key, base=base, project=project,
-                work_dir=folders.cache / "deploy", dry_run=args.dry_run, delete=args.delete,
-                say=print)
+    deploy_site(folders.out, destination, project=project, work_dir=folders.cache / "deploy",
+                dry_run=args.dry_run, delete=args.delete, say=print)
 
 
 # `dream` options (big-sleep's names first) and the GenerationSettings field each one sets.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.site.deploy import ProjectPaths, deploy_site
+from generator.site.deploy import Destination, ProjectPaths, deploy_site
 from generator.site.deploy.destination import Outcome
 
 SITE_FILES = {
@@ -40,10 +40,14 @@ def deploy(project: ProjectPaths, destination: str, *, dry_run: bool = False,
            base: Path | None = None) -> Outcome:
     """Deploy the project's site/ as `make deploy` would (a relative folder relative to `base`,
     default the project), collecting what it says in `said`."""
-    return deploy_site(project.root / "site", destination, origin="--to", key=None,
-                       base=base or project.root, project=project, work_dir=project.root / ".cache",
-                       dry_run=dry_run, delete=delete,
-                       say=(said if said is not None else []).append)
+    return deploy_site(project.root / "site", on_command_line(destination, base or project.root),
+                       project=project, work_dir=project.root / ".cache", dry_run=dry_run,
+                       delete=delete, say=(said if said is not None else []).append)
+
+
+def on_command_line(text: str, base: Path) -> Destination:
+    """`text` as given with `--to` in the folder `base`."""
+    return Destination(text, "--to", None, base)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

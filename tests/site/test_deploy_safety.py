@@ -9,7 +9,7 @@ import pytest
 
 from generator.cli import main
 from generator.site.deploy import destination_problems
-from tests.site.deploy_sites import make_project, tree
+from tests.site.deploy_sites import make_project, on_command_line, tree
 
 UNSAFE = [".", "..", "./", "content", "content/posts", "site", "figures", "../..",
           "{root}", "{root}/content/posts/mine"]
@@ -18,8 +18,8 @@ UNSAFE = [".", "..", "./", "content", "content/posts", "site", "figures", "../..
 @pytest.mark.parametrize("destination", UNSAFE)
 def test_project_folders_and_their_parents_are_refused(tmp_path: Path, destination: str) -> None:
     project = make_project(tmp_path / "blog")
-    problems = destination_problems(destination.format(root=project.root), origin="--to",
-                                    key=None, base=project.root, project=project)
+    problems = destination_problems(
+        on_command_line(destination.format(root=project.root), project.root), project)
     assert len(problems) == 1
     assert "overwrite or delete the author's files" in problems[0].message
     assert "outside the project" in (problems[0].hint or "")
@@ -31,8 +31,7 @@ def test_a_folder_holding_another_project_is_refused(tmp_path: Path, marker: str
     other = tmp_path / "other"
     (other / "content").mkdir(parents=True) if marker == "content" else (
         other.mkdir(), (other / marker).write_text("posts: []\n"))
-    problems = destination_problems(str(other), origin="--to", key=None, base=project.root,
-                                    project=project)
+    problems = destination_problems(on_command_line(str(other), project.root), project)
     assert [p.message for p in problems] == [
         f"{str(other)!r} holds a {marker} (it looks like a project): deploying there would "
         "overwrite or delete the author's files"]
@@ -41,8 +40,7 @@ def test_a_folder_holding_another_project_is_refused(tmp_path: Path, marker: str
 def test_a_symlink_into_the_project_is_refused(tmp_path: Path) -> None:
     project = make_project(tmp_path / "blog")
     (tmp_path / "www").symlink_to(project.root / "content")
-    assert destination_problems(str(tmp_path / "www"), origin="--to", key=None,
-                                base=project.root, project=project)
+    assert destination_problems(on_command_line(str(tmp_path / "www"), project.root), project)
 
 
 @pytest.mark.parametrize("destination", [
@@ -52,8 +50,7 @@ def test_a_symlink_into_the_project_is_refused(tmp_path: Path) -> None:
 def test_option_like_and_malformed_destinations_are_refused(tmp_path: Path,
                                                             destination: str) -> None:
     project = make_project(tmp_path / "blog")
-    problems = destination_problems(destination, origin="--to", key=None, base=project.root,
-                                    project=project)
+    problems = destination_problems(on_command_line(destination, project.root), project)
     assert len(problems) == 1 and problems[0].hint
 
 
@@ -64,8 +61,8 @@ def test_option_like_and_malformed_destinations_are_refused(tmp_path: Path,
 def test_destinations_outside_the_project_are_accepted(tmp_path: Path, destination: str) -> None:
     project = make_project(tmp_path / "blog")
     (tmp_path / "outside").mkdir()
-    assert destination_problems(destination.format(outside=tmp_path / "outside"), origin="--to",
-                                key=None, base=project.root, project=project) == []
+    text = destination.format(outside=tmp_path / "outside")
+    assert destination_problems(on_command_line(text, project.root), project) == []
 
 
 def write_manifest(root: Path, deploy: str) -> Path:
@@ -81,7 +78,7 @@ def test_check_reports_a_deploy_destination_that_would_wipe_content(
     before = tree(project.root / "content")
     assert main(["--manifest", str(manifest), "check"]) == 1
     err = capsys.readouterr().err
-    assert f"{manifest}: site.deploy: 'content' overlaps {project.root / 'content'}" in err
+    assert f"{manifest}:3: site.deploy: 'content' overlaps {project.root / 'content'}" in err
     assert tree(project.root / "content") == before
 
 

@@ -5,7 +5,8 @@
 overwrite or delete the project's own sources, and `destination` holds what the targets share.
 """
 
+from generator.site.deploy.destination import Destination
 from generator.site.deploy.safety import ProjectPaths, destination_problems
 from generator.site.deploy.targets import deploy_site
 
-__all__ = ["ProjectPaths", "deploy_site", "destination_problems"]
+__all__ = ["Destination", "ProjectPaths", "deploy_site", "destination_problems"]

@@ -7,7 +7,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.errors import Problem
+
 Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A deploy destination as the user wrote it, and where: for messages, and to resolve a
+    relative folder (against the project for `site.deploy`, the current folder for `--to`)."""
+
+    text: str
+    origin: Path | str  # gallery.yaml, or "--to"
+    key: str | None  # "site.deploy", or None for the command line
+    base: Path  # what a relative folder is relative to
+    line: int | None = None
+
+    def problem(self, message: str, hint: str | None = None) -> Problem:
+        return Problem(self.origin, self.line, self.key, message, hint)
 
 
 class InvalidDestination(ValueError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import Problem
-from generator.site.deploy.destination import InvalidDestination
+from generator.site.deploy.destination import Destination, InvalidDestination
 
 SOURCE_MARKERS = ("gallery.yaml", "content")
 SAFE_HINT = "deploy to a folder outside the project, e.g. /var/www/gallery, or to host:path"
@@ -27,30 +27,26 @@ class ProjectPaths:
     sources: tuple[Path, ...]  # manifest, content, theme, site output...
 
 
-def destination_problems(text: str, *, origin: Path | str, key: str | None, base: Path,
-                         project: ProjectPaths) -> list[Problem]:
-    """Why `text` (written in `origin` under `key`) may not be deployed to; [] when it may."""
+def destination_problems(destination: Destination, project: ProjectPaths) -> list[Problem]:
+    """Why `destination` may not be deployed to; [] when it may."""
     from generator.site.deploy.targets import pick  # targets imports this module
 
-    def problem(message: str, hint: str) -> list[Problem]:
-        return [Problem(origin, None, key, message, hint)]
-
+    text = destination.text
     if text.startswith("-"):
-        return problem(f"{text!r} looks like a command-line option, not a destination",
-                       "write a folder (./ in front of a name starting with -), host:path, "
-                       "s3://bucket or git+ssh://host/repo")
+        return [destination.problem(f"{text!r} looks like a command-line option, not a "
+                                    "destination", "write a folder (./ in front of a name "
+                                    "starting with -), host:path, s3://bucket or "
+                                    "git+ssh://host/repo")]
     if any(ord(char) < 32 for char in text):
-        return problem("the destination contains control characters", SAFE_HINT)
+        return [destination.problem("the destination contains control characters", SAFE_HINT)]
     try:
-        target = pick(text, base)
+        target = pick(text, destination.base)
     except InvalidDestination as error:
-        return problem(error.message, error.hint)
+        return [destination.problem(error.message, error.hint)]
     local = getattr(target, "local", None)
-    if local is None:
-        return []
-    reason = _clash(local, project)
-    return problem(f"{text!r} {reason}: deploying there would overwrite or delete the author's "
-                   "files", SAFE_HINT) if reason else []
+    reason = _clash(local, project) if local is not None else None
+    return [destination.problem(f"{text!r} {reason}: deploying there would overwrite or delete "
+                                "the author's files", SAFE_HINT)] if reason else []
 
 
 def _clash(folder: Path, project: ProjectPaths) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from generator.errors import DeployError, Problem
 from generator.site.deploy import git, rsync, s3
-from generator.site.deploy.destination import InvalidDestination, Outcome, Say
+from generator.site.deploy.destination import Destination, InvalidDestination, Outcome, Say
 from generator.site.deploy.safety import ProjectPaths, destination_problems
 
 Target = rsync.RsyncTarget | git.GitTarget | s3.S3Target
@@ -31,23 +31,21 @@ def pick(text: str, base: Path) -> Target:
     return rsync.parse(text, base)
 
 
-def deploy_site(site: Path, text: str, *, origin: Path | str, key: str | None, base: Path,
-                project: ProjectPaths, work_dir: Path, dry_run: bool, delete: bool,
-                say: Say) -> Outcome:
-    """Publish the built `site` to the destination `text` (written in `origin`, under `key`), or
-    in a dry run say what would change; what changed. Refuses unsafe destinations and an unbuilt
-    site."""
-    problems = destination_problems(text, origin=origin, key=key, base=base, project=project)
+def deploy_site(site: Path, destination: Destination, *, project: ProjectPaths, work_dir: Path,
+                dry_run: bool, delete: bool, say: Say) -> Outcome:
+    """Publish the built `site` to `destination`, or in a dry run say what would change; what
+    changed. Refuses unsafe destinations and an unbuilt site; `work_dir` holds git's repository."""
+    problems = destination_problems(destination, project)
     if problems:
         raise DeployError(problems)
     if not (site / "index.html").is_file():
         raise DeployError(Problem(site, None, None, "no built site to deploy (no index.html)",
                                   "build it first: `make deploy` does"))
-    target = pick(text, base)
+    target = pick(destination.text, destination.base)
     if isinstance(target, git.GitTarget):
         outcome = target.publish(site, dry_run=dry_run, delete=delete, say=say,
                                  work_dir=work_dir)
     else:
         outcome = target.publish(site, dry_run=dry_run, delete=delete, say=say)
-    say(outcome.summary(text, dry_run=dry_run))
+    say(outcome.summary(destination.text, dry_run=dry_run))
     return outcome
