@@ -95,3 +95,19 @@ def test_deploy_refuses_before_building_or_copying_anything(
     after = {name: data for name, data in tree(project.root).items()
              if name != ".cache/site.lock"}  # the run lock, held while the command ran
     assert after == before  # no x.log, no rebuilt site/, content/ intact
+
+
+def test_a_loop_of_links_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "blog")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    problems = destination_problems(on_command_line(str(tmp_path / "a" / "www"), tmp_path),
+                                    project)
+    assert len(problems) == 1 and "cannot be resolved" in problems[0].message
+
+
+def test_check_accepts_a_destination_outside_the_project(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "blog")
+    manifest = write_manifest(project.root, "git+ssh://git@example.org/me/site.git")
+    assert main(["--manifest", str(manifest), "check"]) == 0, capsys.readouterr().err

@@ -75,7 +75,11 @@ def parse(text: str, base: Path) -> RsyncTarget:
     if not text.strip():
         raise InvalidDestination("the deploy destination is empty",
                                  "name a folder, host:path, s3://bucket or git+ssh://host/repo")
-    return RsyncTarget(text, Path(base, text).resolve())
+    try:
+        return RsyncTarget(text, Path(base, text).resolve())
+    except (OSError, RuntimeError) as error:  # a loop of symbolic links
+        raise InvalidDestination(f"{text!r} cannot be resolved ({error})",
+                                 "name a folder that exists or can be created") from error
 
 
 def _is_remote(text: str) -> bool:

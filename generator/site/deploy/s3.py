@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,31 +41,31 @@ class S3Target:
 
     def publish(self, site: Path, *, dry_run: bool, delete: bool, say: Say) -> Outcome:
         """Upload the changed files, then delete the stale ones when `delete` is given."""
-        client = self._client()
         local = {self.prefix + name: path for name, path in site_files(site).items()}
         digests = {key: _md5(path) for key, path in local.items()}
-        remote = self._listing(client)
-        outcome = Outcome(
-            changed=[key for key in local if remote.get(key) != digests[key]],
-            deleted=[key for key in remote if key not in local] if delete else [],
-            kept=[] if delete else [key for key in remote if key not in local])
-        for key in outcome.changed:
-            say(f"deploy: {'would upload' if dry_run else 'upload'} "
-                f"{'changed' if key in remote else 'new'} s3://{self.bucket}/{key}")
-        for key in outcome.deleted:
-            say(f"deploy: {'would delete' if dry_run else 'delete'} s3://{self.bucket}/{key}")
-        if dry_run:
-            return outcome
-        for key in outcome.changed:
-            self._call(client.put_object, Bucket=self.bucket, Key=key,
-                       Body=local[key].read_bytes(), ContentType=content_type(key),
-                       CacheControl=cache_control(key),
-                       ContentMD5=base64.b64encode(bytes.fromhex(digests[key])).decode())
-        for start in range(0, len(outcome.deleted), DELETE_BATCH):
-            batch = outcome.deleted[start:start + DELETE_BATCH]
-            self._call(client.delete_objects, Bucket=self.bucket,
-                       Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True})
-        self._verify(client, digests, outcome)
+        with self._errors():
+            client = self._client()
+            remote = self._listing(client)
+            outcome = Outcome(
+                changed=[key for key in local if remote.get(key) != digests[key]],
+                deleted=[key for key in remote if key not in local] if delete else [],
+                kept=[] if delete else [key for key in remote if key not in local])
+            for key in outcome.changed:
+                say(f"deploy: {'would upload' if dry_run else 'upload'} "
+                    f"{'changed' if key in remote else 'new'} s3://{self.bucket}/{key}")
+            for key in outcome.deleted:
+                say(f"deploy: {'would delete' if dry_run else 'delete'} s3://{self.bucket}/{key}")
+            if dry_run:
+                return outcome
+            for key in outcome.changed:
+                client.put_object(Bucket=self.bucket, Key=key, Body=local[key].read_bytes(),
+                                  ContentType=content_type(key), CacheControl=cache_control(key),
+                                  ContentMD5=base64.b64encode(bytes.fromhex(digests[key])).decode())
+            for start in range(0, len(outcome.deleted), DELETE_BATCH):
+                batch = outcome.deleted[start:start + DELETE_BATCH]
+                client.delete_objects(Bucket=self.bucket, Delete={
+                    "Objects": [{"Key": key} for key in batch], "Quiet": True})
+            self._verify(self._listing(client), digests, outcome)
         return outcome
 
     def _client(self) -> Any:
@@ -80,14 +82,13 @@ class S3Target:
         found: dict[str, str] = {}
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
                                                                  Prefix=self.prefix)
-        for page in self._call(iter, pages):
+        for page in pages:
             for item in page.get("Contents", ()):
                 found[item["Key"]] = item["ETag"].strip('"')
         return found
 
-    def _verify(self, client: Any, digests: dict[str, str], outcome: Outcome) -> None:
-        """The bucket now holds every file with its MD5, and none of the deleted ones."""
-        remote = self._listing(client)
+    def _verify(self, remote: dict[str, str], digests: dict[str, str], outcome: Outcome) -> None:
+        """The bucket (`remote`) now holds every file with its MD5, and none of the deleted."""
         wrong = [key for key, digest in digests.items() if remote.get(key) != digest]
         wrong += [key for key in outcome.deleted if key in remote]
         if wrong:
@@ -96,13 +97,13 @@ class S3Target:
                                       f"site, e.g. {wrong[0]}",
                                       "check the bucket's permissions and run the deploy again"))
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
-        """`method(...)`, its failures as a DeployError saying what to do."""
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """S3's failures as a DeployError saying what to do."""
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         try:
-            result = method(*args, **kwargs)
-            return list(result) if method is iter else result
+            yield
         except NoCredentialsError as error:
             raise DeployError(Problem(self.text, None, None, "no S3 credentials found",
                                       "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "

@@ -61,6 +61,9 @@ def _clash(folder: Path, project: ProjectPaths) -> str | None:
     if folder.is_relative_to(root):
         return f"is inside the project folder {root}"
     for marker in SOURCE_MARKERS:
-        if (folder / marker).exists():
-            return f"holds a {marker} (it looks like a project)"
+        try:
+            if (folder / marker).exists():
+                return f"holds a {marker} (it looks like a project)"
+        except OSError as error:  # unreadable: it may hold anything
+            return f"cannot be looked into ({error.strerror})"
     return None
