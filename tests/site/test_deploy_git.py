@@ -90,3 +90,14 @@ def test_an_unreachable_repository_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DeployError, match="git ls-remote failed") as raised:
         deploy(project, f"git+file://{tmp_path / 'nowhere.git'}")
     assert "check the URL" in (raised.value.problems[0].hint or "")
+
+
+def test_without_a_git_identity_the_commit_has_the_tools_own(
+        tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh server with no user.name/user.email: the deploy still commits."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    project = make_project(tmp_path / "blog")
+    deploy(project, f"git+file://{remote}")
+    assert git(remote, "log", "-1", "--format=%an <%ae>", "gh-pages") == (
+        "bigsleep-gallery <deploy@localhost>")

@@ -36,10 +36,9 @@ class GitTarget:
     url: str
     branch: str
 
-    def publish(self, site: Path, *, dry_run: bool, delete: bool, say: Say,
-                work_dir: Path) -> Outcome:
-        """Commit `site` as the branch's next commit and push it (`delete` changes nothing: the
-        commit is the site, so a file the site no longer has is gone from the branch)."""
+    def publish(self, site: Path, *, dry_run: bool, say: Say, work_dir: Path) -> Outcome:
+        """Commit `site` as the branch's next commit and push it: the commit is the site, so a
+        file the site no longer has is gone from the branch (its history keeps it)."""
         if shutil.which("git") is None:
             raise DeployError(Problem(self.text, None, None, "git is not installed",
                                       "install git (apt-get install git) and run again"))

@@ -31,9 +31,9 @@ class RsyncTarget:
         """The destination as rsync is given it: a folder, with its trailing slash."""
         return f"{self.local}/" if self.local is not None else self.text
 
-    def publish(self, site: Path, *, dry_run: bool, delete: bool, say: Say) -> Outcome:
-        """Make the destination an exact copy of `site` (rsync always deletes what the site no
-        longer has, as `make deploy` always did; `delete` changes nothing here)."""
+    def publish(self, site: Path, *, dry_run: bool, say: Say) -> Outcome:
+        """Make the destination an exact copy of `site`, deleting what the site no longer has,
+        as `make deploy` always did."""
         if shutil.which("rsync") is None:
             raise DeployError(Problem(self.text, None, None, "rsync is not installed",
                                       "install rsync (apt-get install rsync) and run again"))

@@ -34,7 +34,9 @@ def pick(text: str, base: Path) -> Target:
 def deploy_site(site: Path, destination: Destination, *, project: ProjectPaths, work_dir: Path,
                 dry_run: bool, delete: bool, say: Say) -> Outcome:
     """Publish the built `site` to `destination`, or in a dry run say what would change; what
-    changed. Refuses unsafe destinations and an unbuilt site; `work_dir` holds git's repository."""
+    changed. Refuses unsafe destinations and an unbuilt site. `delete`: S3 removes objects the
+    site no longer has (rsync and git always mirror the site); `work_dir` holds git's
+    repository."""
     problems = destination_problems(destination, project)
     if problems:
         raise DeployError(problems)
@@ -43,9 +45,10 @@ def deploy_site(site: Path, destination: Destination, *, project: ProjectPaths, 
                                   "build it first: `make deploy` does"))
     target = pick(destination.text, destination.base)
     if isinstance(target, git.GitTarget):
-        outcome = target.publish(site, dry_run=dry_run, delete=delete, say=say,
-                                 work_dir=work_dir)
-    else:
+        outcome = target.publish(site, dry_run=dry_run, say=say, work_dir=work_dir)
+    elif isinstance(target, s3.S3Target):
         outcome = target.publish(site, dry_run=dry_run, delete=delete, say=say)
+    else:
+        outcome = target.publish(site, dry_run=dry_run, say=say)
     say(outcome.summary(destination.text, dry_run=dry_run))
     return outcome
