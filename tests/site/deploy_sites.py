@@ -11,6 +11,7 @@ SITE_FILES = {
     "index.html": b"<!doctype html><title>Home</title>",
     "index.xml": b"<rss></rss>",
     "2021/tiny/index.html": b"<!doctype html><title>Tiny</title>",
+    "tags/технологии/index.html": b"<!doctype html><title>Tag</title>",
     "2021/tiny/images/dog.png": b"\x89PNG dog",
     "2021/tiny/images/dog-480.webp": b"RIFF dog 480",
     "style.0123456789abcdef0123.css": b"body{}",

@@ -22,7 +22,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def files_on(repo: Path, branch: str) -> dict[str, bytes]:
-    names = git(repo, "ls-tree", "-r", "--name-only", branch).splitlines()
+    names = git(repo, "ls-tree", "-r", "-z", "--name-only", branch).strip("\0").split("\0")
     return {name: subprocess.run(["git", "--git-dir", str(repo), "show", f"{branch}:{name}"],
                                  capture_output=True, check=True).stdout for name in names}
 
@@ -40,7 +40,7 @@ def test_the_site_is_committed_to_gh_pages_with_nojekyll(tmp_path: Path, remote:
     outcome = deploy(project, f"git+file://{remote}", said=said)
     assert files_on(remote, "gh-pages") == {**SITE_FILES, ".nojekyll": b""}
     assert git(remote, "rev-list", "--count", "gh-pages") == "1"
-    assert len(outcome.changed) == 7 and any(line.startswith("deploy: pushed ") for line in said)
+    assert len(outcome.changed) == len(SITE_FILES) + 1 and any(line.startswith("deploy: pushed ") for line in said)
 
 
 def test_each_deploy_adds_one_commit_and_keeps_the_history(tmp_path: Path, remote: Path) -> None:
@@ -81,7 +81,7 @@ def test_a_dry_run_commits_nothing(tmp_path: Path, remote: Path) -> None:
     project = make_project(tmp_path / "blog")
     said: list[str] = []
     outcome = deploy(project, f"git+file://{remote}", dry_run=True, said=said)
-    assert len(outcome.changed) == 7 and "deploy: would commit index.html" in said
+    assert len(outcome.changed) == len(SITE_FILES) + 1 and "deploy: would commit index.html" in said
     assert git(remote, "branch", "--list") == ""
 
 

@@ -24,7 +24,7 @@ def test_the_destination_becomes_an_exact_copy_of_the_site(tmp_path: Path) -> No
     outcome = deploy(project, str(www), said=said)
     assert tree(www) == SITE_FILES
     assert sorted(outcome.changed) == sorted(SITE_FILES) and outcome.deleted == ["old.html"]
-    assert said[-1] == f"deploy: {www}: changed 6 file(s), deleted 1"
+    assert said[-1] == f"deploy: {www}: changed {len(SITE_FILES)} file(s), deleted 1"
 
 
 def test_deploying_the_same_site_again_copies_nothing(tmp_path: Path) -> None:
@@ -44,8 +44,8 @@ def test_a_dry_run_says_what_would_change_and_changes_nothing(tmp_path: Path) ->
     outcome = deploy(project, str(www), dry_run=True, said=said)
     assert tree(www) == {"old.html": b"stale page"}
     assert "deploy: *deleting   old.html" in said and "deploy: >f+++++++++ index.html" in said
-    assert said[-1] == f"deploy: {www}: would change 6 file(s), would delete 1"
-    assert len(outcome.changed) == 6
+    assert said[-1] == f"deploy: {www}: would change {len(SITE_FILES)} file(s), would delete 1"
+    assert sorted(outcome.changed) == sorted(SITE_FILES)  # tags/технологии/ as it is named
 
 
 def test_a_folder_named_like_an_option_is_a_folder(tmp_path: Path) -> None:

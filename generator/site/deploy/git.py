@@ -129,11 +129,12 @@ class Repository:
     def changes(self, parent: str | None, tree: str) -> Outcome:
         """The files the new tree adds or changes, and those it no longer has, vs `parent`."""
         if parent is None:
-            return Outcome(changed=self.git("ls-tree", "-r", "--name-only", tree).splitlines())
+            names = self.git("ls-tree", "-r", "-z", "--name-only", tree).split("\0")
+            return Outcome(changed=[name for name in names if name])
         outcome = Outcome()
-        listing = self.git("diff-tree", "-r", "--no-renames", "--name-status", parent, tree)
-        for line in listing.splitlines():
-            status, path = line.split("\t", 1)
+        fields = self.git("diff-tree", "-r", "-z", "--no-renames", "--name-status", parent,
+                          tree).split("\0")  # status, path, status, path..., "" (names as-is)
+        for status, path in zip(fields[0::2], fields[1::2], strict=False):
             (outcome.deleted if status == "D" else outcome.changed).append(path)
         return outcome
 

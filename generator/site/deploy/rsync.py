@@ -16,7 +16,8 @@ from pathlib import Path
 from generator.errors import DeployError, Problem
 from generator.site.deploy.destination import InvalidDestination, Outcome, Say
 
-OPTIONS = ("--archive", "--delete", "--checksum", "--itemize-changes")
+# --8-bit-output: names as they are (tags/технологии/), not escaped, in the itemized changes
+OPTIONS = ("--archive", "--delete", "--checksum", "--itemize-changes", "--8-bit-output")
 
 
 @dataclass(frozen=True)
