@@ -5,7 +5,9 @@ Only files whose MD5 differs from the stored object's ETag are uploaded, each wi
 Content-Type and a Cache-Control by kind (`caching`); objects the site no longer has are deleted
 only with `--delete`. Credentials come from boto3's usual places (AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/...). After uploading, the listing is read again and
-must show every file with its MD5, so an upload that silently went nowhere is an error.
+must show every file with the ETag its upload returned, so an upload that silently went nowhere
+is an error. (Buckets encrypting with SSE-KMS or SSE-C give ETags that are not MD5s: there every
+file is uploaded on every deploy.)
 """
 
 from __future__ import annotations
@@ -57,15 +59,18 @@ class S3Target:
                 say(f"deploy: {'would delete' if dry_run else 'delete'} s3://{self.bucket}/{key}")
             if dry_run:
                 return outcome
+            expected = dict(digests)
             for key in outcome.changed:
-                client.put_object(Bucket=self.bucket, Key=key, Body=local[key].read_bytes(),
-                                  ContentType=content_type(key), CacheControl=cache_control(key),
-                                  ContentMD5=base64.b64encode(bytes.fromhex(digests[key])).decode())
+                answer = client.put_object(
+                    Bucket=self.bucket, Key=key, Body=local[key].read_bytes(),
+                    ContentType=content_type(key), CacheControl=cache_control(key),
+                    ContentMD5=base64.b64encode(bytes.fromhex(digests[key])).decode())
+                expected[key] = answer["ETag"].strip('"')  # not the MD5 under SSE-KMS/SSE-C
             for start in range(0, len(outcome.deleted), DELETE_BATCH):
                 batch = outcome.deleted[start:start + DELETE_BATCH]
                 client.delete_objects(Bucket=self.bucket, Delete={
                     "Objects": [{"Key": key} for key in batch], "Quiet": True})
-            self._verify(self._listing(client), digests, outcome)
+            self._verify(self._listing(client), expected, outcome)
         return outcome
 
     def _client(self) -> Any:
@@ -87,9 +92,11 @@ class S3Target:
                 found[item["Key"]] = item["ETag"].strip('"')
         return found
 
-    def _verify(self, remote: dict[str, str], digests: dict[str, str], outcome: Outcome) -> None:
-        """The bucket (`remote`) now holds every file with its MD5, and none of the deleted."""
-        wrong = [key for key, digest in digests.items() if remote.get(key) != digest]
+    def _verify(self, remote: dict[str, str], expected: dict[str, str],
+                outcome: Outcome) -> None:
+        """The bucket (`remote`) now holds every file with the ETag its upload (or the MD5
+        comparison that skipped it) expects, and none of the deleted ones."""
+        wrong = [key for key, etag in expected.items() if remote.get(key) != etag]
         wrong += [key for key in outcome.deleted if key in remote]
         if wrong:
             raise DeployError(Problem(self.text, None, None,
