@@ -30,8 +30,8 @@ check: $(STAMP)           ## validate gallery.yaml and content/, report every pr
 weights: $(STAMP)         ## download and verify the CLIP and BigGAN checkpoints once
 	$(RUN) weights
 
-deploy: site              ## publish site/ to the `site.deploy` destination of gallery.yaml
-	$(RUN) deploy
+deploy: $(STAMP)          ## rebuild, publish site/ to `site.deploy` (TO=..., DRY_RUN=1, DELETE=1 for S3)
+	$(RUN) deploy $(if $(TO),--to="$(TO)") $(if $(DRY_RUN),--dry-run) $(if $(DELETE),--delete)
 
 serve: $(STAMP)           ## preview on http://localhost:1313, rebuilt and reloaded on every change
 	$(RUN) serve

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.errors import GalleryError, GenerationError, Problem
+from generator.errors import DeployError, GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings, SiteSettings
+
+if TYPE_CHECKING:
+    from generator.site.deploy import Destination, ProjectPaths
 
 Handler = Callable[[argparse.Namespace, Folders], None]
 
@@ -64,7 +66,7 @@ def _generate(manifest: Manifest, args: argparse.Namespace, folders: Folders, *,
         if not drafts_may_wait or any(not job.post.draft for job in outdated):
             raise
         print(f"images: {len(outdated)} image(s) of draft posts not generated, so those posts "
-              f"stay unpublished ({error.problems[-1]})", file=sys.stderr)
+              f"stay unpublished ({error.advice or error.problems[-1]})", file=sys.stderr)
 
 
 def _write(manifest: Manifest, folders: Folders) -> None:
@@ -89,6 +91,7 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     reporting every problem."""
     from generator.gallery.writer import check_posts
     from generator.site.build import check_content
+    from generator.site.deploy import destination_problems
 
     problems: list[Problem] = []
     settings = SiteSettings()
@@ -100,6 +103,9 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
         problems += error.problems
     if folders.content.exists():  # a new project has no content/ until its first `write`
         problems += check_content(folders.content, settings, theme_dir=folders.theme)
+    if settings.deploy:
+        problems += destination_problems(_site_deploy(folders, settings.deploy),
+                                         _project_paths(folders))
     if problems:
         raise GalleryError(problems)
     print("check: gallery.yaml and content/ are valid")
@@ -159,20 +165,55 @@ def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:
         print(f"weights: {path}: present and verified")
 
 
+def _project_paths(folders: Folders) -> ProjectPaths:
+    from generator.site.deploy import ProjectPaths
+
+    return ProjectPaths(folders.root,
+                        (folders.manifest, folders.content, folders.theme, folders.out))
+
+
+def _site_deploy(folders: Folders, text: str) -> Destination:
+    """`site.deploy` of the (valid) manifest, with its line for messages."""
+    import yaml
+    from yaml.nodes import MappingNode
+
+    from generator.gallery.yamlnodes import key_line
+    from generator.site.deploy import Destination
+
+    top = yaml.compose(folders.manifest.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    site = next((value for key, value in top.value if key.value == "site"), None)
+    line = key_line(site, "deploy") if isinstance(site, MappingNode) else None
+    return Destination(text, folders.manifest, "site.deploy", folders.root, line)
+
+
+def _deploy_destination(args: argparse.Namespace, folders: Folders,
+                        manifest: Manifest) -> Destination:
+    """`--to` (relative to the current folder), else `site.deploy` (relative to the project)."""
+    from generator.site.deploy import Destination
+
+    if args.to is not None:
+        return Destination(args.to, "--to", None, Path.cwd())
+    if not manifest.site.deploy:
+        raise DeployError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
+                                  "set site.deploy to a folder, host:path, s3://bucket/prefix "
+                                  "or git+ssh://host/repo.git#branch, or pass --to"))
+    return _site_deploy(folders, manifest.site.deploy)
+
+
 def cmd_deploy(args: argparse.Namespace, folders: Folders) -> None:
-    """Rebuild (never a draft with placeholders) and copy site/ to the deploy destination."""
+    """Rebuild (never a draft with placeholders) and publish site/ to the deploy destination;
+    with --dry-run, say what would change there."""
+    from generator.site.deploy import deploy_site, destination_problems
+
     manifest = _manifest(folders)
-    destination = args.to or manifest.site.deploy
-    if not destination:
-        raise GalleryError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
-                                   "set site.deploy to an rsync destination or pass --to"))
+    destination = _deploy_destination(args, folders, manifest)
+    project = _project_paths(folders)
+    problems = destination_problems(destination, project)
+    if problems:  # before building: a refused destination costs nothing
+        raise DeployError(problems)
     _site(manifest, args, folders)
-    if shutil.which("rsync") is None:
-        raise GenerationError(Problem(folders.out, None, None, "rsync is not installed",
-                                      "install rsync (apt-get install rsync) and run again"))
-    command = ["rsync", "-a", "--delete", "--checksum", f"{folders.out}/", destination]
-    print("deploy:", " ".join(command))
-    subprocess.run(command, check=True)
+    deploy_site(folders.out, destination, project=project, work_dir=folders.cache / "deploy",
+                dry_run=args.dry_run, delete=args.delete, say=print)
 
 
 # `dream` options (big-sleep's names first) and the GenerationSettings field each one sets.
@@ -299,7 +340,13 @@ def _parser() -> argparse.ArgumentParser:
     weights.add_argument("--models", help="weights folder")
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
     generating(deploy)
-    deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
+    deploy.add_argument("--to", help="a folder, host:path, s3://bucket/prefix?endpoint=URL"
+                        "&region=NAME or git+ssh://host/repo.git#branch (default: site.deploy)")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="say what would change at the destination, change nothing")
+    deploy.add_argument("--delete", action="store_true",
+                        help="S3: delete objects the site no longer has (rsync and git always "
+                             "mirror the site)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
     dream = commands.add_parser("dream", help=dream_help, description=dream_help)
     dream.set_defaults(handler=cmd_dream)
@@ -339,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        if error.advice:
+            print(error.advice, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; a new run resumes where this one stopped", file=sys.stderr)

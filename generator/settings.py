@@ -41,7 +41,8 @@ class SiteSettings:
     image_widths: tuple[int, ...] = option(
         (480, 960, 1600), "Widths of the resized image variants (never upscaled).", min=16, max=8192
     )
-    deploy: str | None = option(None, "rsync destination of `make deploy` (path or host:path).")
+    deploy: str | None = option(None, "Where `make deploy` publishes: a folder or host:path "
+                                "(rsync), git+ssh://host/repo.git#branch or s3://bucket/prefix.")
     comments: str | None = option(None, "HTML of a comment widget (giscus, utterances, a mailto "
                                   "link...) shown under posts with `comments: true`.")
 

@@ -79,7 +79,7 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     missing = missing_weights(*model_paths(settings, models_dir),
                                   setting="point --{key} at local weights")
     if missing:  # before the device choice, which may print a long CPU estimate
-        raise GenerationError(missing)
+        raise GenerationError(missing, advice=_gpu_advice(device, settings, models_dir))
     chosen = _device(device, settings, models_dir, _say(out))
     models = load_models(settings, models_dir, chosen)
     hashes = {"clip": models.clip_hash, "biggan": models.biggan_hash}
@@ -112,6 +112,17 @@ def _device(requested: str | None, settings: GenerationSettings, models_dir: Pat
             "dream", [settings], models_dir,
             "run it on a machine with a CUDA GPU, or add `--device cpu`"))
     return device
+
+
+def _gpu_advice(requested: str | None, settings: GenerationSettings,
+                models_dir: Path | None) -> str | None:
+    """When the weights are missing and there is no GPU either: say so now, not after
+    `make weights` has downloaded them."""
+    if requested == "cpu" or torch.cuda.is_available():
+        return None
+    return str(no_gpu_problem("dream", [settings], models_dir,
+                              "besides the weights, it needs a machine with a CUDA GPU, or "
+                              "`--device cpu`"))
 
 
 def _refuse_overwrite(paths: list[Path], force: bool) -> None:

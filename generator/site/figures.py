@@ -356,5 +356,5 @@ def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
 def _missing_problem(use: ImageUse) -> Problem:
     return Problem(use.page.source, use.line, "img", f"image {use.src!r} not found "
                    f"(looked for {', '.join(IMAGE_SUFFIXES)})",
-                   "generate the missing images (make site), or preview with placeholders "
-                   "(make draft)")
+                   "add the file or generate it (make site); `build --placeholders` "
+                   "(or make draft) shows a marked placeholder instead")

@@ -531,6 +531,8 @@ def test_no_cuda_and_no_cpu_request_lists_missing_images_and_what_to_run(
     text = str(error.value)
     assert "gallery.yaml:4: games/bioshock" in text and "gallery.yaml:7: games/half_life" in text
     assert "make draft" in text and "make site" in text and "--device cpu" in text
+    assert len(error.value.problems) == 2  # one per image: the advice is not a third problem
+    assert "no CUDA GPU here: 2 image(s) cannot be generated" in (error.value.advice or "")
 
 
 def test_cpu_run_prints_an_estimate_first(tmp_path: Path, fake: Path) -> None:

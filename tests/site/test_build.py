@@ -278,7 +278,7 @@ def test_missing_images_stop_the_build_naming_each(tmp_path: Path) -> None:
     messages = [p.message for p in caught.value.problems]
     assert len(messages) == 2
     assert "images/braid" in messages[0] and "images/diablo" in messages[1]
-    assert all(p.hint and "make" in p.hint for p in caught.value.problems)
+    assert all(p.hint and "build --placeholders" in p.hint for p in caught.value.problems)
 
 
 def test_placeholders_are_visibly_marked(tmp_path: Path) -> None:
