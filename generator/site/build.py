@@ -6,7 +6,8 @@ pipeline without writing anything and returns every problem found.
 
 This module is the pipeline: read the pages (`content`), give each its address (`urls`),
 render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
-`relref` are `refs`, others the theme's), publish the images, write the posts, then the pages
+`relref` are `refs`, `highlight`, `param`, `qr` and inline ones `builtin_shortcodes`, others the
+theme's), publish the images, write the posts, then the pages
 made from them (`listings`: lists, taxonomies, aliases, 404), /index.xml and /sitemap.xml
 (`feeds`), and the theme's static files. Internal links are relative and name the file; `output`
 writes the files, `theme` renders the templates.
@@ -25,7 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from generator.site.content import Page, is_markdown, load_pages
+from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
+from generator.site.content import LIST_FIELDS, STRING_FIELDS, Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
@@ -39,7 +41,7 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import render_markdown
+from generator.site.markdown import MarkdownOptions, render_markdown
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
@@ -73,11 +75,12 @@ class BuildReport:
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               strict: bool = False) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    public yet). With `strict` (as a CI would use), any warning fails the build.
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +91,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                            placeholders=placeholders, out=fresh,
                            processor=ImageProcessor(Path(cache_dir), settings.image_widths))
         builder.build()
+        if strict and builder.all_warnings():
+            raise BuildError(builder.all_warnings())
         swap_in_directory(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -96,19 +101,22 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-                  drafts: bool = True, missing_images: bool = False) -> list[Problem]:
+                  drafts: bool = True, missing_images: bool = False,
+                  strict: bool = False) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
-    generator makes); set it to check a tree whose images should all be there.
+    generator makes); set it to check a tree whose images should all be there. With `strict`,
+    warnings count as problems, as they do in a strict build.
     """
     builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                        placeholders=not missing_images, out=None, processor=None)
+    problems: list[Problem] = []
     try:
         builder.build()
     except BuildError as error:
-        return error.problems
-    return []
+        problems = error.problems
+    return problems + (builder.all_warnings() if strict else [])
 
 
 class _Builder:
@@ -124,8 +132,10 @@ class _Builder:
         self.out = out
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(theme_dir,
-                                          builtins=("img", "figure", *REF_SHORTCODES))
+        self.shortcodes = ThemeShortcodes(
+            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES))
+        self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
+                                                unsafe_html=settings.unsafe_html)
         self.figures = Figures(self.theme, processor, out)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
@@ -170,13 +180,16 @@ class _Builder:
                     "rebuild after that date; a draft build (--drafts) previews it"))
         return [p for p in pages if p.date is None or p.date <= now]
 
+    def all_warnings(self) -> list[Problem]:
+        return [*self.warnings, *self.figures.warnings]
+
     def report(self, out_dir: Path) -> BuildReport:
         return BuildReport(
             out_dir=out_dir, pages=self.output.pages, posts=self.posts,
             images=self.figures.published,
             processed=self.processor.encoded if self.processor else 0,
             placeholders=self.figures.placeholders,
-            warnings=(*self.warnings, *self.figures.warnings),
+            warnings=tuple(self.all_warnings()),
         )
 
     def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
@@ -219,8 +232,12 @@ class _Builder:
 
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
+        page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
+        builtins = BuiltinShortcodes(page.source, page_params, self.settings.params)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
+            if builtins.handles(call.name):
+                return builtins(call)
             if call.name == "img":
                 return self.figures.shortcode(page, path, call, caption, result.images)
             if call.name == "figure":
@@ -230,8 +247,8 @@ class _Builder:
 
         body = refs.expand(page, path, page.body)
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler)
-        self.warnings.extend(rendered.warnings)
+                                   shortcodes=handler, options=self.markdown_options)
+        self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
         result.summary = page.summary or page.description or shorten(rendered.summary)

@@ -38,6 +38,7 @@ class ShortcodeCall:
 
     `line` is the 1-based line in the source file. For a paired shortcode, `inner` is the
     rendered HTML of the Markdown between the tags and `inner_source` its raw text.
+    `delimiter` is "<" for `{{< >}}` and "%" for `{{% %}}` (whose output Hugo reads as Markdown).
     """
 
     name: str
@@ -45,6 +46,7 @@ class ShortcodeCall:
     line: int
     inner: str | None = None
     inner_source: str | None = None
+    delimiter: str = "<"
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,8 @@ class ThemeShortcodes:
 
     A template sees `name`, `params`, `inner` (rendered HTML, or None), `inner_source`,
     `caption` (a Caption or None), `page` (the mapping the caller passes) and `error(msg)`,
-    which stops the build with the shortcode's file and line.
+    which stops the build with the shortcode's file and line. Templates named `_*.html` are
+    parts other templates include, not shortcodes.
     """
 
     def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",)) -> None:
@@ -302,6 +305,7 @@ class ThemeShortcodes:
         return sorted(
             p.relative_to(self.directory).with_suffix("").as_posix()
             for p in self.directory.rglob("*.html")
+            if not p.name.startswith("_")  # a part other templates include
         )
 
     def __call__(
@@ -333,6 +337,8 @@ class ThemeShortcodes:
 
     def _template(self, name: str) -> jinja2.Template:
         try:
+            if name.rpartition("/")[2].startswith("_"):
+                raise jinja2.TemplateNotFound(name)
             return self._env.get_template(f"{name}.html")
         except jinja2.TemplateNotFound:
             known = ", ".join(sorted({*self.builtins, *self.names()})) or "none"
