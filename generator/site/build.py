@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.site.body_check import body_problems, unloaded_bodies
 from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
 from generator.site.content import LIST_FIELDS, STRING_FIELDS, Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
@@ -143,6 +144,8 @@ class _Builder:
 
     def build(self) -> None:
         pages, problems = load_pages(self.content_dir)
+        for source, body, body_line in unloaded_bodies(problems):  # all problems at once
+            problems += self._body_problems(source, body, body_line)
         pages = [p for p in pages if self.drafts or not p.draft]
         if not self.drafts:
             pages = self._published(pages)
@@ -219,6 +222,7 @@ class _Builder:
         refs = PageRefs(paths, self.settings.base_url)
         for page in pages:
             if page not in paths:
+                problems += self._body_problems(page.source, page.body, page.body_line)
                 continue
             try:
                 rendered.append(self._render_page(page, paths[page], refs))
@@ -229,6 +233,11 @@ class _Builder:
         if problems:
             raise BuildError(problems)
         return rendered
+
+    def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
+        """The body problems of a page that will not be built (see body_check)."""
+        return body_problems(source, body, body_line, theme=self.shortcodes,
+                             site_params=self.settings.params, options=self.markdown_options)
 
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
