@@ -80,8 +80,9 @@ class BuiltinShortcodes:
     def _inline(self, call: ShortcodeCall) -> str:
         if call.inner_source is None:
             if call.name not in self._inline_bodies:
+                tags = f"{{{{< {call.name} >}}}}...{{{{< /{call.name} >}}}}"
                 self._warn(call, "inline shortcode used before its body is given; left out",
-                           f"give the body first: {{{{< {call.name} >}}}}...{{{{< /{call.name} >}}}}")
+                           f"give the body first: {tags}")
                 return ""
             body = self._inline_bodies[call.name]
             if body is None:

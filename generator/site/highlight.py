@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from pygments import lex
@@ -36,8 +36,9 @@ _FENCE_ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
 _ATTR_RE = re.compile(r"""\s*([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s]+)\s*,?""")
 _RANGE_RE = re.compile(r"(\d+)(?:-(\d+))?")
 _TRUE = ("true", "table")
-KNOWN_OPTIONS = ("linenos", "hl_lines", "linenostart", "anchorlinenos", "lineanchors", "style",
-                 "noclasses", "hl_inline", "lineNumbersInTable", "tabwidth", "guessSyntax")
+USED_OPTIONS = ("linenos", "hl_lines", "linenostart")
+IGNORED_OPTIONS = ("anchorlinenos", "lineanchors", "style", "noclasses", "hl_inline",
+                   "linenumbersintable", "tabwidth", "guesssyntax")  # Hugo's; no effect here
 
 
 class CodeOptionError(ValueError):
@@ -54,8 +55,12 @@ class CodeOptions:
     """How to print one code block: line numbers (None, "inline" or "table"), lines to mark."""
 
     linenos: str | None = None
-    hl_lines: frozenset[int] = field(default_factory=frozenset)  # 1-based, within the block
+    hl_lines: tuple[tuple[int, int], ...] = ()  # (first, last) 1-based, within the block
     linenostart: int = 1
+
+    def marked(self, line: int) -> bool:
+        """Whether line `line` (1-based, within the block) is in hl_lines."""
+        return any(first <= line <= last for first, last in self.hl_lines)
 
 
 def split_fence_info(info: str) -> tuple[str, str]:
@@ -87,13 +92,13 @@ def shortcode_options(text: str) -> CodeOptions:
 
 def code_options(raw: Mapping[str, str]) -> CodeOptions:
     """CodeOptions from raw option values (quotes allowed); CodeOptionError if one is bad."""
-    values = {key: value.strip("\"'") for key, value in raw.items()}
+    values = {key.lower(): value.strip("\"'") for key, value in raw.items()}
     for key in values:
-        if key not in KNOWN_OPTIONS:
+        if key not in (*USED_OPTIONS, *IGNORED_OPTIONS):
             raise CodeOptionError(f"unknown highlighting option {key!r}",
                                   "use linenos, hl_lines or linenostart")
     return CodeOptions(_linenos(values.get("linenos", "false")),
-                       _line_set(raw.get("hl_lines", "")),
+                       _line_ranges(values.get("hl_lines", "")),
                        _whole_number("linenostart", values.get("linenostart", "1")))
 
 
@@ -109,9 +114,9 @@ def _linenos(value: str) -> str | None:
                           "write linenos=true")
 
 
-def _line_set(value: str) -> frozenset[int]:
-    """`[2,"4-5"]`, `2 4-5` or `"2"` -> {2, 4, 5}."""
-    lines: set[int] = set()
+def _line_ranges(value: str) -> tuple[tuple[int, int], ...]:
+    """`[2,"4-5"]`, `2 4-5` or `2` -> ((2, 2), (4, 5))."""
+    ranges: list[tuple[int, int]] = []
     for item in re.split(r"[\s,\[\]]+", value.strip()):
         item = item.strip("\"'")
         if not item:
@@ -121,11 +126,8 @@ def _line_set(value: str) -> frozenset[int]:
             raise CodeOptionError(f"hl_lines item {item!r} is not a line or a range",
                                   'write hl_lines=[2,"4-5"] (fence) or hl_lines=2 4-5')
         first = int(match.group(1))
-        last = int(match.group(2) or first)
-        if last - first > 100_000:
-            raise CodeOptionError(f"hl_lines range {item!r} is too long", "mark fewer lines")
-        lines.update(range(first, last + 1))
-    return frozenset(lines)
+        ranges.append((first, int(match.group(2) or first)))
+    return tuple(ranges)
 
 
 def _whole_number(key: str, value: str) -> int:
@@ -145,20 +147,22 @@ def highlight_code(code: str, language: str, options: CodeOptions = CodeOptions(
     numbers = range(options.linenostart, options.linenostart + len(lines))
     rows = []
     for index, (number, line) in enumerate(zip(numbers, lines, strict=True), start=1):
-        marked = " hl" if index in options.hl_lines else ""
+        marked = " hl" if options.marked(index) else ""
         number_span = f'<span class="ln">{number}</span>' if options.linenos == "inline" else ""
-        rows.append(f'<span class="line{marked}">{number_span}<span class="cl">{line}</span></span>')
+        rows.append(f'<span class="line{marked}">{number_span}<span class="cl">{line}</span>'
+                    "</span>")
     lang = html.escape(language)
     code_html = (f'<pre tabindex="0" class="chroma"><code class="language-{lang}" '
                  f'data-lang="{lang}">{"".join(rows)}</code></pre>')
     if options.linenos != "table":
         return f'<div class="highlight">{code_html}</div>\n'
     gutter = "".join(
-        f'<span class="hl"><span class="lnt">{n}\n</span></span>' if i in options.hl_lines
+        f'<span class="hl"><span class="lnt">{n}\n</span></span>' if options.marked(i)
         else f'<span class="lnt">{n}\n</span>'
         for i, n in enumerate(numbers, start=1))
     return ('<div class="highlight"><div class="chroma">\n<table class="lntable"><tr>'
-            f'<td class="lntd">\n<pre tabindex="0" class="chroma"><code>{gutter}</code></pre></td>\n'
+            '<td class="lntd">\n'
+            f'<pre tabindex="0" class="chroma"><code>{gutter}</code></pre></td>\n'
             f'<td class="lntd">\n{code_html}</td></tr></table>\n</div>\n</div>\n')
 
 
@@ -209,7 +213,8 @@ def stylesheet() -> str:
     layout = (".chroma .lntable { border-spacing: 0; padding: 0; margin: 0; border: 0; }\n"
               ".chroma .lntd { vertical-align: top; padding: 0; margin: 0; border: 0; }\n"
               ".chroma .line { display: flex; }\n"
-              ".chroma .ln, .chroma .lnt { user-select: none; margin-right: 0.8em; opacity: 0.6; }\n"
+              ".chroma .ln, .chroma .lnt "
+              "{ user-select: none; margin-right: 0.8em; opacity: 0.6; }\n"
               ".chroma .lntable pre { padding: 0; margin: 0; }\n")
     return (f"/* Code highlighting (generator/site/highlight.py: stylesheet()); "
             f"Pygments styles {LIGHT_STYLE} and {DARK_STYLE}. */\n{layout}{light}\n"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.site.helpers import THEME, write_post
-
 from generator.settings import SiteSettings
 from generator.site.build import check_content
+from tests.site.helpers import THEME, write_post
 
 BAD_BODY = 'Text.\n\n{{< nosuch >}}\n\n```go {linenos=sometimes}\nx\n```\n\n{{< qr text="x'
 

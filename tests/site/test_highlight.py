@@ -115,3 +115,9 @@ def test_theme_stylesheet_is_the_generated_one_with_dark_colours() -> None:
 
 def test_pages_link_the_stylesheet() -> None:
     assert "link('syntax.css')" in (THEME / "templates" / "base.html").read_text("utf-8")
+
+
+def test_any_line_range_and_hugos_other_options_are_accepted() -> None:
+    options = fence_options('hl_lines=["1-999999999"],lineNumbersInTable=false,style=monokai')
+    assert options.marked(1) and options.marked(999_999_999) and not options.marked(0)
+    assert marked_lines(highlight_code("a\nb\n", "go", options)) == [1, 2]

@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME
-from tests.site.test_hugo_parity import hugo_binary
 
 from generator.site.builtin_shortcodes import BuiltinShortcodes
 from generator.site.markdown import MarkdownOptions, render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
+from tests.site.helpers import THEME
+from tests.site.test_hugo_parity import hugo_binary
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "hugo_markdown.md"
 SOURCE = Path("content/p.md")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests.site.helpers import THEME, write_post
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
@@ -19,6 +18,7 @@ from generator.site.build import build_site, check_content
 from generator.site.builtin_shortcodes import BuiltinShortcodes
 from generator.site.markdown import RenderedMarkdown, render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError, ThemeShortcodes
+from tests.site.helpers import THEME, write_post
 
 SOURCE = Path("content/posts/p/index.md")
 ROOT = Path(__file__).resolve().parents[2]

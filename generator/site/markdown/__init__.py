@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 
+DEFAULT_OPTIONS = MarkdownOptions()
+
+
 @dataclass(frozen=True)
 class RenderedMarkdown:
     """A rendered body: its HTML, a plain-text summary and non-fatal warnings."""
@@ -71,7 +74,7 @@ def render_markdown(
     source: Path,
     first_line: int,
     shortcodes: ShortcodeHandler,
-    options: MarkdownOptions = MarkdownOptions(),
+    options: MarkdownOptions = DEFAULT_OPTIONS,
 ) -> RenderedMarkdown:
     """Render a post body whose first line is line `first_line` (1-based) of `source`."""
     context = RenderContext(Path(source), first_line, shortcodes, options)
