@@ -3,7 +3,8 @@ every problem of every file at once: a bad front-matter value, or a page that lo
 address to another, no longer hides the same file's body problems until it is fixed.
 
 The body is rendered with the shortcodes that need no page around them (the built-in and the
-theme's); `img`, `figure`, `ref` and `relref` are left to the real build, which needs the page.
+theme's, which see every `page` value as empty); `img`, `figure`, `ref` and `relref` are left to
+the real build, which needs the page.
 A body whose front matter cannot be parsed at all cannot be placed in its file and is skipped.
 """
 
@@ -20,6 +21,17 @@ from generator.site.markdown import MarkdownOptions, render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 
 PAGE_SHORTCODES = ("img", "figure", "ref", "relref")  # need the built page; left to the build
+
+
+class _UnknownPage(dict[str, Any]):
+    """The `page` a theme shortcode sees while only its problems matter: every value, at any
+    depth, is empty."""
+
+    def __missing__(self, key: str) -> _UnknownPage:
+        return _UnknownPage()
+
+    def __str__(self) -> str:
+        return ""
 
 
 def unloaded_bodies(problems: list[Problem]) -> list[tuple[Path, str, int]]:
@@ -44,7 +56,9 @@ def body_problems(source: Path, body: str, body_line: int, *, theme: ThemeShortc
     def handler(call: ShortcodeCall, caption: Caption | None) -> str:
         if call.name in PAGE_SHORTCODES or call.name == "param":  # page params are unknown
             return ""
-        return builtins(call) if builtins.handles(call.name) else theme(call, caption)
+        if builtins.handles(call.name):
+            return builtins(call)
+        return theme(call, caption, page=_UnknownPage())
 
     try:
         render_markdown(body, source=source, first_line=body_line, shortcodes=handler,

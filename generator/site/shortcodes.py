@@ -324,7 +324,7 @@ class ThemeShortcodes:
                 inner=Markup(call.inner) if call.inner is not None else None,
                 inner_source=call.inner_source,
                 caption=caption,
-                page=page or {},
+                page={} if page is None else page,
             )
         except ShortcodeError:
             raise

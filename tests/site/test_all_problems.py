@@ -3,6 +3,7 @@ same file's body problems."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from generator.settings import SiteSettings
@@ -37,3 +38,13 @@ def test_unparsable_front_matter_is_reported_alone(tmp_path: Path) -> None:
     page.parent.mkdir(parents=True)
     page.write_text("---\ntitle: [unclosed\n---\n{{< nosuch >}}\n", encoding="utf-8")
     assert [(line, key) for _, line, key in problems_of(tmp_path)] == [(2, None)]
+
+
+def test_theme_shortcodes_reading_the_page_are_no_false_problems(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(THEME, theme)
+    (theme / "shortcodes" / "byline.html").write_text("By {{ page.title }} {{ page.params.x }}")
+    content = tmp_path / "content"
+    write_post(content, "a", title="A", date="not-a-date", body="{{< byline >}}\n{{< nosuch >}}")
+    found = check_content(content, SiteSettings(), theme_dir=theme)
+    assert [(p.line, p.key) for p in found] == [(3, "date"), (7, "nosuch")]
