@@ -56,7 +56,7 @@ def body_problems(source: Path, body: str, body_line: int, *, theme: ThemeShortc
     def handler(call: ShortcodeCall, caption: Caption | None) -> str:
         if call.name in PAGE_SHORTCODES or call.name == "param":  # page params are unknown
             return ""
-        if builtins.handles(call.name):
+        if builtins.handles(call.name) and not theme.overrides(call.name):
             return builtins(call)
         return theme(call, caption, page=_UnknownPage())
 

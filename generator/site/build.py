@@ -30,6 +30,7 @@ from generator.site.body_check import body_problems, unloaded_bodies
 from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
 from generator.site.content import LIST_FIELDS, STRING_FIELDS, Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
+from generator.folders import PACKAGE_THEME
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
 from generator.fsutil import swap_in_directory
@@ -134,7 +135,8 @@ class _Builder:
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
         self.shortcodes = ThemeShortcodes(
-            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES))
+            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
+            fallback_dir=PACKAGE_THEME)
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)
         self.figures = Figures(self.theme, processor, out)
@@ -245,7 +247,7 @@ class _Builder:
         builtins = BuiltinShortcodes(page.source, page_params, self.settings.params)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
-            if builtins.handles(call.name):
+            if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
                 return builtins(call)
             if call.name == "img":
                 return self.figures.shortcode(page, path, call, caption, result.images)

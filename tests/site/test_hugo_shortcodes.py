@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,21 @@ def test_cli_strict_flag_on_build_and_check(tmp_path: Path) -> None:
     strict_build = run("build", "--strict", "--out", str(tmp_path / "strict"))
     assert strict_build.returncode != 0 and "Traceback" not in strict_build.stderr
     assert not (tmp_path / "strict").exists()
+
+
+def test_a_sites_own_theme_has_the_built_ins_and_may_override_them(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    for part in ("templates", "i18n"):
+        shutil.copytree(THEME / part, theme / part)
+    (theme / "shortcodes").mkdir()
+    (theme / "shortcodes" / "highlight.html").write_text("<pre class=mine>{{ inner_source }}</pre>")
+    (theme / "shortcodes" / "vimeo.html").write_text("<p>my vimeo {{ params['0'] }}</p>")
+    content, out = tmp_path / "content", tmp_path / "site"
+    write_post(content, "a", title="A", date="2021-01-01",
+               body="{{< highlight go >}}x{{< /highlight >}}\n\n{{< vimeo 7 >}}\n\n"
+                    "{{< gist u 1 >}}\n\n{{< qr text=x />}}")
+    build_site(content, out, SiteSettings(image_widths=(32,)), theme_dir=theme,
+               cache_dir=tmp_path / ".cache")
+    page = (out / "posts/a/index.html").read_text(encoding="utf-8")
+    assert "<pre class=mine>x</pre>" in page and "<p>my vimeo 7</p>" in page  # the site's own
+    assert 'href="https://gist.github.com/u/1"' in page and "data:image/png" in page  # built-in
