@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from pygments import lex
@@ -35,6 +35,7 @@ DARK_STYLE = "monokai"
 _FENCE_ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
 _ATTR_RE = re.compile(r"""\s*([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s]+)\s*,?""")
 _RANGE_RE = re.compile(r"(\d+)(?:-(\d+))?")
+_CLASS_RE = re.compile(r"(?:^|[\s,])\.([A-Za-z][\w-]*)")
 _TRUE = ("true", "table")
 USED_OPTIONS = ("linenos", "hl_lines", "linenostart")
 IGNORED_OPTIONS = ("anchorlinenos", "lineanchors", "style", "noclasses", "hl_inline",
@@ -57,6 +58,7 @@ class CodeOptions:
     linenos: str | None = None
     hl_lines: tuple[tuple[int, int], ...] = ()  # (first, last) 1-based, within the block
     linenostart: int = 1
+    classes: tuple[str, ...] = ()  # from `{.name}` fence attributes, added to the outer div
 
     def marked(self, line: int) -> bool:
         """Whether line `line` (1-based, within the block) is in hl_lines."""
@@ -72,8 +74,10 @@ def split_fence_info(info: str) -> tuple[str, str]:
 
 
 def fence_options(attributes: str) -> CodeOptions:
-    """Options from fence attributes: `linenos=true,hl_lines=[2,"4-5"],linenostart=3`."""
-    return code_options({key: value for key, value in _ATTR_RE.findall(attributes)})
+    """Options from fence attributes: `linenos=true,hl_lines=[2,"4-5"],linenostart=3`, and
+    classes written `.name`."""
+    options = code_options({key: value for key, value in _ATTR_RE.findall(attributes)})
+    return replace(options, classes=tuple(_CLASS_RE.findall(attributes)))
 
 
 def shortcode_options(text: str) -> CodeOptions:
@@ -154,13 +158,14 @@ def highlight_code(code: str, language: str, options: CodeOptions = CodeOptions(
     lang = html.escape(language)
     code_html = (f'<pre tabindex="0" class="chroma"><code class="language-{lang}" '
                  f'data-lang="{lang}">{"".join(rows)}</code></pre>')
+    div_class = " ".join(("highlight", *options.classes))
     if options.linenos != "table":
-        return f'<div class="highlight">{code_html}</div>\n'
+        return f'<div class="{div_class}">{code_html}</div>\n'
     gutter = "".join(
         f'<span class="hl"><span class="lnt">{n}\n</span></span>' if options.marked(i)
         else f'<span class="lnt">{n}\n</span>'
         for i, n in enumerate(numbers, start=1))
-    return ('<div class="highlight"><div class="chroma">\n<table class="lntable"><tr>'
+    return (f'<div class="{div_class}"><div class="chroma">\n<table class="lntable"><tr>'
             '<td class="lntd">\n'
             f'<pre tabindex="0" class="chroma"><code>{gutter}</code></pre></td>\n'
             f'<td class="lntd">\n{code_html}</td></tr></table>\n</div>\n</div>\n')

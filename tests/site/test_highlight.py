@@ -121,3 +121,8 @@ def test_any_line_range_and_hugos_other_options_are_accepted() -> None:
     options = fence_options('hl_lines=["1-999999999"],lineNumbersInTable=false,style=monokai')
     assert options.marked(1) and options.marked(999_999_999) and not options.marked(0)
     assert marked_lines(highlight_code("a\nb\n", "go", options)) == [1, 2]
+
+
+def test_fence_classes_go_on_the_outer_div_as_in_hugo() -> None:
+    assert render("```go {.wide .dark linenos=true}\nx\n```\n").startswith(
+        '<div class="highlight wide dark"><div class="chroma">')
