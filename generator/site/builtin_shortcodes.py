@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import segno
 from markupsafe import escape
 
 from generator.errors import Problem
@@ -138,6 +137,8 @@ def _display(value: Any) -> str:
 
 
 def _qr(call: ShortcodeCall) -> str:
+    import segno  # 30 ms to import: only for pages with a QR code
+
     params = call.params
     unknown = sorted(set(params) - set(QR_PARAMS))
     if unknown:

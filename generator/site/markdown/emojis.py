@@ -6,7 +6,6 @@ code blocks and raw HTML are left alone.
 
 from __future__ import annotations
 
-import emoji
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
@@ -21,6 +20,8 @@ def emoji_plugin(md: MarkdownIt) -> None:
 def replace_emoji(state: StateCore) -> None:
     if not context(state.env).options.enable_emoji:
         return
+    import emoji  # 40 ms to import: only for sites that enable emoji
+
     for token in state.tokens:
         if token.type != "inline":
             continue
