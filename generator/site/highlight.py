@@ -60,9 +60,20 @@ class CodeOptions:
     linenostart: int = 1
     classes: tuple[str, ...] = ()  # from `{.name}` fence attributes, added to the outer div
 
-    def marked(self, line: int) -> bool:
-        """Whether line `line` (1-based, within the block) is in hl_lines."""
-        return any(first <= line <= last for first, last in self.hl_lines)
+    def marked_lines(self, count: int) -> list[bool]:
+        """For each line of a block of `count` lines, whether hl_lines marks it; in time
+        proportional to lines plus ranges, however many and however long the ranges are."""
+        starts = [0] * (count + 2)
+        for first, last in self.hl_lines:
+            first, last = max(first, 1), min(last, count)
+            if first <= last:
+                starts[first] += 1
+                starts[last + 1] -= 1
+        marked, depth = [], 0
+        for line in range(1, count + 1):
+            depth += starts[line]
+            marked.append(depth > 0)
+        return marked
 
 
 def split_fence_info(info: str) -> tuple[str, str]:
@@ -150,8 +161,9 @@ def highlight_code(code: str, language: str, options: CodeOptions = CodeOptions(
     lines = list(_highlighted_lines(code, lexer))
     numbers = range(options.linenostart, options.linenostart + len(lines))
     rows = []
-    for index, (number, line) in enumerate(zip(numbers, lines, strict=True), start=1):
-        marked = " hl" if options.marked(index) else ""
+    marked_lines = options.marked_lines(len(lines))
+    for number, line, marked_line in zip(numbers, lines, marked_lines, strict=True):
+        marked = " hl" if marked_line else ""
         number_span = f'<span class="ln">{number}</span>' if options.linenos == "inline" else ""
         rows.append(f'<span class="line{marked}">{number_span}<span class="cl">{line}</span>'
                     "</span>")
@@ -162,9 +174,9 @@ def highlight_code(code: str, language: str, options: CodeOptions = CodeOptions(
     if options.linenos != "table":
         return f'<div class="{div_class}">{code_html}</div>\n'
     gutter = "".join(
-        f'<span class="hl"><span class="lnt">{n}\n</span></span>' if options.marked(i)
+        f'<span class="hl"><span class="lnt">{n}\n</span></span>' if marked_line
         else f'<span class="lnt">{n}\n</span>'
-        for i, n in enumerate(numbers, start=1))
+        for n, marked_line in zip(numbers, marked_lines, strict=True))
     return (f'<div class="{div_class}"><div class="chroma">\n<table class="lntable"><tr>'
             '<td class="lntd">\n'
             f'<pre tabindex="0" class="chroma"><code>{gutter}</code></pre></td>\n'

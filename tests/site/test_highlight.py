@@ -119,7 +119,8 @@ def test_pages_link_the_stylesheet() -> None:
 
 def test_any_line_range_and_hugos_other_options_are_accepted() -> None:
     options = fence_options('hl_lines=["1-999999999"],lineNumbersInTable=false,style=monokai')
-    assert options.marked(1) and options.marked(999_999_999) and not options.marked(0)
+    assert options.marked_lines(3) == [True, True, True]
+    assert fence_options('hl_lines=["0-1", 3, "5-2"]').marked_lines(4) == [True, False, True, False]
     assert marked_lines(highlight_code("a\nb\n", "go", options)) == [1, 2]
 
 
