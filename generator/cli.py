@@ -76,12 +76,13 @@ def _write(manifest: Manifest, folders: Folders) -> None:
     print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool) -> None:
+def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool,
+           strict: bool = False) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, settings, theme_dir=folders.theme,
-        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
+        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
     )
     print(report)
 
@@ -102,7 +103,8 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     except GalleryError as error:
         problems += error.problems
     if folders.content.exists():  # a new project has no content/ until its first `write`
-        problems += check_content(folders.content, settings, theme_dir=folders.theme)
+        problems += check_content(folders.content, settings, theme_dir=folders.theme,
+                                  strict=args.strict)
     if settings.deploy:
         problems += destination_problems(_site_deploy(folders, settings.deploy),
                                          _project_paths(folders))
@@ -121,7 +123,8 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
     settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
-    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders)
+    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders,
+           strict=args.strict)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -322,8 +325,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
 
-    command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
-            ("content", "theme"))
+    check = command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
+                    ("content", "theme"))
+    check.add_argument("--strict", action="store_true", help="treat every warning as an error")
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
@@ -331,6 +335,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on any warning (as a CI would), not only on errors")
     generating(command("site", cmd_site, "images, posts and site: the whole job"))
     command("draft", cmd_draft, "the whole site with placeholders for missing images")
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")

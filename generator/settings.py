@@ -45,6 +45,12 @@ class SiteSettings:
                                 "(rsync), git+ssh://host/repo.git#branch or s3://bucket/prefix.")
     comments: str | None = option(None, "HTML of a comment widget (giscus, utterances, a mailto "
                                   "link...) shown under posts with `comments: true`.")
+    enable_emoji: bool = option(False, "Render emoji shortcodes such as `:smile:` (Hugo's "
+                                "enableEmoji).")
+    unsafe_html: bool = option(True, "Keep raw HTML written in Markdown; false omits it (Hugo's "
+                               "markup.goldmark.renderer.unsafe).")
+    params: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Site parameters, read by the `param` shortcode (Hugo's params)."})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ pipeline without writing anything and returns every problem found.
 
 This module is the pipeline: read the pages (`content`), give each its address (`urls`),
 render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
-`relref` are `refs`, others the theme's), publish the images, write the posts, then the pages
+`relref` are `refs`, `highlight`, `param`, `qr` and inline ones `builtin_shortcodes`, others the
+theme's), publish the images, write the posts, then the pages
 made from them (`listings`: lists, taxonomies, aliases, 404), /index.xml and /sitemap.xml
 (`feeds`), and the theme's static files. Internal links are relative and name the file; `output`
 writes the files, `theme` renders the templates.
@@ -26,11 +27,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.boundaries import Boundary
-from generator.site.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
+from generator.folders import PACKAGE_THEME
+from generator.fsutil import swap_in_directory
+from generator.settings import SiteSettings
+from generator.site.body_check import body_problems, unloaded_bodies
+from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
+from generator.site.content import LIST_FIELDS, STRING_FIELDS, Page, is_markdown, load_pages
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
-from generator.fsutil import swap_in_directory
 from generator.site.images import ImageProcessor
 from generator.site.listings import (
     menu,
@@ -40,10 +45,9 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import render_markdown
+from generator.site.markdown import MarkdownOptions, render_markdown
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.refs import REF_SHORTCODES, PageRefs
-from generator.settings import SiteSettings
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.site.theme import Theme
 from generator.site.urls import (
@@ -81,11 +85,12 @@ class BuildReport:
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               strict: bool = False) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    public yet). With `strict` (as a CI would use), any warning fails the build.
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +101,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                            placeholders=placeholders, out=fresh,
                            processor=ImageProcessor(Path(cache_dir), settings.image_widths))
         builder.build()
+        if strict and builder.all_warnings():
+            raise BuildError(builder.all_warnings())
         swap_in_directory(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -104,18 +111,23 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-                  drafts: bool = True, missing_images: bool = False) -> list[Problem]:
+                  drafts: bool = True, missing_images: bool = False,
+                  strict: bool = False) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
-    generator makes); set it to check a tree whose images should all be there.
+    generator makes); set it to check a tree whose images should all be there. With `strict`,
+    warnings count as problems, as they do in a strict build.
     """
-    try:
-        _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                 placeholders=not missing_images, out=None, processor=None).build()
+    problems: list[Problem] = []
+    builder: _Builder | None = None
+    try:  # the theme's and language's problems are raised while the builder is made
+        builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
+                           placeholders=not missing_images, out=None, processor=None)
+        builder.build()
     except BuildError as error:
-        return error.problems
-    return []
+        problems = error.problems
+    return problems + (builder.all_warnings() if strict and builder is not None else [])
 
 
 class _Builder:
@@ -131,8 +143,11 @@ class _Builder:
         self.out = out
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(theme_dir,
-                                          builtins=("img", "figure", *REF_SHORTCODES))
+        self.shortcodes = ThemeShortcodes(
+            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
+            fallback_dir=PACKAGE_THEME)
+        self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
+                                                unsafe_html=settings.unsafe_html)
         self.figures = Figures(self.theme, processor, out)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
@@ -140,6 +155,8 @@ class _Builder:
 
     def build(self) -> None:
         pages, problems = load_pages(self.content_dir)
+        for source, body, body_line in unloaded_bodies(problems):  # all problems at once
+            problems += self._body_problems(source, body, body_line)
         pages = [p for p in pages if self.drafts or not p.draft]
         if not self.drafts:
             pages = self._published(pages)
@@ -177,13 +194,16 @@ class _Builder:
                     "rebuild after that date; a draft build (--drafts) previews it"))
         return [p for p in pages if p.date is None or p.date <= now]
 
+    def all_warnings(self) -> list[Problem]:
+        return [*self.warnings, *self.figures.warnings]
+
     def report(self, out_dir: Path) -> BuildReport:
         return BuildReport(
             out_dir=out_dir, pages=self.output.pages, posts=self.posts,
             images=self.figures.published,
             processed=self.processor.encoded if self.processor else 0,
             placeholders=self.figures.placeholders,
-            warnings=(*self.warnings, *self.figures.warnings),
+            warnings=tuple(self.all_warnings()),
         )
 
     def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
@@ -213,6 +233,7 @@ class _Builder:
         refs = PageRefs(paths, self.settings.base_url)
         for page in pages:
             if page not in paths:
+                problems += self._body_problems(page.source, page.body, page.body_line)
                 continue
             try:
                 rendered.append(self._render_page(page, paths[page], refs))
@@ -224,10 +245,19 @@ class _Builder:
             raise BuildError(problems)
         return rendered
 
+    def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
+        """The body problems of a page that will not be built (see body_check)."""
+        return body_problems(source, body, body_line, theme=self.shortcodes,
+                             site_params=self.settings.params, options=self.markdown_options)
+
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
+        page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
+        builtins = BuiltinShortcodes(page.source, page_params, self.settings.params)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
+            if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
+                return builtins(call)
             if call.name == "img":
                 return self.figures.shortcode(page, path, call, caption, result.images)
             if call.name == "figure":
@@ -237,8 +267,8 @@ class _Builder:
 
         body = refs.expand(page, path, page.body)
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler)
-        self.warnings.extend(rendered.warnings)
+                                   shortcodes=handler, options=self.markdown_options)
+        self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
         result.summary = page.summary or page.description or shorten(rendered.summary)

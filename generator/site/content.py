@@ -104,8 +104,9 @@ def load_pages(content_dir: Path) -> tuple[list[Page], list[Problem]]:
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles):
             continue
-        outside = inside.problem(source, shown=rel, hint="a page is read only from inside the content "
-                                 "folder: copy the file there instead of linking to it")
+        outside = inside.problem(source, shown=rel,
+                                 hint="a page is read only from inside the content folder: "
+                                 "copy the file there instead of linking to it")
         if outside is not None:
             problems.append(outside)
             continue

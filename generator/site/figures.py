@@ -27,8 +27,8 @@ from urllib.parse import unquote
 
 from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, find_image
-from generator.site.content import Page
 from generator.errors import BuildError, Problem
+from generator.site.content import Page
 from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError

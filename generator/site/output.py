@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from generator.boundaries import Boundary
-from generator.site.content import Page
 from generator.errors import BuildError, Problem
+from generator.settings import SiteSettings
+from generator.site.content import Page
 from generator.site.feeds import SitemapEntry
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
-from generator.settings import SiteSettings
 from generator.site.theme import Theme
 from generator.site.urls import absolute, relative
 

@@ -10,8 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
-WRITTEN_SEED = Path(__file__).resolve().parents[1] / "data" / "seed_post.md"  # the writer's output for the seed
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEED = DATA / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
+WRITTEN_SEED = DATA / "seed_post.md"  # the writer's output for the seed
 SEED_URL_PATH = "2021/gaming-gave-me-an-aneurysm/index.html"
 THEME = Path(__file__).resolve().parents[2] / "theme"
 

@@ -10,11 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME, stand_in, write_post
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site.build import build_site, check_content
+from tests.site.helpers import THEME, stand_in, write_post
 
 SETTINGS = SiteSettings(title="Gallery", base_url="https://example.org/", language="en")
 SECRET = "outside-secret-text"

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import SEED_URL_PATH, THEME, write_seed_bundle
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -19,6 +18,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from generator.settings import SiteSettings
 from generator.site.build import build_site
+from tests.site.helpers import SEED_URL_PATH, THEME, write_seed_bundle
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

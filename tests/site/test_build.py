@@ -8,6 +8,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+
+from generator.errors import BuildError
+from generator.settings import SiteSettings
+from generator.site.build import BuildReport, build_site, check_content
 from tests.site.helpers import (
     SEED_URL_PATH,
     THEME,
@@ -19,10 +23,6 @@ from tests.site.helpers import (
     write_post,
     write_seed_bundle,
 )
-
-from generator.errors import BuildError
-from generator.settings import SiteSettings
-from generator.site.build import BuildReport, build_site, check_content
 
 BASE = "https://example.org/blog/"
 SETTINGS = SiteSettings(title="Gallery", base_url=BASE, language="ru", paginate=10)

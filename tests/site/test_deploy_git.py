@@ -40,7 +40,8 @@ def test_the_site_is_committed_to_gh_pages_with_nojekyll(tmp_path: Path, remote:
     outcome = deploy(project, f"git+file://{remote}", said=said)
     assert files_on(remote, "gh-pages") == {**SITE_FILES, ".nojekyll": b""}
     assert git(remote, "rev-list", "--count", "gh-pages") == "1"
-    assert len(outcome.changed) == len(SITE_FILES) + 1 and any(line.startswith("deploy: pushed ") for line in said)
+    assert len(outcome.changed) == len(SITE_FILES) + 1
+    assert any(line.startswith("deploy: pushed ") for line in said)
 
 
 def test_each_deploy_adds_one_commit_and_keeps_the_history(tmp_path: Path, remote: Path) -> None:

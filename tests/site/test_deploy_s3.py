@@ -62,7 +62,8 @@ def test_the_site_is_uploaded_with_types_and_caching(tmp_path: Path, bucket: Any
         found = bucket.Object(f"blog/{key}")
         return found.content_type, found.cache_control
 
-    assert head("index.html") == ("text/html; charset=utf-8", "public, max-age=300, must-revalidate")
+    assert head("index.html") == ("text/html; charset=utf-8",
+                                  "public, max-age=300, must-revalidate")
     assert head("index.xml") == ("application/rss+xml; charset=utf-8",
                                  "public, max-age=300, must-revalidate")
     assert head("2021/tiny/images/dog-480.webp") == ("image/webp", "public, max-age=86400")

@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME
 
 from generator.errors import BuildError
 from generator.site.i18n import date_view, load_strings
+from tests.site.helpers import THEME
 
 
 @pytest.fixture

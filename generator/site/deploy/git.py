@@ -97,8 +97,8 @@ class Repository:
                                 text=True, check=False)
         if result.returncode != 0:
             lines = result.stderr.strip().splitlines()
-            raise DeployError(Problem(self.origin, None, None,
-                                      f"git {args[0]} failed: {lines[-1] if lines else 'no message'}",
+            last = lines[-1] if lines else "no message"
+            raise DeployError(Problem(self.origin, None, None, f"git {args[0]} failed: {last}",
                                       hint or "check the URL and your access to the repository"))
         return result.stdout.rstrip("\n")
 

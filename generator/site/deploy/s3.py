@@ -141,7 +141,8 @@ def parse(text: str) -> S3Target:
     unknown = sorted(set(query) - set(QUERY_KEYS))
     repeated = sorted(key for key, values in query.items() if len(values) > 1)
     if unknown or repeated:
-        raise InvalidDestination(f"unknown or repeated S3 option(s): {', '.join(unknown + repeated)}",
+        options = ", ".join(unknown + repeated)
+        raise InvalidDestination(f"unknown or repeated S3 option(s): {options}",
                                  f"only {' and '.join(QUERY_KEYS)}, each once: {hint}")
     endpoint = query.get("endpoint", [None])[0]
     if endpoint is not None and (urlsplit(endpoint).scheme not in ("http", "https")

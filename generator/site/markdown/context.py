@@ -1,7 +1,8 @@
 """Per-render state that the parse rules and the renderer share through markdown-it's env.
 
 It maps body lines to file lines, collects problems (raised together by render_markdown) and
-warnings, and calls the shortcode handler, turning its errors into problems at the right line.
+warnings, calls the shortcode handler, turning its errors into problems at the right line, and
+carries the site's Markdown options.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from generator.site.shortcodes import (
 ENV_KEY = "generator.site.markdown"
 
 
+@dataclass(frozen=True)
+class MarkdownOptions:
+    """Site switches that change how Markdown renders, as Hugo's config names them."""
+
+    enable_emoji: bool = False  # enableEmoji: `:smile:` -> the emoji
+    unsafe_html: bool = True  # markup.goldmark.renderer.unsafe: raw HTML kept, else omitted
+
+
 @dataclass
 class RenderContext:
     """Per-render state carried in markdown-it's env under ENV_KEY."""
@@ -31,6 +40,7 @@ class RenderContext:
     source: Path
     first_line: int
     handler: ShortcodeHandler
+    options: MarkdownOptions = field(default_factory=MarkdownOptions)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     body_line: int = 0  # 0-based body line of the inline token being parsed
@@ -57,7 +67,8 @@ class RenderContext:
     ) -> str:
         """The handler's HTML for `tag`; "" (and a problem recorded) if it cannot render it."""
         shortcode = ShortcodeCall(
-            tag.name, dict(tag.params), self.file_line(body_line), inner, inner_source
+            tag.name, dict(tag.params), self.file_line(body_line), inner, inner_source,
+            tag.delimiter,
         )
         try:
             return self.handler(shortcode, caption)
