@@ -7,9 +7,10 @@ pipeline without writing anything and returns every problem found.
 This module is the pipeline: read the pages (`content`), give each its address (`urls`),
 render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
 `relref` are `refs`, others the theme's), publish the images, write the posts, then the pages
-made from them (`listings`: lists, taxonomies, aliases, 404), /index.xml and /sitemap.xml
-(`feeds`), and the theme's static files. Internal links are relative and name the file; `output`
-writes the files, `theme` renders the templates.
+made from them (`listings`: lists, taxonomies, their feeds, aliases, 404), /sitemap.xml
+(`feeds`), the site's static/ files and the theme's. What the site's Hugo config says (`config`:
+taxonomies, permalinks, menus, params, disableKinds, build options) shapes all of it. Internal
+links are relative and name the file; `output` writes the files, `theme` renders the templates.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.site.config import SiteConfig
 from generator.site.content import Page, is_markdown, load_pages
 from generator.errors import BuildError, Problem
-from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
+from generator.site.feeds import SitemapEntry, sitemap
 from generator.site.figures import Figures
 from generator.fsutil import swap_in_directory
 from generator.site.images import ImageProcessor
 from generator.site.listings import (
+    collect_terms,
+    hugo_order,
     menu,
     post_terms,
     write_404,
@@ -48,6 +52,7 @@ from generator.site.theme import Theme
 from generator.site.urls import absolute, is_external, page_path, relative_links
 
 SUMMARY_WORDS = 70
+SUMMARY_DIVIDER = "<!--more-->"
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
 
 
@@ -73,11 +78,13 @@ class BuildReport:
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               config: SiteConfig | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
-    Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    Drafts, future-dated and expired pages are left out unless `drafts` (a preview of
+    everything not public) or the config's buildDrafts/buildFuture/buildExpired say otherwise.
+    `config`: the site's Hugo config (its `settings` replaced by `settings`).
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +93,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     try:
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                            placeholders=placeholders, out=fresh,
-                           processor=ImageProcessor(Path(cache_dir), settings.image_widths))
+                           processor=ImageProcessor(Path(cache_dir), settings.image_widths),
+                           config=config)
         builder.build()
         swap_in_directory(fresh, out_dir)
     except BaseException:
@@ -96,14 +104,16 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-                  drafts: bool = True, missing_images: bool = False) -> list[Problem]:
+                  drafts: bool = True, missing_images: bool = False,
+                  config: SiteConfig | None = None) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
     generator makes); set it to check a tree whose images should all be there.
     """
     builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                       placeholders=not missing_images, out=None, processor=None)
+                       placeholders=not missing_images, out=None, processor=None,
+                       config=config)
     try:
         builder.build()
     except BuildError as error:
@@ -116,9 +126,10 @@ class _Builder:
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
                  drafts: bool, placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None) -> None:
+                 processor: ImageProcessor | None, config: SiteConfig | None = None) -> None:
         self.content_dir = content_dir
         self.settings = settings
+        self.config = replace(config or SiteConfig(), settings=settings)
         self.drafts = drafts
         self.placeholders = placeholders
         self.out = out
@@ -132,43 +143,70 @@ class _Builder:
         self.posts = 0
 
     def build(self) -> None:
-        pages, problems = load_pages(self.content_dir)
-        pages = [p for p in pages if self.drafts or not p.draft]
-        if not self.drafts:
-            pages = self._published(pages)
+        config = self.config
+        pages, problems = load_pages(self.content_dir,
+                                     tuple(plural for _, plural in config.taxonomies))
+        pages = self._published(pages)
         paths = self._paths(pages, problems)
         rendered = self._render_all(pages, paths, problems)
         self.figures.publish()
         for result in rendered:
             result.html = relative_links(self.figures.insert(result.html, result.path),
                                          result.path, self.settings.base_url)
-        posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section),
-                       key=_newest_first)
+        posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
+                        and r.page.option("list") == "always"), key=hugo_order)
         self.posts = len(posts)
         self.output.year = max((r.page.date.year for r in posts if r.page.date), default=None)
-        self.output.menu = menu(rendered, posts, self.theme.strings)
-        self._write_posts(rendered, posts)
-        write_lists(self.output, rendered, posts)
-        write_taxonomies(self.output, posts)
-        write_aliases(self.output, rendered)
-        write_404(self.output)
-        self.output.text("index.xml", rss(self.settings, [
-            FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.categories)
-            for r in posts]))
-        self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
-        for path, source in self.theme.static_files():
+        terms = collect_terms(config, rendered)
+        self.output.menu = menu(config, rendered, self.theme.strings, terms)
+        self.output.params = config.params
+        if config.enabled("page"):
+            self._write_posts(rendered, posts)
+        write_lists(self.output, config, rendered, posts)
+        write_taxonomies(self.output, config, terms)
+        write_aliases(self.output, [r for r in rendered if r.path in self.output.written])
+        if config.enabled("404"):
+            write_404(self.output)
+        if config.enabled("sitemap"):
+            self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
+        self._copy_static()
+
+    def _copy_static(self) -> None:
+        """The site's static/ files, then the theme's that the site does not replace (Hugo's
+        order); a link leading out of static/ is refused, never followed."""
+        site = self.config.static_files()
+        if isinstance(site, Problem):
+            raise BuildError(site)
+        for path, source in site:
             self.output.copy(path, source)
+        replaced = {path for path, _ in site}
+        for path, source in self.theme.static_files():
+            if path not in replaced:
+                self.output.copy(path, source)
 
     def _published(self, pages: list[Page]) -> list[Page]:
-        """Pages whose date has come (Hugo leaves future-dated pages out); warns of the rest."""
+        """Pages Hugo publishes now: no drafts, nothing dated in the future (publishDate) or
+        expired (expiryDate), unless `drafts` or the config's buildDrafts/buildFuture/
+        buildExpired; warns of future pages."""
         now = datetime.now(UTC)
+        config = self.config
+        out = []
         for page in pages:
-            if page.date is not None and page.date > now:
+            if page.draft and not (self.drafts or config.build_drafts):
+                continue
+            if page.expirydate is not None and page.expirydate <= now and not (
+                    self.drafts or config.build_expired):
+                continue
+            future = page.publishdate is not None and page.publishdate > now
+            if future and not (self.drafts or config.build_future):
                 self.warnings.append(Problem(
-                    page.source, page.line_of("date"), "date",
-                    f"dated in the future ({page.date.date()}): left out until then",
+                    page.source, page.line_of("publishdate" if "publishdate" in page.key_lines
+                                              else "date"), "date",
+                    f"dated in the future ({page.publishdate.date()}): left out until then",
                     "rebuild after that date; a draft build (--drafts) previews it"))
-        return [p for p in pages if p.date is None or p.date <= now]
+                continue
+            out.append(page)
+        return out
 
     def report(self, out_dir: Path) -> BuildReport:
         return BuildReport(
@@ -184,7 +222,7 @@ class _Builder:
         paths: dict[Page, str] = {}
         owners: dict[str, Page] = {}
         for page in pages:
-            path = page_path(page)
+            path = page_path(page, self.config.permalinks)
             if path is None:
                 problems.append(Problem(page.source, page.line_of("url"), "url",
                                         f"url {page.url!r} leaves the site",
@@ -234,7 +272,10 @@ class _Builder:
         self.warnings.extend(rendered.warnings)
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
-        result.summary = page.summary or page.description or shorten(rendered.summary)
+        divided = SUMMARY_DIVIDER in page.body
+        result.summary = ((rendered.summary if divided else None) or page.summary
+                          or page.description
+                          or shorten(rendered.summary, self.config.summary_length))
         result.cover, result.cover_url = self.figures.cover(page, path, result.images)
         return result
 
@@ -243,7 +284,7 @@ class _Builder:
 
         Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
         they decode to, as in Figures.markdown_images."""
-        if page.bundle is None or self.out is None:
+        if page.bundle is None or self.out is None or not page.option("publishresources"):
             return
         root = page.bundle.resolve()
         for ref in {unquote(htmlmod.unescape(m[1])) for m in _LOCAL_REF.finditer(body)}:
@@ -259,7 +300,7 @@ class _Builder:
         """Every page of its own; posts link the next newer and older post."""
         order = {id(r): i for i, r in enumerate(posts)}
         for result in rendered:
-            if result.page.kind != "page":
+            if result.page.kind != "page" or result.page.option("render") != "always":
                 continue
             index = order.get(id(result))
             newer = posts[index - 1] if index else None
@@ -270,13 +311,18 @@ class _Builder:
                 "date": self.output.date(result.page.date),
                 "author": result.page.author or self.settings.author, "html": result.html,
                 "type": result.page.type, "comments": bool(result.page.comments),
-                "taxonomies": post_terms(result, self.theme.strings),
+                "taxonomies": post_terms(self.config, result, self.theme.strings),
+                "params": result.page.params,
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
             }
-            # Hugo's lookup: a page of `type: gallery` uses templates/gallery/single.html if any
-            layouts = [f"{result.page.type}/single.html", "single.html"]
-            self.output.page(result.path, layouts if result.page.type else "single.html",
+            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html, a
+            # `layout: wide` wide.html, if the theme has them
+            page_type = result.page.type or result.page.section
+            layouts = [*([f"{page_type}/{result.page.layout}.html", f"{result.page.layout}.html"]
+                         if result.page.layout else []),
+                       *([f"{page_type}/single.html"] if page_type else []), "single.html"]
+            self.output.page(result.path, layouts,
                              self._meta(result), source=result.page.source, post=post)
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
@@ -302,11 +348,6 @@ class _Builder:
 
 def _absolute_url(base_url: str, url: str) -> str:
     return url if is_external(url) else absolute(base_url, url.lstrip("/"))
-
-
-def _newest_first(result: Rendered) -> tuple[int, float, str]:
-    date = result.page.date
-    return (date is None, -date.timestamp() if date else 0.0, result.page.title.lower())
 
 
 def shorten(text: str, words: int = SUMMARY_WORDS) -> str:

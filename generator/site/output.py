@@ -50,7 +50,8 @@ class SiteOutput:
         self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
         self.sitemap: list[SitemapEntry] = []
-        self.menu: list[dict[str, str]] = []  # header links on every page
+        self.menu: list[dict[str, str | None]] = []  # header links on every page
+        self.params: dict[str, Any] = {}  # the site config's params, for every template
         self.year: int | None = None  # of the newest post: the output depends on content only
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
@@ -61,7 +62,7 @@ class SiteOutput:
         """
         html = self.theme.render(template,
             site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
-            year=self.year, **meta, **context)
+            year=self.year, params=self.params, **meta, **context)
         self.text(path, html)
         self.pages += 1
         if source is not None:

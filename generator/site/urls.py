@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from generator.site.content import Page
@@ -45,10 +46,11 @@ def clean_path(url: str) -> str | None:
     return "/".join([*parts, "index.html"])
 
 
-def page_path(page: Page) -> str | None:
+def page_path(page: Page, permalinks: Mapping[str, str] | None = None) -> str | None:
     """The site path of a content page (None when its `url` leaves the site).
 
-    Like Hugo: `url` is taken exactly; otherwise the content folders and the slug (default: the
+    Like Hugo: `url` is taken exactly; then a `permalinks` pattern of the page's top-level
+    section (posts = "/:year/:slug/"); otherwise the content folders and the slug (default: the
     bundle folder or file name) are lowercased and urlized: content/posts/My Post.md ->
     posts/my-post/index.html.
     """
@@ -57,12 +59,43 @@ def page_path(page: Page) -> str | None:
     if page.kind == "home":
         return "index.html"
     if page.kind == "section":
-        return f"{page.section}/index.html"
+        return "/".join([*map(urlize, page.section_path.split("/")), "index.html"])
+    pattern = (permalinks or {}).get(page.section.lower() or "/")
+    if pattern is not None:
+        return clean_path(_permalink(pattern, page))
     folders = page.rel.split("/")[:-1]
     if page.bundle is not None:
         folders = folders[:-1]
     segments = [urlize(part) for part in [*folders, page.slug or page.name]]
     return "/".join([*segments, "index.html"])
+
+
+def _permalink(pattern: str, page: Page) -> str:
+    """`pattern` with its :tokens filled in for `page` (Hugo's permalink tokens)."""
+    date = page.date
+    name = page.name
+    values = {
+        "section": urlize(page.section), "sections": "/".join(
+            urlize(p) for p in page.section_path.split("/") if p),
+        "title": urlize(page.title), "slug": urlize(page.slug or page.title or name),
+        "slugorfilename": urlize(page.slug or name), "filename": urlize(name),
+        "slugorcontentbasename": urlize(page.slug or name), "contentbasename": urlize(name),
+        "year": f"{date:%Y}" if date else "", "month": f"{date:%m}" if date else "",
+        "monthname": f"{date:%B}".lower() if date else "", "day": f"{date:%d}" if date else "",
+        "weekday": str(date.isoweekday() % 7) if date else "",
+        "weekdayname": f"{date:%A}".lower() if date else "",
+        "yearday": str(date.timetuple().tm_yday) if date else "",
+    }
+    return re.sub(r":(\w+)", lambda m: values.get(m[1].lower(), m[0]), pattern)
+
+
+def alias_path(alias: str, page_path: str) -> str | None:
+    """Site path of an alias redirect: a relative alias sits beside the page's folder, as in
+    Hugo (`migrate-from-jekyl` on posts/a/ -> posts/migrate-from-jekyl/)."""
+    if not alias.startswith("/") and not is_external(alias):
+        parent = posixpath.dirname(folder_of(page_path))
+        alias = f"/{parent}/{alias}" if parent else f"/{alias}"
+    return clean_path(alias)
 
 
 def list_path(base: str, number: int) -> str:
