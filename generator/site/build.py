@@ -33,6 +33,7 @@ from generator.site.feeds import SitemapEntry, sitemap
 from generator.site.figures import Figures
 from generator.fsutil import swap_in_directory
 from generator.site.images import ImageProcessor
+from generator.site.languages import LanguageSite, Translations, language_sites, sitemap_index
 from generator.site.listings import (
     collect_terms,
     hugo_order,
@@ -68,6 +69,19 @@ class BuildReport:
     placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
     warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
 
+    @classmethod
+    def of(cls, builders: list[_Builder], out_dir: Path) -> BuildReport:
+        """The report of a build made by `builders` (one per language)."""
+        processor = builders[0].processor
+        return cls(
+            out_dir=out_dir, pages=sum(b.output.pages for b in builders),
+            posts=sum(b.posts for b in builders),
+            images=sum(b.figures.published for b in builders),
+            processed=processor.encoded if processor else 0,
+            placeholders=tuple(p for b in builders for p in b.figures.placeholders),
+            warnings=tuple(w for b in builders for w in (*b.warnings, *b.figures.warnings)),
+        )
+
     def __str__(self) -> str:
         text = (f"site: {self.pages} pages ({self.posts} posts), {self.images} images "
                 f"({self.processed} processed, {self.images - self.processed} from cache) "
@@ -91,16 +105,15 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     fresh = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
     fresh.mkdir()
     try:
-        builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                           placeholders=placeholders, out=fresh,
-                           processor=ImageProcessor(Path(cache_dir), settings.image_widths),
-                           config=config)
-        builder.build()
+        builders = _build_languages(
+            Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
+            placeholders=placeholders, out=fresh,
+            processor=ImageProcessor(Path(cache_dir), settings.image_widths))
         swap_in_directory(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return builder.report(out_dir)
+    return BuildReport.of(builders, out_dir)
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
@@ -111,25 +124,77 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
     Images that do not exist yet are not problems unless `missing_images` (they are what the
     generator makes); set it to check a tree whose images should all be there.
     """
-    builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                       placeholders=not missing_images, out=None, processor=None,
-                       config=config)
     try:
-        builder.build()
+        _build_languages(Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
+                         placeholders=not missing_images, out=None, processor=None)
     except BuildError as error:
         return error.problems
     return []
 
 
-class _Builder:
-    """One build: pages in, files out (or, with out=None, only the checks)."""
+def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
+                     config: SiteConfig | None, *, drafts: bool, placeholders: bool,
+                     out: Path | None, processor: ImageProcessor | None) -> list[_Builder]:
+    """Build the site of every language (one for most sites) into `out`, then what they
+    share: static files, and for several languages the root sitemap index; every problem of
+    every language is raised together."""
+    config = replace(config or SiteConfig(), settings=settings)
+    builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
+                         out=out / site.prefix if out and site.prefix else out,
+                         processor=processor) for site in language_sites(config, content_dir)]
+    problems: list[Problem] = []
+    for builder in builders:
+        problems += builder.prepare()
+    translations = Translations()
+    for builder in builders:
+        translations.add(builder.site, builder.paths)
+        builder.translations = translations
+    for builder in builders:
+        try:
+            builder.write([])
+        except BuildError as error:
+            problems += error.problems
+    root = SiteOutput(content_dir, settings, builders[0].theme, out)
+    if builders[0].site.prefix == "":
+        root = builders[0].output
+    elif config.enabled("home"):  # defaultContentLanguageInSubdir: / sends to /en/
+        root.alias("index.html", builders[0].site.prefix + "index.html")
+    try:
+        _copy_static(root, config, builders[0].theme)
+        if config.languages and config.enabled("sitemap"):
+            root.text("sitemap.xml", sitemap_index(settings.base_url,
+                                                   (b.site for b in builders)))
+    except BuildError as error:
+        problems += error.problems
+    if problems:
+        raise BuildError(problems)
+    return builders
 
-    def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
-                 drafts: bool, placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None, config: SiteConfig | None = None) -> None:
-        self.content_dir = content_dir
-        self.settings = settings
-        self.config = replace(config or SiteConfig(), settings=settings)
+
+def _copy_static(output: SiteOutput, config: SiteConfig, theme: Theme) -> None:
+    """The site's static/ files, then the theme's that the site does not replace (Hugo's
+    order); a link leading out of static/ is refused, never followed."""
+    site = config.static_files()
+    if isinstance(site, Problem):
+        raise BuildError(site)
+    for path, source in site:
+        output.copy(path, source)
+    replaced = {path for path, _ in site}
+    for path, source in theme.static_files():
+        if path not in replaced:
+            output.copy(path, source)
+
+
+class _Builder:
+    """One language's build: pages in, files out (or, with out=None, only the checks)."""
+
+    def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
+                 placeholders: bool, out: Path | None,
+                 processor: ImageProcessor | None) -> None:
+        self.site = site
+        self.content_dir = site.content_dir
+        self.config = site.config
+        self.settings = settings = site.config.settings
         self.drafts = drafts
         self.placeholders = placeholders
         self.out = out
@@ -138,17 +203,28 @@ class _Builder:
         self.shortcodes = ThemeShortcodes(theme_dir,
                                           builtins=("img", "figure", *REF_SHORTCODES))
         self.figures = Figures(self.theme, processor, out)
-        self.output = SiteOutput(content_dir, settings, self.theme, out)
+        self.output = SiteOutput(site.content_dir, settings, self.theme, out)
+        self.translations = Translations()
         self.warnings: list[Problem] = []
         self.posts = 0
+        self.pages: list[Page] = []
+        self.paths: dict[Page, str] = {}
 
-    def build(self) -> None:
+    def prepare(self) -> list[Problem]:
+        """Read this language's pages and give each its address -> the problems found."""
         config = self.config
         pages, problems = load_pages(self.content_dir,
-                                     tuple(plural for _, plural in config.taxonomies))
-        pages = self._published(pages)
-        paths = self._paths(pages, problems)
-        rendered = self._render_all(pages, paths, problems)
+                                     tuple(plural for _, plural in config.taxonomies),
+                                     self.site.codes)
+        self.pages = self._published([p for p in pages if self.site.takes(p)])
+        self.paths = self._paths(self.pages, problems)
+        return problems
+
+    def write(self, problems: list[Problem]) -> None:
+        """Render and write every page of this language and the pages made from them;
+        raises one BuildError with `problems` and all found here."""
+        config = self.config
+        rendered = self._render_all(self.pages, self.paths, problems)
         self.figures.publish()
         for result in rendered:
             result.html = relative_links(self.figures.insert(result.html, result.path),
@@ -168,21 +244,10 @@ class _Builder:
         if config.enabled("404"):
             write_404(self.output)
         if config.enabled("sitemap"):
-            self.output.text("sitemap.xml", sitemap(self.settings, self.output.sitemap))
-        self._copy_static()
-
-    def _copy_static(self) -> None:
-        """The site's static/ files, then the theme's that the site does not replace (Hugo's
-        order); a link leading out of static/ is refused, never followed."""
-        site = self.config.static_files()
-        if isinstance(site, Problem):
-            raise BuildError(site)
-        for path, source in site:
-            self.output.copy(path, source)
-        replaced = {path for path, _ in site}
-        for path, source in self.theme.static_files():
-            if path not in replaced:
-                self.output.copy(path, source)
+            self.output.text(self.site.sitemap_path,
+                             sitemap(self.settings, self.output.sitemap))
+        if self.site.code and not self.site.prefix and config.enabled("home"):
+            self.output.alias(f"{self.site.code}/index.html", "index.html")  # /en/ -> /
 
     def _published(self, pages: list[Page]) -> list[Page]:
         """Pages Hugo publishes now: no drafts, nothing dated in the future (publishDate) or
@@ -207,15 +272,6 @@ class _Builder:
                 continue
             out.append(page)
         return out
-
-    def report(self, out_dir: Path) -> BuildReport:
-        return BuildReport(
-            out_dir=out_dir, pages=self.output.pages, posts=self.posts,
-            images=self.figures.published,
-            processed=self.processor.encoded if self.processor else 0,
-            placeholders=self.figures.placeholders,
-            warnings=(*self.warnings, *self.figures.warnings),
-        )
 
     def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
         """Site path of every page; two pages at one path, or a url leaving the site, fail."""
@@ -313,6 +369,7 @@ class _Builder:
                 "type": result.page.type, "comments": bool(result.page.comments),
                 "taxonomies": post_terms(self.config, result, self.theme.strings),
                 "params": result.page.params,
+                "translations": self.translations.of(self.site, result.page, result.path),
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
             }

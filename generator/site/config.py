@@ -43,6 +43,19 @@ class MenuEntry:
 
 
 @dataclass(frozen=True)
+class Language:
+    """One language of a multilingual site (`[languages.fr]`)."""
+
+    code: str  # "fr": the URL prefix and the filename suffix (post.fr.md)
+    weight: int = 0
+    content_dir: Path | None = None  # its own content folder, if it has one
+    title: str | None = None
+    language_code: str | None = None  # for <html lang> and the feed ("fr-FR")
+    params: dict[str, Any] = field(default_factory=dict)
+    menus: dict[str, tuple[MenuEntry, ...]] | None = None
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """What a Hugo config (or the defaults) says about the site this tool builds."""
 
@@ -58,6 +71,24 @@ class SiteConfig:
     build_expired: bool = False
     disable_kinds: frozenset[str] = frozenset()
     static_dir: Path | None = None  # the site's static/ folder, copied to the site root
+    languages: tuple[Language, ...] = ()  # by weight; empty for a site in one language
+    default_language: str = "en"
+    default_in_subdir: bool = False  # defaultContentLanguageInSubdir: /en/ too
+
+    def prefix(self, code: str) -> str:
+        """The site path prefix of a language's pages: "" for the default one, else "fr/"."""
+        return "" if code == self.default_language and not self.default_in_subdir else f"{code}/"
+
+    def for_language(self, language: Language) -> SiteConfig:
+        """This config as the one-language site of `language`: its title, params and menus,
+        under its prefix."""
+        settings = self.settings
+        settings = replace(settings, title=language.title or settings.title,
+                           language=language.language_code or language.code,
+                           base_url=settings.base_url + self.prefix(language.code))
+        return replace(self, settings=settings, params={**self.params, **language.params},
+                       menus=self.menus if language.menus is None else language.menus,
+                       languages=())
 
     def static_files(self) -> list[tuple[str, Path]] | Problem:
         """(site path, file) of everything in static/, or the Problem of a file that is a link
@@ -114,7 +145,10 @@ def load_site_config(root: Path) -> SiteConfig:
             else:
                 merged[key] = value
             where[key] = _Located(path, stem if stem not in CONFIG_NAMES else None)
-    return replace(_site_config(merged, where, files[0]), static_dir=root / "static")
+    config = _site_config(merged, where, files[0])
+    languages = tuple(replace(lang, content_dir=root / lang.content_dir)
+                      if lang.content_dir else lang for lang in config.languages)
+    return replace(config, static_dir=root / "static", languages=languages)
 
 
 def merge_with_manifest(config: SiteConfig, manifest: SiteSettings,
@@ -300,7 +334,7 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
         description=description if isinstance(description, str) else "",
         paginate=paginate or defaults.paginate,
     )
-    _refuse_multilingual(read)
+    default_language = (read.text("defaultcontentlanguage") or "en").lower()
     config = SiteConfig(
         settings=settings, source=main, taxonomies=_taxonomies(read),
         permalinks=_permalinks(read), menus=_menus(read),
@@ -310,6 +344,8 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
         build_future=bool(read.flag("buildfuture")),
         build_expired=bool(read.flag("buildexpired")),
         disable_kinds=_disable_kinds(read),
+        languages=_languages(read, default_language), default_language=default_language,
+        default_in_subdir=bool(read.flag("defaultcontentlanguageinsubdir")),
     )
     if read.problems:
         raise BuildError(read.problems)
@@ -320,12 +356,33 @@ def _or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def _refuse_multilingual(read: _Reader) -> None:
-    languages = read.mapping("languages")
-    if languages and len(languages) > 1:
-        read.bad(("languages",), f"{len(languages)} languages: multilingual sites are not "
-                 "built by this tool yet", "build one language per site, each with its own "
-                 "config and contentDir")
+def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
+    """The `languages` table, by weight; () for a site in one language."""
+    given = read.mapping("languages") or {}
+    if len(given) < 2:
+        return ()
+    out = []
+    for code in given:
+        keys = ("languages", str(code).lower())
+        if read.mapping(*keys) is None:
+            continue
+        content_dir = read.text(*keys, "contentdir")
+        if content_dir is not None and (content_dir.startswith(("/", "\\"))
+                                        or ".." in Path(content_dir).parts):
+            read.bad((*keys, "contentdir"), f"{content_dir!r} leaves the site root",
+                     'give a folder inside the site, e.g. "content/fr"')
+            content_dir = None
+        out.append(Language(
+            code=keys[1], weight=_or(read.number(*keys, "weight", low=0), 0),
+            content_dir=Path(content_dir) if content_dir else None,
+            title=read.text(*keys, "title"), language_code=read.text(*keys, "languagecode"),
+            params=read.mapping(*keys, "params") or {},
+            menus=_menus(read, keys) if read.get(*keys, "menus") or read.get(*keys, "menu")
+            else None))
+    if default not in {lang.code for lang in out}:
+        read.bad(("defaultcontentlanguage",), f"{default!r} is not one of the languages",
+                 f"use one of {', '.join(lang.code for lang in out)}")
+    return tuple(sorted(out, key=lambda lang: (lang.weight == 0, lang.weight, lang.code)))
 
 
 def _taxonomies(read: _Reader) -> tuple[tuple[str, str], ...]:
@@ -363,19 +420,19 @@ def _permalinks(read: _Reader) -> dict[str, str]:
     return out
 
 
-def _menus(read: _Reader) -> dict[str, tuple[MenuEntry, ...]]:
-    key = "menus" if read.get("menus") is not None else "menu"
-    given = read.mapping(key) or {}
+def _menus(read: _Reader, within: tuple[str, ...] = ()) -> dict[str, tuple[MenuEntry, ...]]:
+    key = "menus" if read.get(*within, "menus") is not None else "menu"
+    given = read.mapping(*within, key) or {}
     menus = {}
     for name, entries in given.items():
         items = [entries] if isinstance(entries, dict) else entries
         if not isinstance(items, list):
-            read.bad((key, str(name)), "must be a list of entries",
+            read.bad((*within, key, str(name)), "must be a list of entries",
                      f'write [[{key}.{name}]] with name = "..." and url = "/..."')
             continue
         out = []
         for item in items:
-            entry = _menu_entry(read, (key, str(name)), item)
+            entry = _menu_entry(read, (*within, key, str(name)), item)
             if entry is not None:
                 out.append(entry)
         menus[str(name).lower()] = tuple(sorted(out, key=lambda e: (e.weight == 0, e.weight,

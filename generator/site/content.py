@@ -51,6 +51,7 @@ class Page:
     body: str
     body_line: int  # file line of the body's first line
     section_path: str = ""  # the nearest section's folder ("posts/2021"; a section's own)
+    lang: str = ""  # the language its file name gives (post.fr.md: "fr"), "" for none
     title: str = ""
     subtitle: str | None = None
     date: datetime | None = None
@@ -82,7 +83,7 @@ class Page:
         """The page's default slug: its bundle folder's name or its file stem."""
         if self.bundle is not None:
             return self.bundle.name
-        return self.source.stem
+        return self.source.stem.removesuffix(f".{self.lang}" if self.lang else "")
 
     def line_of(self, key: str) -> int:
         """File line of a front-matter key (1 when the key is absent)."""
@@ -119,24 +120,25 @@ def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
 
 
 def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
-               ) -> tuple[list[Page], list[Problem]]:
+               languages: frozenset[str] = frozenset()) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
-    `taxonomies`: the front-matter keys whose values are terms ("tags", "series")."""
+    `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
+    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md)."""
     if not content_dir.is_dir():
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
     sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
-    bundles = {p.parent for p in sources if _index_kind(p) == "index"}
+    bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
-                source, content_dir, bundles):
+                source, content_dir, bundles, languages):
             continue
         try:
-            pages.append(read_page(source, content_dir, taxonomies))
+            pages.append(read_page(source, content_dir, taxonomies, languages))
         except BuildError as exc:
             problems.extend(exc.problems)
     return _with_sections(pages), problems
@@ -169,17 +171,27 @@ def is_markdown(path: Path) -> bool:
     return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
-def _index_kind(source: Path) -> str | None:
+def language_of(source: Path, languages: frozenset[str]) -> tuple[str, str]:
+    """(file stem without its language, the language) of a content file: "post.fr.md" ->
+    ("post", "fr") when "fr" is one of `languages`, else ("post.fr", "")."""
+    stem, _, code = source.stem.rpartition(".")
+    if stem and code.lower() in languages:
+        return stem, code.lower()
+    return source.stem, ""
+
+
+def _index_kind(source: Path, languages: frozenset[str] = frozenset()) -> str | None:
     """"index" for a leaf bundle's index.md, "_index" for a section's, else None."""
-    stem = source.stem.lower()
+    stem = language_of(source, languages)[0].lower()
     return stem if stem in ("index", "_index") and is_markdown(source) else None
 
 
-def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
+def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path],
+                   languages: frozenset[str]) -> bool:
     """True for Markdown files that are resources of a leaf bundle (below some dir/index.md);
     `bundles`: every folder holding an index.md."""
     folder = source.parent
-    if _index_kind(source) != "index" and folder in bundles:
+    if _index_kind(source, languages) != "index" and folder in bundles:
         return True
     while folder != content_dir:
         folder = folder.parent
@@ -189,7 +201,8 @@ def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
 
 
 def read_page(source: Path, content_dir: Path,
-              taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES) -> Page:
+              taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
+              languages: frozenset[str] = frozenset()) -> Page:
     """Parse one content file into a Page."""
     try:
         text = source.read_text(encoding="utf-8-sig")
@@ -200,14 +213,16 @@ def read_page(source: Path, content_dir: Path,
     rel = source.relative_to(content_dir).as_posix()
     parts = rel.split("/")
     kind = "page"
-    if _index_kind(source) == "_index":
+    index = _index_kind(source, languages)
+    if index == "_index":
         kind = "home" if len(parts) == 1 else "section"
-    top_level_bundle = _index_kind(source) == "index" and len(parts) == 2  # about/index.md
+    top_level_bundle = index == "index" and len(parts) == 2  # about/index.md
     section = parts[0] if len(parts) > 1 and not top_level_bundle else ""
-    bundle = source.parent if _index_kind(source) else None
+    bundle = source.parent if index else None
     fields = typed_fields(meta, key_lines, source, taxonomies)
     page = Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
-                body_line=body_line, key_lines=key_lines, params=meta, **fields)
+                body_line=body_line, key_lines=key_lines, params=meta,
+                lang=language_of(source, languages)[1], **fields)
     return replace(page, section_path=_folder(page))
 
 
