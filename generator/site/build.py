@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.site.config import SiteConfig
-from generator.site.content import Page, is_markdown, load_pages
+from generator.site.content import Page, is_markdown, load_pages, with_sections
 from generator.errors import BuildError, Problem
 from generator.site.feeds import SitemapEntry, sitemap
 from generator.site.figures import Figures
@@ -204,6 +204,7 @@ class _Builder:
                                           builtins=("img", "figure", *REF_SHORTCODES))
         self.figures = Figures(self.theme, processor, out)
         self.output = SiteOutput(site.content_dir, settings, self.theme, out)
+        self.output.prefix = site.prefix
         self.translations = Translations()
         self.warnings: list[Problem] = []
         self.posts = 0
@@ -216,7 +217,7 @@ class _Builder:
         pages, problems = load_pages(self.content_dir,
                                      tuple(plural for _, plural in config.taxonomies),
                                      self.site.codes)
-        self.pages = self._published([p for p in pages if self.site.takes(p)])
+        self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
         self.paths = self._paths(self.pages, problems)
         return problems
 
@@ -227,8 +228,10 @@ class _Builder:
         rendered = self._render_all(self.pages, self.paths, problems)
         self.figures.publish()
         for result in rendered:
+            # root-absolute links in content are site-wide, whatever the page's language
             result.html = relative_links(self.figures.insert(result.html, result.path),
-                                         result.path, self.settings.base_url)
+                                         self.site.prefix + result.path,
+                                         self.settings.base_url.removesuffix(self.site.prefix))
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
                         and r.page.option("list") == "always"), key=hugo_order)
         self.posts = len(posts)

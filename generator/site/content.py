@@ -141,11 +141,12 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
             pages.append(read_page(source, content_dir, taxonomies, languages))
         except BuildError as exc:
             problems.extend(exc.problems)
-    return _with_sections(pages), problems
+    return with_sections(pages), problems
 
 
-def _with_sections(pages: list[Page]) -> list[Page]:
-    """`pages` each with its nearest section: a top-level folder or a folder with _index.md."""
+def with_sections(pages: list[Page]) -> list[Page]:
+    """`pages` each with its nearest section among them: a top-level folder or a folder with
+    an _index.md (of the same language, for a multilingual site: call it for each)."""
     sections = {_folder(p) for p in pages if p.kind == "section"}
     sections |= {p.section for p in pages if p.section}
     out = []

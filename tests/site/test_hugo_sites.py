@@ -6,24 +6,20 @@ the same copy: the same feeds and the same alias redirects, in the same places.
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import stat
 import subprocess
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME, broken_links
+from tests.site.helpers import THEME, broken_links, build_command, redirects
 from tests.site.test_hugo_parity import hugo_binary
 
-from generator.cli import main
 
 SITES = Path(__file__).resolve().parents[3] / "shared" / "hugo-sites"
 SAMPLE = SITES / "hugoBasicExample"
 UNKNOWN_SHORTCODE = re.compile(r"unknown shortcode '([\w.-]+)'")
-REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"')
 
 pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"{SAMPLE} is not here")
 
@@ -36,20 +32,12 @@ def writable_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def build(*args: str) -> tuple[int, str]:
-    """`python -m generator build ARGS`: (exit status, what it printed)."""
-    printed = io.StringIO()
-    with redirect_stdout(printed), redirect_stderr(printed):
-        code = main(["build", *args])
-    return code, printed.getvalue()
-
-
 def theme_for(site: Path, root: Path) -> Path:
     """The bundled theme, plus a plain stand-in for each shortcode it does not render yet
     (Hugo's built-ins that are another part's work): this test is about the site's shape."""
     theme = root / "theme"
     shutil.copytree(THEME, theme)
-    code, printed = build("--source", str(site), "--out", str(root / "probe"),
+    code, printed = build_command("--source", str(site), "--out", str(root / "probe"),
                           "--cache-dir", str(root / "cache"), "--theme", str(theme))
     for name in set(UNKNOWN_SHORTCODE.findall(printed)) if code else ():
         (theme / "shortcodes" / f"{name}.html").write_text(
@@ -63,7 +51,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("sample")
     site = writable_copy(SAMPLE, root / "hugoBasicExample")
     theme = theme_for(site, root)
-    code, printed = build("--source", str(site), "--out", str(root / "ours"),
+    code, printed = build_command("--source", str(site), "--out", str(root / "ours"),
                           "--cache-dir", str(root / "cache"), "--theme", str(theme))
     assert code == 0, printed
     subprocess.run([str(hugo_binary()), "--quiet", "--source", str(site), "--destination",
@@ -75,16 +63,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
 def hugo_page_list() -> set[str]:
     lines = (SITES / "hugoBasicExample.hugo-pages.txt").read_text(encoding="utf-8").split()
     return {line.removeprefix("./") for line in lines}
-
-
-def redirects(site: Path) -> dict[str, str]:
-    """Alias redirect page -> the absolute URL it sends to."""
-    out = {}
-    for page in site.rglob("*.html"):
-        match = REDIRECT.search(page.read_text(encoding="utf-8"))
-        if match:
-            out[page.relative_to(site).as_posix()] = match[1]
-    return out
 
 
 def test_every_page_hugo_writes_for_the_sample_exists(built: tuple[Path, Path, str]) -> None:
