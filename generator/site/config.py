@@ -210,20 +210,43 @@ def _yaml_line(text: str, keys: tuple[str, ...]) -> int | None:
 
 
 def _text_line(text: str, keys: tuple[str, ...], *, toml: bool) -> int | None:
-    """Line of the last of `keys` found in order (TOML tables `[a.b]` count as keys)."""
-    line = None
+    """Line of the key path `keys` in TOML (tables `[a.b]` and `[[a.b]]` included), else the
+    line of the last of `keys` found in order (JSON)."""
     lines = text.splitlines()
-    start = 0
+    if toml:
+        return _toml_line(lines, keys)
+    line, start = None, 0
     for key in keys:
-        quoted = f'"{re.escape(key)}"'
-        pattern = (rf"^\s*(\[+\s*([\w.\"-]+\.)?({re.escape(key)}|{quoted})\s*\]+|"
-                   rf"({re.escape(key)}|{quoted})\s*=)" if toml else rf"^\s*{quoted}\s*:")
+        pattern = rf'^\s*"{re.escape(key)}"\s*:'
         found = next((i for i in range(start, len(lines))
                       if re.search(pattern, lines[i], re.IGNORECASE)), None)
         if found is None:
             break
         line, start = found + 1, found + 1
     return line
+
+
+def _toml_line(lines: list[str], keys: tuple[str, ...]) -> int | None:
+    """The first line whose full key path (its table's path, then its own key) starts with
+    `keys`."""
+    table: tuple[str, ...] = ()
+    for number, text in enumerate(lines, start=1):
+        header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$", text)
+        if header:
+            table = _toml_path(header[1])
+            path = table
+        else:
+            assignment = re.match(r"^\s*([\w.\"' -]+?)\s*=", text)
+            if not assignment:
+                continue
+            path = table + _toml_path(assignment[1])
+        if path[:len(keys)] == keys:
+            return number
+    return None
+
+
+def _toml_path(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'").lower() for part in dotted.split("."))
 
 
 def _read(path: Path) -> dict[str, Any]:
