@@ -61,6 +61,7 @@ class Page:
     draft: bool = False
     headless: bool = False
     build: tuple[tuple[str, Any], ...] = ()  # the `build` options given (list, render, ...)
+    menu: tuple[tuple[str, str | None, int], ...] = ()  # (menu, entry name or None, weight)
     url: str | None = None
     slug: str | None = None
     aliases: tuple[str, ...] = ()
@@ -379,11 +380,35 @@ def _build_options(_: str, value: Any) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+def _menus(_: str, value: Any) -> tuple[tuple[str, str | None, int], ...]:
+    """`menu: main`, `menu: [main, footer]` or `menu: {main: {name: Home, weight: 1}}`."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple((v, None, 0) for v in value)
+    if not isinstance(value, dict):
+        raise _BadField("must name menus", "write menu: main, or menu: {main: {weight: 10}}")
+    out = []
+    for name, entry in value.items():
+        entry = entry or {}
+        if not isinstance(entry, dict):
+            raise _BadField(f"menu {name!r} must be a mapping", "write main: {weight: 10}")
+        fields = {str(k).lower(): v for k, v in entry.items()}
+        title, weight = fields.get("name"), fields.get("weight", 0)
+        if title is not None and not isinstance(title, str):
+            raise _BadField(f"menu {name!r}: name must be text", 'write name: "Home"')
+        if not isinstance(weight, int) or isinstance(weight, bool):
+            raise _BadField(f"menu {name!r}: weight must be a whole number", "write weight: 10")
+        out.append((str(name).lower(), title, weight))
+    return tuple(out)
+
+
 # The front-matter fields read into Page, each with its converter (others are ignored).
 CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(STRING_FIELDS, _text), **dict.fromkeys(LIST_FIELDS, _texts),
     **dict.fromkeys(BOOL_FIELDS, _flag), **dict.fromkeys(DATE_FIELDS, _date),
-    "weight": _whole_number, "author": _authors, "build": _build_options,
+    "weight": _whole_number, "author": _authors, "build": _build_options, "menu": _menus,
+    "menus": _menus,
 }
 
 

@@ -3,7 +3,8 @@
 The home list and one list per section at any depth, paginated (/, /page/2/, ...; /page/1/
 redirects to /), each with its RSS feed; taxonomy lists (/tags/, /series/) with one list and
 feed per term (/tags/технологии/); the redirects of front matter `aliases`; /404.html; and the
-header menu (the config's `main` menu, else top-level pages, then taxonomies that have terms).
+header menu (the `main` menu of the config and of pages' front matter, else top-level pages,
+then taxonomies that have terms).
 Lists follow Hugo's default order: weight (0 last), newest date, title.
 """
 
@@ -38,16 +39,20 @@ def taxonomy_title(plural: str, strings: Strings) -> str:
 
 def menu(config: SiteConfig, rendered: list[Rendered], strings: Strings,
          terms: dict[str, dict[str, tuple[str, list[Rendered]]]]) -> list[dict[str, str | None]]:
-    """Header links: the config's `main` menu when it has one; else top-level pages, then the
-    taxonomies that have terms. Each link has a site `path`, or an external `url`."""
-    if "main" in config.menus:
+    """Header links: the `main` menu (the config's entries and pages' `menu: main`) by weight
+    when there is one; else top-level pages, then the taxonomies that have terms. Each link has
+    a site `path`, or an external `url`."""
+    entries = [(e.weight == 0, e.weight, e.name.lower(), e.name, e.url, None)
+               for e in config.menus.get("main", ()) if not e.parent]
+    entries += [(weight == 0, weight, (name or r.page.title).lower(), name or r.page.title,
+                 None, r.path) for r in rendered if r.page.option("render") == "always"
+                for menu_name, name, weight in r.page.menu if menu_name == "main"]
+    if entries:
         links: list[dict[str, str | None]] = []
-        for entry in config.menus["main"]:
-            if entry.parent:
-                continue
-            external = is_external(entry.url)
-            links.append({"title": entry.name, "url": entry.url if external else None,
-                          "path": None if external else clean_path(entry.url)})
+        for *_, title, url, path in sorted(entries, key=lambda e: e[:3]):
+            external = url is not None and is_external(url)
+            links.append({"title": title, "url": url if external else None,
+                          "path": path or (None if external else clean_path(url or "/"))})
         return links
     links = [{"title": r.page.title, "path": r.path, "url": None} for r in rendered
              if r.page.kind == "page" and not r.page.section and r.page.title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,25 @@ def test_hugo_config_beside_gallery_yaml_is_merged_or_conflicts(tmp_path: Path) 
         merge_with_manifest(config, SiteSettings(title="Gallery title"), root / "gallery.yaml")
     assert caught.value.problems[0].key == "site.title"
     assert "Hugo title" in caught.value.problems[0].message
+
+
+def test_menu_entries_from_config_and_front_matter_by_weight(tmp_path: Path) -> None:
+    root = site_root(tmp_path, '[[menu.main]]\nname = "Home"\nurl = "/"\nweight = 1\n')
+    (root / "content" / "about.md").write_text(
+        "---\ntitle: About\nmenu:\n  main:\n    name: Who\n    weight: 2\n---\nUs.\n",
+        encoding="utf-8")
+    (root / "content" / "posts" / "hello" / "index.md").write_text(
+        "---\ntitle: Hello\ndate: 2021-01-02\nmenu: main\n---\nHi.\n", encoding="utf-8")
+    code, printed, out = build(root)
+    assert code == 0, printed
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<nav>\s*<a href="index.html">Home</a>\s*<a href="about/index.html">Who'
+                     r'</a>\s*<a href="posts/hello/index.html">Hello</a>', home), home
+
+
+def test_a_bad_front_matter_menu_names_its_line(tmp_path: Path) -> None:
+    root = site_root(tmp_path)
+    (root / "content" / "about.md").write_text(
+        "---\ntitle: About\nmenu:\n  main:\n    weight: heavy\n---\n", encoding="utf-8")
+    code, printed, _ = build(root)
+    assert code == 1 and "about.md:3: menu: menu 'main': weight must be a whole number" in printed
