@@ -20,6 +20,7 @@ import yaml
 
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
+from generator.site.urls import clean_path, is_external
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
@@ -29,6 +30,11 @@ PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname
                     "section", "sections", "title", "slug", "slugorfilename", "filename",
                     "slugorcontentbasename", "contentbasename")
 _TOKEN = re.compile(r":(\w+)")
+# the keys read, as Hugo's documentation spells them (errors name them so)
+SPELLING = {key.lower(): key for key in (
+    "baseURL", "languageCode", "defaultContentLanguage", "defaultContentLanguageInSubdir",
+    "pagerSize", "summaryLength", "buildDrafts", "buildFuture", "buildExpired", "disableKinds",
+    "contentDir", "pageRef")}
 
 
 @dataclass(frozen=True)
@@ -298,7 +304,8 @@ class _Reader:
         located = self.where.get(keys[0])
         path = located.path if located else self.main
         line = located.line(*keys) if located else None
-        self.problems.append(Problem(path, line, ".".join(keys), message, hint))
+        shown = ".".join(SPELLING.get(key, key) for key in keys)
+        self.problems.append(Problem(path, line, shown, message, hint))
 
     def get(self, *keys: str) -> Any:
         value: Any = self.data
@@ -402,7 +409,7 @@ def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
             params=read.mapping(*keys, "params") or {},
             menus=_menus(read, keys) if read.get(*keys, "menus") or read.get(*keys, "menu")
             else None))
-    if default not in {lang.code for lang in out}:
+    if out and default not in {lang.code for lang in out}:
         read.bad(("defaultcontentlanguage",), f"{default!r} is not one of the languages",
                  f"use one of {', '.join(lang.code for lang in out)}")
     return tuple(sorted(out, key=lambda lang: (lang.weight == 0, lang.weight, lang.code)))
@@ -477,6 +484,9 @@ def _menu_entry(read: _Reader, keys: tuple[str, ...], item: Any) -> MenuEntry | 
         return None
     if not isinstance(weight, int) or isinstance(weight, bool):
         read.bad(keys, f"weight must be a whole number, got {weight!r}", "write weight = 10")
+        return None
+    if not is_external(url) and clean_path(url) is None:
+        read.bad(keys, f"url {url!r} leaves the site", 'write a path such as "/about/"')
         return None
     return MenuEntry(name=name, url=url, weight=weight,
                      identifier=str(fields.get("identifier") or name),

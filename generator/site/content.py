@@ -238,7 +238,7 @@ def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[st
 
 
 def _split(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
-    if text.startswith("{"):
+    if text.startswith("{") and not text.startswith("{{"):  # "{{<" opens a shortcode
         return _split_json(text, source)
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip() not in ("---", "+++"):

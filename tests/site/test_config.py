@@ -56,16 +56,17 @@ def test_config_default_folder_files_name_their_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, line, key", [
     ('title = "T"\npaginate = "ten"\n', 2, "paginate"),
-    ('title = "T"\n\n[pagination]\npagerSize = 0\n', 4, "pagination.pagersize"),
-    ('buildDrafts = "yes"\n', 1, "builddrafts"),
-    ('disableKinds = ["RSS", "feeds"]\n', 1, "disablekinds"),
+    ('title = "T"\n\n[pagination]\npagerSize = 0\n', 4, "pagination.pagerSize"),
+    ('buildDrafts = "yes"\n', 1, "buildDrafts"),
+    ('disableKinds = ["RSS", "feeds"]\n', 1, "disableKinds"),
     ('[permalinks]\nposts = "/:yeer/:slug/"\n', 2, "permalinks.posts"),
     ('[taxonomies]\ntag = 3\n', 2, "taxonomies.tag"),
     ('[[menu.main]]\nname = "A"\n', 1, "menu.main"),
+    ('[[menu.main]]\nname = "A"\nurl = "../../etc/"\n', 1, "menu.main"),
     ('defaultContentLanguage = "de"\n[languages.en]\n[languages.fr]\n', 1,
-     "defaultcontentlanguage"),
+     "defaultContentLanguage"),
     ('[languages.en]\n[languages.fr]\ncontentDir = "../elsewhere"\n', 3,
-     "languages.fr.contentdir"),
+     "languages.fr.contentDir"),
 ])
 def test_a_bad_value_of_a_key_it_reads_names_file_and_line(tmp_path: Path, text: str,
                                                            line: int, key: str) -> None:

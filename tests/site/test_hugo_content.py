@@ -36,6 +36,12 @@ def test_json_front_matter(tmp_path: Path) -> None:
     assert (page.body.strip(), page.body_line) == ("Body here.", 6)
 
 
+def test_a_body_opening_with_a_shortcode_is_not_json(tmp_path: Path) -> None:
+    path = page_file(tmp_path, "posts/s.md", '{{< note >}}Hi{{< /note >}}\n')
+    page = read_page(path, tmp_path / "content")
+    assert (page.title, page.body) == ("", "{{< note >}}Hi{{< /note >}}\n")
+
+
 @pytest.mark.parametrize("text, line, key", [
     ('{\n  "title": "J",\n  "weight": "heavy"\n}\n', 3, "weight"),
     ('{\n  "title": "J",\n  oops\n}\n', 3, None),
