@@ -151,7 +151,7 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
         builder.translations = translations
     for builder in builders:
         try:
-            builder.write([])
+            builder.write()
         except BuildError as error:
             problems += error.problems
     root = SiteOutput(content_dir, settings, builders[0].theme, out)
@@ -221,11 +221,11 @@ class _Builder:
         self.paths = self._paths(self.pages, problems)
         return problems
 
-    def write(self, problems: list[Problem]) -> None:
+    def write(self) -> None:
         """Render and write every page of this language and the pages made from them;
-        raises one BuildError with `problems` and all found here."""
+        raises one BuildError with all problems found."""
         config = self.config
-        rendered = self._render_all(self.pages, self.paths, problems)
+        rendered = self._render_all(self.pages, self.paths, [])
         self.figures.publish()
         for result in rendered:
             # root-absolute links in content are site-wide, whatever the page's language
@@ -376,11 +376,12 @@ class _Builder:
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
             }
-            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html, a
-            # `layout: wide` wide.html, if the theme has them
+            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
+            # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
             page_type = result.page.type or result.page.section
-            layouts = [*([f"{page_type}/{result.page.layout}.html", f"{result.page.layout}.html"]
-                         if result.page.layout else []),
+            layout = result.page.layout
+            layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
+                         if layout else []),
                        *([f"{page_type}/single.html"] if page_type else []), "single.html"]
             self.output.page(result.path, layouts,
                              self._meta(result), source=result.page.source, post=post)

@@ -44,8 +44,7 @@ class MenuEntry:
     name: str
     url: str  # a URL or site-absolute path ("/about/"); from `pageRef` or `url`
     weight: int = 0
-    identifier: str = ""
-    parent: str = ""
+    parent: str = ""  # a child of another entry: not in the header
 
 
 @dataclass(frozen=True)
@@ -488,9 +487,7 @@ def _menu_entry(read: _Reader, keys: tuple[str, ...], item: Any) -> MenuEntry | 
     if not is_external(url) and clean_path(url) is None:
         read.bad(keys, f"url {url!r} leaves the site", 'write a path such as "/about/"')
         return None
-    return MenuEntry(name=name, url=url, weight=weight,
-                     identifier=str(fields.get("identifier") or name),
-                     parent=str(fields.get("parent") or ""))
+    return MenuEntry(name=name, url=url, weight=weight, parent=str(fields.get("parent") or ""))
 
 
 def _disable_kinds(read: _Reader) -> frozenset[str]:
