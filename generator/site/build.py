@@ -243,7 +243,8 @@ class _Builder:
             self._write_posts(rendered, posts)
         write_lists(self.output, config, rendered, posts)
         write_taxonomies(self.output, config, terms)
-        write_aliases(self.output, [r for r in rendered if r.path in self.output.written])
+        write_aliases(self.output, [r for r in rendered if r.path in self.output.written],
+                      ugly_urls=config.ugly_urls)
         if config.enabled("404"):
             write_404(self.output)
         if config.enabled("sitemap"):
@@ -281,7 +282,7 @@ class _Builder:
         paths: dict[Page, str] = {}
         owners: dict[str, Page] = {}
         for page in pages:
-            path = page_path(page, self.config.permalinks)
+            path = page_path(page, self.config.permalinks, self.config.ugly_urls)
             if path is None:
                 problems.append(Problem(page.source, page.line_of("url"), "url",
                                         f"url {page.url!r} leaves the site",

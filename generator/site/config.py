@@ -34,7 +34,7 @@ _TOKEN = re.compile(r":(\w+)")
 SPELLING = {key.lower(): key for key in (
     "baseURL", "languageCode", "defaultContentLanguage", "defaultContentLanguageInSubdir",
     "pagerSize", "summaryLength", "buildDrafts", "buildFuture", "buildExpired", "disableKinds",
-    "contentDir", "pageRef")}
+    "contentDir", "pageRef", "uglyURLs")}
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class SiteConfig:
     build_drafts: bool = False
     build_future: bool = False
     build_expired: bool = False
+    ugly_urls: bool = False  # posts/a.html rather than posts/a/index.html
     disable_kinds: frozenset[str] = frozenset()
     static_dir: Path | None = None  # the site's static/ folder, copied to the site root
     languages: tuple[Language, ...] = ()  # by weight; empty for a site in one language
@@ -372,6 +373,7 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
         build_drafts=bool(read.flag("builddrafts")),
         build_future=bool(read.flag("buildfuture")),
         build_expired=bool(read.flag("buildexpired")),
+        ugly_urls=bool(read.flag("uglyurls")),
         disable_kinds=_disable_kinds(read),
         languages=_languages(read, default_language), default_language=default_language,
         default_in_subdir=bool(read.flag("defaultcontentlanguageinsubdir")),

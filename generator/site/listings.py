@@ -20,7 +20,15 @@ from generator.site.feeds import FeedItem, SitemapEntry, rss
 from generator.site.figures import image_view
 from generator.site.i18n import Strings
 from generator.site.output import Rendered, SiteOutput, linker
-from generator.site.urls import alias_path, clean_path, is_external, list_path, relative, urlize
+from generator.site.urls import (
+    alias_path,
+    clean_path,
+    is_external,
+    list_path,
+    relative,
+    ugly,
+    urlize,
+)
 
 
 def hugo_order(result: Rendered) -> tuple[Any, ...]:
@@ -29,6 +37,12 @@ def hugo_order(result: Rendered) -> tuple[Any, ...]:
     date = page.date
     return (page.weight == 0, page.weight, date is None, -date.timestamp() if date else 0.0,
             page.title.lower(), page.rel)
+
+
+def term_path(config: SiteConfig, plural: str, slug: str) -> str:
+    """Site path of a term's page: tags/x/index.html, or tags/x.html with uglyURLs."""
+    path = f"{urlize(plural)}/{slug}/index.html"
+    return ugly(path) if config.ugly_urls else path
 
 
 def taxonomy_title(plural: str, strings: Strings) -> str:
@@ -88,7 +102,7 @@ def post_terms(config: SiteConfig, result: Rendered, strings: Strings) -> list[d
         if terms:
             linked = config.enabled("term")
             out.append({"name": plural, "title": taxonomy_title(plural, strings), "terms": [
-                {"title": t, "href": link(f"{urlize(plural)}/{urlize(t)}/index.html")
+                {"title": t, "href": link(term_path(config, plural, urlize(t)))
                  if linked else None} for t in terms]})
     return out
 
@@ -143,7 +157,7 @@ def write_taxonomies(output: SiteOutput, config: SiteConfig,
             link = linker(path)
             ordered = sorted(found.items(), key=lambda kv: kv[1][0].lower())
             listing = [{"title": title, "count": len(items),
-                        "href": link(f"{base}/{slug}/index.html")
+                        "href": link(term_path(config, plural, slug))
                         if config.enabled("term") else None}
                        for slug, (title, items) in ordered]
             output.page(path, "taxonomy.html", output.list_meta(path, heading, None),
@@ -151,25 +165,25 @@ def write_taxonomies(output: SiteOutput, config: SiteConfig,
             output.sitemap.append(SitemapEntry(path))
             if config.enabled("rss"):
                 output.text(f"{base}/index.xml", rss(output.settings, [
-                    FeedItem(title, f"{base}/{slug}/index.html", _newest(items), "")
+                    FeedItem(title, term_path(config, plural, slug), _newest(items), "")
                     for slug, (title, items) in ordered], feed_path=f"{base}/index.xml",
                     title=f"{heading} on {output.settings.title}"))
         if not config.enabled("term"):
             continue
         for slug, (title, items) in found.items():
             _write_list(output, f"{base}/{slug}", items, heading=title, intro=None,
-                        title=title)
+                        title=title, first=term_path(config, plural, slug))
             if config.enabled("rss"):
                 _feed(output, f"{base}/{slug}/index.xml", f"{title} on {output.settings.title}",
                       items)
 
 
-def write_aliases(output: SiteOutput, rendered: list[Rendered]) -> None:
+def write_aliases(output: SiteOutput, rendered: list[Rendered], *, ugly_urls: bool) -> None:
     """A redirect for every front matter alias; all bad aliases fail together."""
     problems = []
     for result in rendered:
         for alias in result.page.aliases:
-            path = alias_path(alias, result.path)
+            path = alias_path(alias, result.path, ugly_urls)
             if path is None or path in output.written:
                 problems.append(Problem(result.page.source, result.page.line_of("aliases"),
                                         "aliases", f"alias {alias!r} "
@@ -202,15 +216,21 @@ def _feed(output: SiteOutput, path: str, title: str, items: Sequence[Rendered]) 
 
 
 def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
-                heading: str | None, intro: Rendered | None, title: str) -> None:
+                heading: str | None, intro: Rendered | None, title: str,
+                first: str | None = None) -> None:
+    """A paginated list at folder `base` (its first page at `first`, if not base/index.html)."""
     size = output.settings.paginate
     chunks = [pages[i:i + size] for i in range(0, len(pages), size)] or [[]]
+
+    def page_at(number: int) -> str:
+        return first if first and number == 1 else list_path(base, number)
+
     for number, chunk in enumerate(chunks, start=1):
-        path = list_path(base, number)
+        path = page_at(number)
         link = linker(path)
         pager = {"number": number, "total": len(chunks),
-                 "newer": link(list_path(base, number - 1)) if number > 1 else None,
-                 "older": link(list_path(base, number + 1)) if number < len(chunks) else None}
+                 "newer": link(page_at(number - 1)) if number > 1 else None,
+                 "older": link(page_at(number + 1)) if number < len(chunks) else None}
         items = [_summary_item(output, r, path) for r in chunk]
         intro_html = intro.html if intro and number == 1 else ""
         output.page(path, "list.html", output.list_meta(path, title, intro), heading=heading,
@@ -218,8 +238,7 @@ def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
                     page_params=intro.page.params if intro else {})
         output.sitemap.append(SitemapEntry(path))
     if len(chunks) > 1 or base == "":
-        output.alias(list_path(base, 1).replace("index.html", "page/1/index.html"),
-                     list_path(base, 1))
+        output.alias(list_path(base, 1).replace("index.html", "page/1/index.html"), page_at(1))
 
 
 def _summary_item(output: SiteOutput, result: Rendered, from_path: str) -> dict[str, Any]:

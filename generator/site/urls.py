@@ -46,14 +46,26 @@ def clean_path(url: str) -> str | None:
     return "/".join([*parts, "index.html"])
 
 
-def page_path(page: Page, permalinks: Mapping[str, str] | None = None) -> str | None:
+def ugly(path: str) -> str:
+    """A page's site path as Hugo's uglyURLs write it: "posts/a/index.html" -> "posts/a.html"
+    (the home page stays index.html)."""
+    return path[: -len("/index.html")] + ".html" if path.endswith("/index.html") else path
+
+
+def page_path(page: Page, permalinks: Mapping[str, str] | None = None,
+              ugly_urls: bool = False) -> str | None:
     """The site path of a content page (None when its `url` leaves the site).
 
     Like Hugo: `url` is taken exactly; then a `permalinks` pattern of the page's top-level
     section (posts = "/:year/:slug/"); otherwise the content folders and the slug (default: the
     bundle folder or file name) are lowercased and urlized: content/posts/My Post.md ->
-    posts/my-post/index.html.
+    posts/my-post/index.html (posts/my-post.html with `ugly_urls`, for single pages).
     """
+    path = _page_path(page, permalinks)
+    return ugly(path) if ugly_urls and path and page.kind == "page" and page.url is None else path
+
+
+def _page_path(page: Page, permalinks: Mapping[str, str] | None) -> str | None:
     if page.url is not None:
         return clean_path(page.url)
     if page.kind == "home":
@@ -89,13 +101,16 @@ def _permalink(pattern: str, page: Page) -> str:
     return re.sub(r":(\w+)", lambda m: values.get(m[1].lower(), m[0]), pattern)
 
 
-def alias_path(alias: str, page_path: str) -> str | None:
-    """Site path of an alias redirect: a relative alias sits beside the page's folder, as in
-    Hugo (`migrate-from-jekyl` on posts/a/ -> posts/migrate-from-jekyl/)."""
+def alias_path(alias: str, page_path: str, ugly_urls: bool = False) -> str | None:
+    """Site path of an alias redirect: a relative alias sits beside the page's address, as in
+    Hugo (`migrate-from-jekyl` on posts/a/ or posts/a.html -> posts/migrate-from-jekyl/, or
+    posts/migrate-from-jekyl.html with `ugly_urls`)."""
     if not alias.startswith("/") and not is_external(alias):
-        parent = posixpath.dirname(folder_of(page_path))
+        address = page_path.removesuffix("index.html").rstrip("/").removesuffix(".html")
+        parent = posixpath.dirname(address)
         alias = f"/{parent}/{alias}" if parent else f"/{alias}"
-    return clean_path(alias)
+    path = clean_path(alias)
+    return ugly(path) if ugly_urls and path else path
 
 
 def list_path(base: str, number: int) -> str:

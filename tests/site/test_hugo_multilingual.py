@@ -72,13 +72,12 @@ HUGO_LAYOUTS = {  # each writes something: Hugo publishes no empty page
 FEED_LINK = re.compile(r"<link>([^<]+)</link>")
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("multilingual")
+def build_both(root: Path, config: str, content: dict[str, str]) -> tuple[Path, Path]:
+    """(our site, Hugo's site) of one site root holding `config` and `content`."""
     site = root / "site"
     (site / "layouts").mkdir(parents=True)
-    (site / "hugo.toml").write_text(CONFIG, encoding="utf-8")
-    for name, text in {**PAGES, **{f"layouts/{k}": v for k, v in HUGO_LAYOUTS.items()}}.items():
+    (site / "hugo.toml").write_text(config, encoding="utf-8")
+    for name, text in {**content, **{f"layouts/{k}": v for k, v in HUGO_LAYOUTS.items()}}.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text, encoding="utf-8")
     subprocess.run([str(hugo_binary()), "--quiet", "--source", str(site), "--destination",
@@ -88,6 +87,11 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                                   "--cache-dir", str(root / "cache"))
     assert code == 0, printed
     return root / "ours", root / "hugo"
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_both(tmp_path_factory.mktemp("multilingual"), CONFIG, PAGES)
 
 
 def pages(site: Path) -> set[str]:
@@ -132,3 +136,23 @@ def test_translations_link_each_other(both: tuple[Path, Path]) -> None:
     assert 'href="../../de/blog/first/index.html" hreflang="de"' in first
     french = (ours / "fr" / "blog" / "first" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="fr">' in french and "Parité" in french
+
+
+def test_ugly_urls_as_hugo_writes_them(tmp_path: Path) -> None:
+    """uglyURLs: single pages, terms and aliases as NAME.html; lists stay NAME/index.html."""
+    config = """\
+baseURL = "https://example.org/"
+uglyURLs = true
+[taxonomies]
+tag = "tags"
+[permalinks]
+news = "/:year/:month/:slug/"
+"""
+    content = {name: text for name, text in PAGES.items()
+               if name.startswith("content/") and ".fr." not in name}
+    ours, hugo = build_both(tmp_path, config, content)
+    assert pages(ours) == pages(hugo)
+    assert {"blog/first.html", "tags/a.html", "2023/05/launch.html"} <= pages(ours)
+    assert set(redirects(ours)) - {"page/1/index.html"} == set(redirects(hugo))
+    assert "blog/old-first.html" in redirects(ours)
+    assert not broken_links(ours)
