@@ -127,7 +127,7 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
             problems += error.problems
     if problems:
         raise GalleryError(problems)
-    print(f"check: {'gallery.yaml and ' if manifest else ''}content/ are valid")
+    print(f"check: {'gallery.yaml and content/ are' if manifest else 'content/ is'} valid")
 
 
 def cmd_write(args: argparse.Namespace, folders: Folders) -> None:

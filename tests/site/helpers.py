@@ -116,12 +116,17 @@ def broken_links(site: Path) -> list[str]:
 REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"')
 
 
-def build_command(*args: str) -> tuple[int, str]:
-    """`python -m generator build ARGS`: (exit status, what it printed)."""
+def run_command(*args: str) -> tuple[int, str]:
+    """`python -m generator ARGS`: (exit status, what it printed)."""
     printed = io.StringIO()
     with redirect_stdout(printed), redirect_stderr(printed):
-        code = main(["build", *args])
+        code = main(list(args))
     return code, printed.getvalue()
+
+
+def build_command(*args: str) -> tuple[int, str]:
+    """`python -m generator build ARGS`: (exit status, what it printed)."""
+    return run_command("build", *args)
 
 
 def redirects(site: Path) -> dict[str, str]:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME, build_command, write_post
+from tests.site.helpers import THEME, build_command, run_command, write_post
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
@@ -186,3 +186,13 @@ def test_a_bad_front_matter_menu_names_its_line(tmp_path: Path) -> None:
         "---\ntitle: About\nmenu:\n  main:\n    weight: heavy\n---\n", encoding="utf-8")
     code, printed, _ = build(root)
     assert code == 1 and "about.md:3: menu: menu 'main': weight must be a whole number" in printed
+
+
+def test_check_reads_the_hugo_site_as_build_does(tmp_path: Path) -> None:
+    root = site_root(tmp_path, 'title = "T"\nsummaryLength = "long"\n')
+    code, printed = run_command("check", "--source", str(root))
+    assert code == 1 and "hugo.toml:2: summaryLength: must be a whole number" in printed
+    (root / "hugo.toml").write_text('title = "T"\nsummaryLength = 20\n', encoding="utf-8")
+    code, printed = run_command("check", "--source", str(root))
+    assert code == 0 and "check: content/ is valid" in printed
+    assert build(root)[0] == 0
