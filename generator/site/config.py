@@ -34,7 +34,7 @@ _TOKEN = re.compile(r":(\w+)")
 SPELLING = {key.lower(): key for key in (
     "baseURL", "languageCode", "defaultContentLanguage", "defaultContentLanguageInSubdir",
     "pagerSize", "summaryLength", "buildDrafts", "buildFuture", "buildExpired", "disableKinds",
-    "contentDir", "pageRef", "uglyURLs")}
+    "contentDir", "pageRef", "uglyURLs", "rssLimit")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class SiteConfig:
     menus: dict[str, tuple[MenuEntry, ...]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     summary_length: int = 70
+    rss_limit: int | None = None  # items per feed (services.rss.limit); None: all, as Hugo
     build_drafts: bool = False
     build_future: bool = False
     build_expired: bool = False
@@ -370,6 +371,7 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
         permalinks=_permalinks(read), menus=_menus(read),
         params=read.mapping("params") or {},
         summary_length=_or(read.number("summarylength", low=0), 70),
+        rss_limit=_rss_limit(read),
         build_drafts=bool(read.flag("builddrafts")),
         build_future=bool(read.flag("buildfuture")),
         build_expired=bool(read.flag("buildexpired")),
@@ -414,6 +416,17 @@ def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
         read.bad(("defaultcontentlanguage",), f"{default!r} is not one of the languages",
                  f"use one of {', '.join(lang.code for lang in out)}")
     return tuple(sorted(out, key=lambda lang: (lang.weight == 0, lang.weight, lang.code)))
+
+
+def _rss_limit(read: _Reader) -> int | None:
+    """services.rss.limit (or the older rssLimit): -1, Hugo's default, means every item."""
+    keys: tuple[str, ...] = ("services", "rss", "limit")
+    if read.get(*keys) is None:
+        keys = ("rsslimit",)
+    limit = read.number(*keys, low=-1)
+    if limit == 0:
+        read.bad(keys, "must be -1 (every item) or a number of items", "write limit = 20")
+    return limit if limit and limit > 0 else None
 
 
 def _taxonomies(read: _Reader) -> tuple[tuple[str, str], ...]:

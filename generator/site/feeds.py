@@ -65,8 +65,8 @@ def absolutize(html: str, page_url: str) -> str:
 
 
 def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "index.xml",
-        limit: int = 20, title: str | None = None) -> str:
-    """An RSS 2.0 document of the newest `limit` items (already sorted newest first);
+        limit: int | None = None, title: str | None = None) -> str:
+    """An RSS 2.0 document of the newest `limit` items, or all (already sorted newest first);
     `title`: of the feed (default: the site's), its link the folder of `feed_path`."""
     home = absolute(settings.base_url, feed_path.replace("index.xml", "index.html"))
     newest = next((i.date for i in items if i.date is not None), None)

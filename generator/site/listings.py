@@ -118,7 +118,7 @@ def write_lists(output: SiteOutput, config: SiteConfig, rendered: list[Rendered]
         _write_list(output, "", posts, heading=None, intro=home,
                     title=home.page.title if home and home.page.title else output.settings.title)
         if config.enabled("rss"):
-            _feed(output, "index.xml", output.settings.title,
+            _feed(output, config, "index.xml", output.settings.title,
                   [r for r in rendered if r.page.kind == "page"
                    and r.page.option("list") == "always"])
     if not config.enabled("section"):
@@ -142,7 +142,8 @@ def write_lists(output: SiteOutput, config: SiteConfig, rendered: list[Rendered]
         _write_list(output, base, [*own, *subsections], heading=title, intro=intro,
                     title=title)
         if config.enabled("rss"):
-            _feed(output, f"{base}/index.xml", f"{title} on {output.settings.title}", own)
+            _feed(output, config, f"{base}/index.xml", f"{title} on {output.settings.title}",
+                  own)
 
 
 def write_taxonomies(output: SiteOutput, config: SiteConfig,
@@ -167,15 +168,15 @@ def write_taxonomies(output: SiteOutput, config: SiteConfig,
                 output.text(f"{base}/index.xml", rss(output.settings, [
                     FeedItem(title, term_path(config, plural, slug), _newest(items), "")
                     for slug, (title, items) in ordered], feed_path=f"{base}/index.xml",
-                    title=f"{heading} on {output.settings.title}"))
+                    title=f"{heading} on {output.settings.title}", limit=config.rss_limit))
         if not config.enabled("term"):
             continue
         for slug, (title, items) in found.items():
             _write_list(output, f"{base}/{slug}", items, heading=title, intro=None,
                         title=title, first=term_path(config, plural, slug))
             if config.enabled("rss"):
-                _feed(output, f"{base}/{slug}/index.xml", f"{title} on {output.settings.title}",
-                      items)
+                _feed(output, config, f"{base}/{slug}/index.xml",
+                      f"{title} on {output.settings.title}", items)
 
 
 def write_aliases(output: SiteOutput, rendered: list[Rendered], *, ugly_urls: bool) -> None:
@@ -207,12 +208,14 @@ def _newest(items: Sequence[Rendered]) -> Any:
     return max((r.page.date for r in items if r.page.date), default=None)
 
 
-def _feed(output: SiteOutput, path: str, title: str, items: Sequence[Rendered]) -> None:
+def _feed(output: SiteOutput, config: SiteConfig, path: str, title: str,
+          items: Sequence[Rendered]) -> None:
     ordered = sorted(items, key=lambda r: (r.page.date is None,
                                            -r.page.date.timestamp() if r.page.date else 0.0))
     output.text(path, rss(output.settings, [
         FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.terms_of("categories"))
-        for r in ordered if r.page.option("render") == "always"], feed_path=path, title=title))
+        for r in ordered if r.page.option("render") == "always"], feed_path=path, title=title,
+        limit=config.rss_limit))
 
 
 def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,

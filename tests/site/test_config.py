@@ -58,6 +58,7 @@ def test_config_default_folder_files_name_their_key(tmp_path: Path) -> None:
     ('title = "T"\npaginate = "ten"\n', 2, "paginate"),
     ('title = "T"\n\n[pagination]\npagerSize = 0\n', 4, "pagination.pagerSize"),
     ('buildDrafts = "yes"\n', 1, "buildDrafts"),
+    ('[services.rss]\nlimit = 0\n', 2, "services.rss.limit"),
     ('disableKinds = ["RSS", "feeds"]\n', 1, "disableKinds"),
     ('[permalinks]\nposts = "/:yeer/:slug/"\n', 2, "permalinks.posts"),
     ('[taxonomies]\ntag = 3\n', 2, "taxonomies.tag"),
@@ -196,3 +197,15 @@ def test_check_reads_the_hugo_site_as_build_does(tmp_path: Path) -> None:
     code, printed = run_command("check", "--source", str(root))
     assert code == 0 and "check: content/ is valid" in printed
     assert build(root)[0] == 0
+
+
+@pytest.mark.parametrize("config, items", [("", 25), ("rssLimit = 3\n", 3),
+                                           ("[services.rss]\nlimit = 4\n", 4)])
+def test_feeds_hold_every_item_unless_limited(tmp_path: Path, config: str, items: int) -> None:
+    root = site_root(tmp_path, config or 'title = "T"\n')
+    for number in range(24):
+        write_post(root / "content", f"p{number}", title=f"P{number}",
+                   date=f"2020-01-{number + 1:02d}")
+    code, printed, out = build(root)
+    assert code == 0, printed
+    assert (out / "index.xml").read_text(encoding="utf-8").count("<item>") == items
