@@ -340,6 +340,8 @@ def _texts(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"  # Hugo reads draft = "false" as false
     if not isinstance(value, bool):
         raise _BadField(f"must be true or false, got {value!r}", f"write {key}: true")
     return value
@@ -353,6 +355,8 @@ def _date(_: str, value: Any) -> datetime:
 
 
 def _whole_number(key: str, value: Any) -> int:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)  # Hugo reads weight = "5" as 5
     if not isinstance(value, int) or isinstance(value, bool):
         raise _BadField(f"must be a whole number, got {value!r}", f"write {key}: 10")
     return value

@@ -112,3 +112,9 @@ def test_a_relative_alias_is_beside_the_page_folder(tmp_path: Path) -> None:
     out = site(tmp_path)
     assert "../x/index.html" in (out / "post" / "old-x" / "index.html").read_text("utf-8")
     assert (out / "top" / "index.html").is_file()
+
+
+def test_quoted_flags_and_numbers_read_as_hugo_reads_them(tmp_path: Path) -> None:
+    path = page_file(tmp_path, "posts/q.md", '---\ntitle: Q\ndraft: "false"\nweight: "5"\n---\n')
+    page = read_page(path, tmp_path / "content")
+    assert (page.draft, page.weight) == (False, 5)
