@@ -83,6 +83,9 @@ def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
     from generator.site.config import load_site_config, merge_with_manifest
 
     config = load_site_config(folders.root)
+    if config.hugo_theme:
+        print(f"site: {config.source} names the Hugo theme {config.hugo_theme!r}, which is not "
+              f"used: themes here are Jinja2 ({folders.theme}; see Coming from Hugo in the README)")
     if manifest is None:
         if config.source is None:
             print(f"site: no gallery.yaml or Hugo config (hugo.toml, config.toml, ...) in "

@@ -81,6 +81,7 @@ class SiteConfig:
     languages: tuple[Language, ...] = ()  # by weight; empty for a site in one language
     default_language: str = "en"
     default_in_subdir: bool = False  # defaultContentLanguageInSubdir: /en/ too
+    hugo_theme: str | None = None  # `theme`: a Go-template theme, which this tool cannot use
 
     def prefix(self, code: str) -> str:
         """The site path prefix of a language's pages: "" for the default one, else "fr/"."""
@@ -379,6 +380,7 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
         disable_kinds=_disable_kinds(read),
         languages=_languages(read, default_language), default_language=default_language,
         default_in_subdir=bool(read.flag("defaultcontentlanguageinsubdir")),
+        hugo_theme=_theme_name(read),
     )
     if read.problems:
         raise BuildError(read.problems)
@@ -416,6 +418,14 @@ def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
         read.bad(("defaultcontentlanguage",), f"{default!r} is not one of the languages",
                  f"use one of {', '.join(lang.code for lang in out)}")
     return tuple(sorted(out, key=lambda lang: (lang.weight == 0, lang.weight, lang.code)))
+
+
+def _theme_name(read: _Reader) -> str | None:
+    """`theme = "PaperMod"` (or a list of themes: named together)."""
+    theme = read.get("theme")
+    if isinstance(theme, list):
+        theme = ", ".join(str(t) for t in theme)
+    return str(theme) if theme else None
 
 
 def _rss_limit(read: _Reader) -> int | None:

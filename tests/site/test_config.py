@@ -85,10 +85,12 @@ def test_a_config_hugo_cannot_parse_is_an_error_at_its_line(tmp_path: Path) -> N
     assert code == 1 and "hugo.toml:2: not valid TOML" in printed
 
 
-def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
+def test_unknown_keys_are_ignored_and_a_go_theme_is_named(tmp_path: Path) -> None:
     code, printed, _ = build(site_root(tmp_path, 'title = "T"\nenableRobotsTXT = true\n'
+                                       'theme = "PaperMod"\n'
                                        '[outputs]\nhome = ["HTML"]\n[markup]\nx = 1\n'))
     assert code == 0, printed
+    assert "names the Hugo theme 'PaperMod', which is not used" in printed
 
 
 def test_without_config_or_gallery_the_defaults_apply_and_it_says_so(tmp_path: Path) -> None:
