@@ -1,40 +1,29 @@
-"""A Hugo site's configuration, read as Hugo reads it, mapped to what this tool uses.
+"""A Hugo site's configuration mapped to what this tool uses (`SiteConfig`).
 
-Hugo reads the first of hugo.toml|yaml|yml|json, config.toml|yaml|yml|json in the site root,
-then config/_default/ (hugo.* or config.* there, and one file per top-level key: params.toml,
-menus.yaml, ...). Keys are case-insensitive. Of Hugo's hundreds of keys this tool reads the ones
-in `SiteConfig`; the others are ignored. A key it reads with a bad value is a Problem naming the
-file and line. Without any config file the defaults apply (`SiteConfig.source` is None).
+The files are found and read as Hugo reads them by `config_files`. Of Hugo's hundreds of keys
+this tool reads the ones in `SiteConfig`; the others are ignored. A key it reads with a bad
+value is a Problem naming the file and line. Without any config file the defaults apply
+(`SiteConfig.source` is None).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
+from generator.site.config_files import Reader, read_config
 from generator.site.urls import clean_path, is_external
 
-CONFIG_NAMES = ("hugo", "config")
-CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 DEFAULT_TAXONOMIES = (("category", "categories"), ("tag", "tags"))
 KINDS = ("page", "home", "section", "taxonomy", "term", "rss", "sitemap", "robotstxt", "404")
 PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname", "yearday",
                     "section", "sections", "title", "slug", "slugorfilename", "filename",
                     "slugorcontentbasename", "contentbasename")
 _TOKEN = re.compile(r":(\w+)")
-# the keys read, as Hugo's documentation spells them (errors name them so)
-SPELLING = {key.lower(): key for key in (
-    "baseURL", "languageCode", "defaultContentLanguage", "defaultContentLanguageInSubdir",
-    "pagerSize", "summaryLength", "buildDrafts", "buildFuture", "buildExpired", "disableKinds",
-    "contentDir", "pageRef", "uglyURLs", "rssLimit")}
 
 
 @dataclass(frozen=True)
@@ -119,41 +108,12 @@ class SiteConfig:
         return kind.lower() not in self.disable_kinds
 
 
-def find_config(root: Path) -> list[Path]:
-    """The config files Hugo would read in site root `root`, in the order they apply."""
-    found: list[Path] = []
-    for name in CONFIG_NAMES:
-        main = next((root / f"{name}{s}" for s in CONFIG_SUFFIXES
-                     if (root / f"{name}{s}").is_file()), None)
-        if main is not None:
-            found.append(main)
-            break
-    default = root / "config" / "_default"
-    if default.is_dir():
-        found += sorted(p for p in default.iterdir()
-                        if p.is_file() and p.suffix.lower() in CONFIG_SUFFIXES)
-    return found
-
-
 def load_site_config(root: Path) -> SiteConfig:
     """The config of the Hugo site rooted at `root` (defaults when it has none)."""
-    files = find_config(root)
-    if not files:
+    read = read_config(root)
+    if read is None:
         return SiteConfig(static_dir=root / "static")
-    merged: dict[str, Any] = {}
-    where: dict[str, _Located] = {}
-    for path in files:
-        data = _read(path)
-        stem = path.stem.lower()
-        if path.parent.name == "_default" and stem not in CONFIG_NAMES:
-            data = {stem: data}  # config/_default/params.toml holds the `params` key
-        for key, value in _lowercase(data).items():
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                merged[key] = {**merged[key], **value}
-            else:
-                merged[key] = value
-            where[key] = _Located(path, stem if stem not in CONFIG_NAMES else None)
-    config = _site_config(merged, where, files[0])
+    config = _site_config(read)
     languages = tuple(replace(lang, content_dir=root / lang.content_dir)
                       if lang.content_dir else lang for lang in config.languages)
     return replace(config, static_dir=root / "static", languages=languages)
@@ -181,176 +141,7 @@ def merge_with_manifest(config: SiteConfig, manifest: SiteSettings,
     return replace(config, settings=SiteSettings(**chosen, **rest))
 
 
-@dataclass(frozen=True)
-class _Located:
-    """Where a top-level key came from: the file, and the key the file itself stands for."""
-
-    path: Path
-    file_key: str | None  # "params" for config/_default/params.toml
-
-    def line(self, *keys: str) -> int | None:
-        """File line of the key path `keys` (best effort; None when not found)."""
-        keys = keys[1:] if self.file_key and keys and keys[0] == self.file_key else keys
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except OSError:
-            return None
-        suffix = self.path.suffix.lower()
-        if suffix in (".yaml", ".yml"):
-            return _yaml_line(text, keys)
-        return _text_line(text, keys, toml=suffix == ".toml")
-
-
-def _yaml_line(text: str, keys: tuple[str, ...]) -> int | None:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        match = next(((k, v) for k, v in node.value if str(k.value).lower() == key), None)
-        if match is None:
-            break
-        line, node = match[0].start_mark.line + 1, match[1]
-    return line
-
-
-def _text_line(text: str, keys: tuple[str, ...], *, toml: bool) -> int | None:
-    """Line of the key path `keys` in TOML (tables `[a.b]` and `[[a.b]]` included), else the
-    line of the last of `keys` found in order (JSON)."""
-    lines = text.splitlines()
-    if toml:
-        return _toml_line(lines, keys)
-    line, start = None, 0
-    for key in keys:
-        pattern = rf'^\s*"{re.escape(key)}"\s*:'
-        found = next((i for i in range(start, len(lines))
-                      if re.search(pattern, lines[i], re.IGNORECASE)), None)
-        if found is None:
-            break
-        line, start = found + 1, found + 1
-    return line
-
-
-def _toml_line(lines: list[str], keys: tuple[str, ...]) -> int | None:
-    """The first line whose full key path (its table's path, then its own key) starts with
-    `keys`."""
-    table: tuple[str, ...] = ()
-    for number, text in enumerate(lines, start=1):
-        header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$", text)
-        if header:
-            table = _toml_path(header[1])
-            path = table
-        else:
-            assignment = re.match(r"^\s*([\w.\"' -]+?)\s*=", text)
-            if not assignment:
-                continue
-            path = table + _toml_path(assignment[1])
-        if path[:len(keys)] == keys:
-            return number
-    return None
-
-
-def _toml_path(dotted: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'").lower() for part in dotted.split("."))
-
-
-def _read(path: Path) -> dict[str, Any]:
-    """A config file's mapping; a file Hugo could not parse is a Problem at its line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BuildError(Problem(path, None, None, f"cannot read the site config: {error}",
-                                 "save it as UTF-8 text")) from error
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text) if text.strip() else {}
-        else:
-            data = yaml.safe_load(text) or {}
-    except tomllib.TOMLDecodeError as error:
-        where = re.search(r"\(at line (\d+)", str(error))
-        raise BuildError(Problem(path, int(where[1]) if where else None, None,
-                                 f"not valid TOML: {error}", "fix the syntax")) from error
-    except json.JSONDecodeError as error:
-        raise BuildError(Problem(path, error.lineno, None, f"not valid JSON: {error.msg}",
-                                 "fix the syntax")) from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise BuildError(Problem(path, mark.line + 1 if mark else None, None,
-                                 f"not valid YAML: {getattr(error, 'problem', error)}",
-                                 "fix the syntax")) from error
-    if not isinstance(data, dict):
-        raise BuildError(Problem(path, 1, None, "the site config must be a mapping of keys",
-                                 "write one `key = value` per line"))
-    return data
-
-
-def _lowercase(data: dict[str, Any]) -> dict[str, Any]:
-    """Top-level keys lowercased (Hugo's keys are case-insensitive); params kept as written."""
-    return {str(k).lower(): v for k, v in data.items()}
-
-
-class _Reader:
-    """Typed access to the merged config; every bad value becomes a Problem."""
-
-    def __init__(self, data: dict[str, Any], where: dict[str, _Located], main: Path) -> None:
-        self.data, self.where, self.main = data, where, main
-        self.problems: list[Problem] = []
-
-    def bad(self, keys: tuple[str, ...], message: str, hint: str) -> None:
-        located = self.where.get(keys[0])
-        path = located.path if located else self.main
-        line = located.line(*keys) if located else None
-        shown = ".".join(SPELLING.get(key, key) for key in keys)
-        self.problems.append(Problem(path, line, shown, message, hint))
-
-    def get(self, *keys: str) -> Any:
-        value: Any = self.data
-        for key in keys:
-            if not isinstance(value, dict):
-                return None
-            value = {str(k).lower(): v for k, v in value.items()}.get(key)
-        return value
-
-    def text(self, *keys: str) -> str | None:
-        value = self.get(*keys)
-        if value is None or isinstance(value, str):
-            return value
-        self.bad(keys, f"must be text, got {value!r}", f'write {keys[-1]} = "..."')
-        return None
-
-    def flag(self, *keys: str) -> bool | None:
-        value = self.get(*keys)
-        if value is None or isinstance(value, bool):
-            return value
-        self.bad(keys, f"must be true or false, got {value!r}", f"write {keys[-1]} = true")
-        return None
-
-    def number(self, *keys: str, low: int) -> int | None:
-        value = self.get(*keys)
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool) and value >= low:
-            return value
-        self.bad(keys, f"must be a whole number of at least {low}, got {value!r}",
-                 f"write {keys[-1]} = 10")
-        return None
-
-    def mapping(self, *keys: str) -> dict[str, Any] | None:
-        value = self.get(*keys)
-        if value is None or isinstance(value, dict):
-            return value
-        self.bad(keys, f"must be a table of keys, got {value!r}", f"write [{keys[-1]}]")
-        return None
-
-
-def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -> SiteConfig:
-    read = _Reader(data, where, main)
+def _site_config(read: Reader) -> SiteConfig:
     defaults = SiteSettings()
     language = read.text("languagecode") or read.text("defaultcontentlanguage")
     author = read.get("params", "author")
@@ -368,7 +159,7 @@ def _site_config(data: dict[str, Any], where: dict[str, _Located], main: Path) -
     )
     default_language = (read.text("defaultcontentlanguage") or "en").lower()
     config = SiteConfig(
-        settings=settings, source=main, taxonomies=_taxonomies(read),
+        settings=settings, source=read.main, taxonomies=_taxonomies(read),
         permalinks=_permalinks(read), menus=_menus(read),
         params=read.mapping("params") or {},
         summary_length=_or(read.number("summarylength", low=0), 70),
@@ -391,7 +182,7 @@ def _or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
+def _languages(read: Reader, default: str) -> tuple[Language, ...]:
     """The `languages` table, by weight; () for a site in one language."""
     given = read.mapping("languages") or {}
     if len(given) < 2:
@@ -420,7 +211,7 @@ def _languages(read: _Reader, default: str) -> tuple[Language, ...]:
     return tuple(sorted(out, key=lambda lang: (lang.weight == 0, lang.weight, lang.code)))
 
 
-def _theme_name(read: _Reader) -> str | None:
+def _theme_name(read: Reader) -> str | None:
     """`theme = "PaperMod"` (or a list of themes: named together)."""
     theme = read.get("theme")
     if isinstance(theme, list):
@@ -428,7 +219,7 @@ def _theme_name(read: _Reader) -> str | None:
     return str(theme) if theme else None
 
 
-def _rss_limit(read: _Reader) -> int | None:
+def _rss_limit(read: Reader) -> int | None:
     """services.rss.limit (or the older rssLimit): -1, Hugo's default, means every item."""
     keys: tuple[str, ...] = ("services", "rss", "limit")
     if read.get(*keys) is None:
@@ -439,7 +230,7 @@ def _rss_limit(read: _Reader) -> int | None:
     return limit if limit and limit > 0 else None
 
 
-def _taxonomies(read: _Reader) -> tuple[tuple[str, str], ...]:
+def _taxonomies(read: Reader) -> tuple[tuple[str, str], ...]:
     given = read.mapping("taxonomies")
     if given is None:
         return DEFAULT_TAXONOMIES
@@ -453,7 +244,7 @@ def _taxonomies(read: _Reader) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _permalinks(read: _Reader) -> dict[str, str]:
+def _permalinks(read: Reader) -> dict[str, str]:
     given = read.mapping("permalinks") or {}
     # Hugo also accepts [permalinks.page] / [permalinks.section] tables; pages are what we map
     flat = {**{k: v for k, v in given.items() if not isinstance(v, dict)},
@@ -474,7 +265,7 @@ def _permalinks(read: _Reader) -> dict[str, str]:
     return out
 
 
-def _menus(read: _Reader, within: tuple[str, ...] = ()) -> dict[str, tuple[MenuEntry, ...]]:
+def _menus(read: Reader, within: tuple[str, ...] = ()) -> dict[str, tuple[MenuEntry, ...]]:
     key = "menus" if read.get(*within, "menus") is not None else "menu"
     given = read.mapping(*within, key) or {}
     menus = {}
@@ -494,7 +285,7 @@ def _menus(read: _Reader, within: tuple[str, ...] = ()) -> dict[str, tuple[MenuE
     return menus
 
 
-def _menu_entry(read: _Reader, keys: tuple[str, ...], item: Any) -> MenuEntry | None:
+def _menu_entry(read: Reader, keys: tuple[str, ...], item: Any) -> MenuEntry | None:
     if not isinstance(item, dict):
         read.bad(keys, f"an entry must be a table, got {item!r}", 'give it name and url')
         return None
@@ -515,7 +306,7 @@ def _menu_entry(read: _Reader, keys: tuple[str, ...], item: Any) -> MenuEntry | 
     return MenuEntry(name=name, url=url, weight=weight, parent=str(fields.get("parent") or ""))
 
 
-def _disable_kinds(read: _Reader) -> frozenset[str]:
+def _disable_kinds(read: Reader) -> frozenset[str]:
     given = read.get("disablekinds")
     if given is None:
         return frozenset()
