@@ -18,7 +18,10 @@ from generator.errors import DeployError, GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
-from generator.settings import GenerationSettings, SiteSettings
+from generator.settings import GenerationSettings
+
+if TYPE_CHECKING:
+    from generator.site.config import SiteConfig
 
 if TYPE_CHECKING:
     from generator.site.deploy import Destination, ProjectPaths
@@ -76,13 +79,33 @@ def _write(manifest: Manifest, folders: Folders) -> None:
     print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool,
+def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
+    """The site's Hugo config in the project root, with gallery.yaml's `site:` settings."""
+    from generator.site.config import load_site_config, merge_with_manifest
+
+    config = load_site_config(folders.root)
+    if config.hugo_theme:
+        print(f"site: {config.source} names the Hugo theme {config.hugo_theme!r}, which is not "
+              f"used: themes here are Jinja2 ({folders.theme}; see Coming from Hugo in the README)")
+    if manifest is None:
+        if config.source is None:
+            print(f"site: no gallery.yaml or Hugo config (hugo.toml, config.toml, ...) in "
+                  f"{folders.root}: default settings")
+        return config
+    if config.source is None:
+        return dataclasses.replace(config, settings=manifest.site)
+    print(f"site: settings from {folders.manifest} and {config.source}")
+    return merge_with_manifest(config, manifest.site, folders.manifest)
+
+
+def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
            strict: bool = False) -> None:
     from generator.site.build import build_site
 
     report = build_site(
-        folders.content, folders.out, settings, theme_dir=folders.theme,
+        folders.content, folders.out, config.settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
+        config=config,
     )
     print(report)
 
@@ -95,22 +118,26 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     from generator.site.deploy import destination_problems
 
     problems: list[Problem] = []
-    settings = SiteSettings()
-    try:
-        manifest = _manifest(folders)
-        settings = manifest.site
-        problems += check_posts(manifest, folders.content)
-    except GalleryError as error:
-        problems += error.problems
+    manifest = None
+    if folders.manifest.exists() or not folders.content.exists():
+        try:
+            manifest = _manifest(folders)
+            problems += check_posts(manifest, folders.content)
+        except GalleryError as error:
+            problems += error.problems
     if folders.content.exists():  # a new project has no content/ until its first `write`
-        problems += check_content(folders.content, settings, theme_dir=folders.theme,
-                                  strict=args.strict)
-    if settings.deploy:
-        problems += destination_problems(_site_deploy(folders, settings.deploy),
+        try:
+            config = _site_config(folders, manifest)
+            problems += check_content(folders.content, config.settings,
+                                      theme_dir=folders.theme, config=config, strict=args.strict)
+        except GalleryError as error:
+            problems += error.problems
+    if manifest is not None and manifest.site.deploy:
+        problems += destination_problems(_site_deploy(folders, manifest.site.deploy),
                                          _project_paths(folders))
     if problems:
         raise GalleryError(problems)
-    print("check: gallery.yaml and content/ are valid")
+    print(f"check: {'gallery.yaml and content/ are' if manifest else 'content/ is'} valid")
 
 
 def cmd_write(args: argparse.Namespace, folders: Folders) -> None:
@@ -122,9 +149,9 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
-    settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
-    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders,
-           strict=args.strict)
+    manifest = _manifest(folders) if folders.manifest.exists() else None
+    _build(_site_config(folders, manifest), folders, drafts=args.drafts,
+           placeholders=args.placeholders, strict=args.strict)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -135,14 +162,14 @@ def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
 def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
     _generate(manifest, args, folders, drafts_may_wait=True)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=False, placeholders=False)
+    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False)
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images."""
     manifest = _manifest(folders)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=True, placeholders=True)
+    _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
@@ -290,6 +317,9 @@ def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
 
 
 FOLDER_HELP = {
+    "source": "the site root holding a Hugo config, content/ and static/ (like hugo -s; "
+              "default: the folder of the manifest)",
+    "cache-dir": "cache of resized images (default: .cache/ in the site root)",
     "content": "content folder (default: content/ beside the manifest)",
     "out": "site folder (default: site/ beside the manifest)",
     "theme": "theme folder (default: theme/ beside the manifest, else the bundled one)",
@@ -302,7 +332,8 @@ def _parser() -> argparse.ArgumentParser:
         description="gallery.yaml -> BigSleep images -> Hugo-style posts in content/ -> site/. "
                     "Commands that read gallery.yaml validate it first and write nothing "
                     "if it is wrong.")
-    parser.add_argument("--manifest", default="gallery.yaml", help="the gallery manifest")
+    parser.add_argument("--manifest", help="the gallery manifest (default: gallery.yaml in "
+                        "--source, else in the current folder)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler, help_text: str,
@@ -326,12 +357,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="stop instead of waiting when another run holds the lock")
 
     check = command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
-                    ("content", "theme"))
+                    ("source", "content", "theme"))
     check.add_argument("--strict", action="store_true", help="treat every warning as an error")
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = command("build", cmd_build, "render a content tree into a static site")
+    build = command("build", cmd_build, "render a content tree into a static site",
+                    ("source", "content", "out", "theme", "cache-dir"))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")

@@ -53,7 +53,9 @@ class SiteOutput:
         self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
         self.sitemap: list[SitemapEntry] = []
-        self.menu: list[dict[str, str]] = []  # header links on every page
+        self.menu: list[dict[str, str | None]] = []  # header links on every page
+        self.params: dict[str, Any] = {}  # the site config's params, for every template
+        self.prefix = ""  # where `out` is in the whole site ("fr/"): static files are above
         self.year: int | None = None  # of the newest post: the output depends on content only
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
@@ -63,8 +65,9 @@ class SiteOutput:
         `source`: the content file of the page, named if another output wants `path` too.
         """
         html = self.theme.render(template,
-            site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
-            year=self.year, **meta, **context)
+            site=self.settings, link=linker(path), static=linker(self.prefix + path),
+            t=self.theme.strings, menu=self.menu,
+            year=self.year, params=self.params, **meta, **context)
         self.text(path, html)
         self.pages += 1
         if source is not None:

@@ -26,13 +26,15 @@ class Theme:
     def render(self, name: str | list[str], **context: Any) -> str:
         """Render template `name` (or the first of a list that exists, Hugo-style lookup);
         a broken template is a BuildError at its line."""
+        shown = name if isinstance(name, str) else " or ".join(name)
         try:
-            return self.env.get_or_select_template(name).render(**context)
+            template = self.env.get_or_select_template(name)
+            shown = template.name or shown
+            return template.render(**context)
         except jinja2.TemplateSyntaxError as error:
-            raise BuildError(Problem(error.filename or name, error.lineno, None,
+            raise BuildError(Problem(error.filename or shown, error.lineno, None,
                                      f"template error: {error.message}")) from error
         except jinja2.TemplateError as error:
-            shown = name if isinstance(name, str) else " or ".join(name)
             raise BuildError(Problem(self.dir / "templates" / shown, _template_line(error),
                                      None, f"template error: {error}",
                                      "fix the theme template")) from error

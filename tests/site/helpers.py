@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+from contextlib import redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image
+
+from generator.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEED = DATA / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
@@ -89,13 +93,17 @@ def broken_links(site: Path) -> list[str]:
     """Internal links that do not resolve to a file in `site` ("page: url" per broken link).
 
     A relative URL is percent-decoded and resolved against the page's folder (or against the
-    site root for a page with <base href>, the 404 page); it must name an existing file inside
-    the site. Absolute URLs and same-page fragments are external here.
+    site root for a page with <base href>, the 404 page, unless the base names the page's own
+    folder: a language's 404 at /fr/); it must name an existing file inside the site. Absolute
+    URLs and same-page fragments are external here.
     """
     broken = []
     for page in sorted(site.rglob("*.html")):
         urls, base = page_links(page)
-        folder = "" if base else page.parent.relative_to(site).as_posix()
+        folder = page.parent.relative_to(site).as_posix()
+        folder = "" if folder == "." else folder
+        if base and not urlsplit(base).path.rstrip("/").endswith(f"/{folder}"):
+            folder = ""
         for url in urls:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc or not parts.path:
@@ -104,3 +112,29 @@ def broken_links(site: Path) -> list[str]:
             if path.startswith("..") or path.startswith("/") or not (site / path).is_file():
                 broken.append(f"{page.relative_to(site)}: {url}")
     return broken
+
+
+REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"')
+
+
+def run_command(*args: str) -> tuple[int, str]:
+    """`python -m generator ARGS`: (exit status, what it printed)."""
+    printed = io.StringIO()
+    with redirect_stdout(printed), redirect_stderr(printed):
+        code = main(list(args))
+    return code, printed.getvalue()
+
+
+def build_command(*args: str) -> tuple[int, str]:
+    """`python -m generator build ARGS`: (exit status, what it printed)."""
+    return run_command("build", *args)
+
+
+def redirects(site: Path) -> dict[str, str]:
+    """Alias redirect page (site path) -> the URL it sends to."""
+    out = {}
+    for page in site.rglob("*.html"):
+        match = REDIRECT.search(page.read_text(encoding="utf-8"))
+        if match:
+            out[page.relative_to(site).as_posix()] = match[1]
+    return out
