@@ -74,12 +74,14 @@ def _write(manifest: Manifest, folders: Folders) -> None:
     print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool) -> None:
+def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool,
+           placeholder_size: int = GenerationSettings.image_size) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
+        placeholder_size=placeholder_size,
     )
     print(report)
 
@@ -133,7 +135,8 @@ def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images."""
     manifest = _manifest(folders)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=True, placeholders=True)
+    _build(manifest.site, folders, drafts=True, placeholders=True,
+           placeholder_size=manifest.defaults.image_size)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:

@@ -29,6 +29,8 @@ class SiteSettings:
         (480, 960, 1600), "Widths of the resized image variants (never upscaled).", min=16, max=8192
     )
     deploy: str | None = option(None, "rsync destination of `make deploy` (path or host:path).")
+    toc: bool = option(False, "Show a table of contents at the top of posts with three or more "
+                       "headings (## and ###).")
     comments: str | None = option(None, "HTML of a comment widget (giscus, utterances, a mailto "
                                   "link...) shown under posts with `comments: true`.")
 

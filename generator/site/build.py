@@ -39,8 +39,9 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import render_markdown
+from generator.site.markdown import FootnoteLabels, render_markdown
 from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
@@ -73,11 +74,13 @@ class BuildReport:
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               placeholder_size: int = 512) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    public yet). With `placeholders`, a missing image shows as a square placeholder of
+    `placeholder_size` pixels (the size the generator will make it).
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     try:
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                            placeholders=placeholders, out=fresh,
-                           processor=ImageProcessor(Path(cache_dir), settings.image_widths))
+                           processor=ImageProcessor(Path(cache_dir), settings.image_widths),
+                           placeholder_size=placeholder_size)
         builder.build()
         swap_in_directory(fresh, out_dir)
     except BaseException:
@@ -116,7 +120,7 @@ class _Builder:
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
                  drafts: bool, placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None) -> None:
+                 processor: ImageProcessor | None, placeholder_size: int = 512) -> None:
         self.content_dir = content_dir
         self.settings = settings
         self.drafts = drafts
@@ -126,7 +130,7 @@ class _Builder:
         self.theme = Theme(theme_dir, settings.language)
         self.shortcodes = ThemeShortcodes(theme_dir,
                                           builtins=("img", "figure", *REF_SHORTCODES))
-        self.figures = Figures(self.theme, processor, out)
+        self.figures = Figures(self.theme, processor, out, placeholder_size)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
         self.posts = 0
@@ -229,8 +233,11 @@ class _Builder:
                                                         "params": page})
 
         body = refs.expand(page, path, page.body)
+        strings = self.theme.strings
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler)
+                                   shortcodes=handler,
+                                   footnotes=FootnoteLabels(strings["footnotes"],
+                                                            strings["footnote_back"]))
         self.warnings.extend(rendered.warnings)
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
@@ -273,6 +280,10 @@ class _Builder:
                 "taxonomies": post_terms(result, self.theme.strings),
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
+                "reading_time": reading_time(result.html, self.theme.strings),
+                "toc": table_of_contents(result.html) if self.settings.toc else [],
+                "share": share_links(absolute(self.settings.base_url, result.path),
+                                     result.page.title, self.theme.strings),
             }
             # Hugo's lookup: a page of `type: gallery` uses templates/gallery/single.html if any
             layouts = [f"{result.page.type}/single.html", "single.html"]

@@ -19,7 +19,8 @@ import yaml
 from generator.errors import BuildError, Problem
 
 FALLBACK = "en"
-REQUIRED = ("tags", "categories", "not_found", "months")  # the keys Python code reads
+# the keys Python code reads
+REQUIRED = ("tags", "categories", "not_found", "months", "footnotes", "footnote_back")
 Strings = dict[str, Any]
 
 

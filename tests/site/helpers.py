@@ -72,13 +72,15 @@ class _Links(HTMLParser):
         for name in ("href", "src"):
             if values.get(name):
                 self.urls.append(values[name] or "")
-        for candidate in (values.get("srcset") or "").split(","):
+        srcsets = (values.get("srcset") or "", values.get("data-pswp-srcset") or "")  # viewer's
+        for candidate in ",".join(srcsets).split(","):
             if candidate.strip():
                 self.urls.append(candidate.split()[0])
 
 
 def page_links(page: Path) -> tuple[list[str], str | None]:
-    """Every href/src/srcset URL of an HTML page, and its <base href> if any."""
+    """Every href/src/srcset URL of an HTML page (the viewer's data-pswp-srcset too), and its
+    <base href> if any."""
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser.urls, parser.base

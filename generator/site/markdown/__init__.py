@@ -31,7 +31,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from generator.errors import BuildError, Problem
 from generator.site.markdown.blocks import blocks_plugin
-from generator.site.markdown.context import ENV_KEY, RenderContext
+from generator.site.markdown.context import ENV_KEY, FootnoteLabels, RenderContext
 from generator.site.markdown.footnotes import footnotes_plugin
 from generator.site.markdown.renderer import Renderer
 from generator.site.markdown.shortcode_rules import CAPTIONED_SHORTCODES, shortcode_plugin
@@ -42,6 +42,7 @@ from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
 __all__ = [
     "CAPTIONED_SHORTCODES",
     "Caption",
+    "FootnoteLabels",
     "RenderedMarkdown",
     "ShortcodeCall",
     "ShortcodeHandler",
@@ -61,10 +62,13 @@ class RenderedMarkdown:
 
 
 def render_markdown(
-    text: str, *, source: Path, first_line: int, shortcodes: ShortcodeHandler
+    text: str, *, source: Path, first_line: int, shortcodes: ShortcodeHandler,
+    footnotes: FootnoteLabels | None = None,
 ) -> RenderedMarkdown:
-    """Render a post body whose first line is line `first_line` (1-based) of `source`."""
-    context = RenderContext(Path(source), first_line, shortcodes)
+    """Render a post body whose first line is line `first_line` (1-based) of `source`;
+    `footnotes`: the footnotes section's words in the site's language (English if not given)."""
+    context = RenderContext(Path(source), first_line, shortcodes,
+                            footnotes=footnotes or FootnoteLabels())
     env: EnvType = {ENV_KEY: context}
     md = _parser()
     tokens = md.parse(text, env)
