@@ -132,11 +132,14 @@ def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> Non
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
-    """The whole site now, drafts included, with marked placeholders for missing images."""
+    """The whole site now, drafts included, with marked placeholders for missing images (as
+    large as the generator will make them)."""
+    from generator.bigsleep.device import image_size
+
     manifest = _manifest(folders)
     _write(manifest, folders)
     _build(manifest.site, folders, drafts=True, placeholders=True,
-           placeholder_size=manifest.defaults.image_size)
+           placeholder_size=image_size(manifest.defaults))
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:

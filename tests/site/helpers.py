@@ -32,14 +32,16 @@ def stand_in(path: Path, index: int, size: tuple[int, int] = (64, 48)) -> None:
     image.save(path)
 
 
-def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None) -> Path:
-    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image."""
+def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None,
+                      size: tuple[int, int] = (64, 48)) -> Path:
+    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image
+    (`size` pixels)."""
     bundle = content / "posts" / "gaming"
     bundle.mkdir(parents=True, exist_ok=True)
     (bundle / "index.md").write_text(text or seed_text(), encoding="utf-8")
     for index, name in enumerate(seed_image_names()):
         if name not in skip:
-            stand_in(bundle / "images" / f"{name}.png", index)
+            stand_in(bundle / "images" / f"{name}.png", index, size)
     return bundle
 
 

@@ -654,3 +654,10 @@ def test_post_meta_reading_time_share_links_and_a_table_of_contents_when_asked(
     assert toc and "<h2 id=\"toc-heading\">Содержание</h2>" in toc.group()
     assert re.findall(r'href="#([^"]+)"', toc.group()) == ["part-1", "part-2", "part-3"]
     assert all(f'id="part-{n}"' in html for n in (1, 2, 3))
+
+
+def test_the_theme_keeps_its_javascript_budget() -> None:
+    scripts = sorted((THEME / "static").rglob("*.js"))
+    assert {s.name for s in scripts} == {"theme.js", "viewer.js", "photoswipe.umd.min.js",
+                                         "photoswipe-lightbox.umd.min.js"}
+    assert sum(s.stat().st_size for s in scripts) <= 80_000  # the budget the README states

@@ -37,7 +37,8 @@
     arrowPrevTitle: words.previous,
     arrowNextTitle: words.next,
     errorMsg: words.error,
-    bgOpacity: 0.92,
+    bgOpacity: 1,
+    padding: { top: 48, bottom: 88, left: 0, right: 0 },  // room for the counter and caption
   });
 
   function links() { return Array.prototype.slice.call(gallery.querySelectorAll(CHILDREN)); }
