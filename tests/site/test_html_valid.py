@@ -1,7 +1,7 @@
 """Every page of a built site is valid HTML by the Nu validator (vnu-jar from npm, run on Java).
 
 The site: the seed post in Russian as a draft with one image not generated yet (a placeholder),
-a long text post with a table of contents, lists, taxonomies, aliases and the 404 page.
+a long text post with a table of contents, Hugo figures, a video and a note, lists, taxonomies, aliases and the 404 page.
 `make test` installs the validator (see the Makefile's VNU rule).
 """
 
@@ -21,6 +21,10 @@ from generator.site.build import build_site
 VNU = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar"
 LONG_POST = "\n\n".join(f"## Part {n}\n\nText of part {n}.\n\n### Detail {n}\n\nMore." for n in
                         range(1, 4))
+FIGURES = ('\n\n{{< figure src="images/pic" title="A title" caption="A *caption*" attr="Ann" '
+           'attrlink="https://ann.example/" >}}\n\n{{< figure src="https://example.com/x.jpg" '
+           'alt="Away" width="320" >}}\n\n{{< youtube id="abc" >}}\n\n'
+           '{{< note title="Note" >}}\nAn *aside*.\n{{< /note >}}\n')
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +32,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("valid")
     write_seed_bundle(root / "content", skip=(seed_image_names()[3],))
     write_post(root / "content", "long-read", title="A long read", date="2021-04-01",
-               body=LONG_POST, tags="[notes]")
+               body=LONG_POST + FIGURES, tags="[notes]", images=("pic",))
     settings = SiteSettings(title="Галерея", language="ru", image_widths=(32,), toc=True)
     build_site(root / "content", root / "site", settings, theme_dir=THEME,
                cache_dir=root / ".cache", drafts=True, placeholders=True, placeholder_size=48)
