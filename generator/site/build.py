@@ -129,7 +129,8 @@ class _Builder:
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
         self.shortcodes = ThemeShortcodes(theme_dir,
-                                          builtins=("img", "figure", *REF_SHORTCODES))
+                                          builtins=("img", "figure", *REF_SHORTCODES),
+                                          strings=self.theme.strings)
         self.figures = Figures(self.theme, processor, out, placeholder_size)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []

@@ -280,11 +280,13 @@ class ThemeShortcodes:
     """A ShortcodeHandler rendering `theme_dir/shortcodes/NAME.html` with Jinja2 (autoescaped).
 
     A template sees `name`, `params`, `inner` (rendered HTML, or None), `inner_source`,
-    `caption` (a Caption or None), `page` (the mapping the caller passes) and `error(msg)`,
-    which stops the build with the shortcode's file and line.
+    `caption` (a Caption or None), `page` (the mapping the caller passes), `t` (the theme's UI
+    strings in the site's language) and `error(msg)`, which stops the build with the shortcode's
+    file and line.
     """
 
-    def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",)) -> None:
+    def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",),
+                 strings: Mapping[str, Any] | None = None) -> None:
         self.directory = Path(theme_dir) / "shortcodes"
         self.builtins = tuple(builtins)  # names the caller handles itself (listed in errors)
         self._env = jinja2.Environment(
@@ -294,6 +296,7 @@ class ThemeShortcodes:
             keep_trailing_newline=False,
         )
         self._env.globals["error"] = _template_error
+        self._env.globals["t"] = dict(strings or {})
 
     def names(self) -> list[str]:
         """Every shortcode the theme provides, sorted."""

@@ -663,3 +663,12 @@ def test_the_theme_keeps_its_javascript_budget() -> None:
     assert {s.name for s in scripts} == {"theme.js", "viewer.js", "photoswipe.umd.min.js",
                                          "photoswipe-lightbox.umd.min.js"}
     assert sum(s.stat().st_size for s in scripts) <= 80_000  # the budget the README states
+
+
+def test_theme_shortcodes_speak_the_sites_language(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "video", title="Video", date="2021-01-01",
+               body='{{< youtube id="abc" >}}\n\n{{< youtube id="def" title="Своё" >}}\n')
+    build(tmp_path)
+    html = (tmp_path / "site" / "posts" / "video" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<iframe [^>]*title="([^"]*)"', html.replace("\n", " ")) == [
+        "Видео на YouTube", "Своё"]
