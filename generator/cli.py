@@ -75,13 +75,14 @@ def _write(manifest: Manifest, folders: Folders) -> None:
 
 
 def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool,
-           placeholder_size: int = GenerationSettings.image_size) -> None:
+           placeholder_size: int = GenerationSettings.image_size,
+           placeholder_sizes: dict[Path, int] | None = None) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
-        placeholder_size=placeholder_size,
+        placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
     )
     print(report)
 
@@ -135,11 +136,14 @@ def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images (as
     large as the generator will make them)."""
     from generator.bigsleep.device import image_size
+    from generator.gallery.jobs import image_jobs
 
     manifest = _manifest(folders)
     _write(manifest, folders)
+    sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
+             for job in image_jobs(manifest, folders.content)}
     _build(manifest.site, folders, drafts=True, placeholders=True,
-           placeholder_size=image_size(manifest.defaults))
+           placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -75,12 +76,14 @@ class BuildReport:
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
-               placeholder_size: int = 512) -> BuildReport:
+               placeholder_size: int = 512,
+               placeholder_sizes: Mapping[Path, int] | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet). With `placeholders`, a missing image shows as a square placeholder of
-    `placeholder_size` pixels (the size the generator will make it).
+    public yet). With `placeholders`, a missing image shows as a square placeholder of the size
+    the generator will make it: `placeholder_sizes` by the image's path without its extension
+    (content/posts/x/images/NAME), else `placeholder_size` pixels.
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +93,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                            placeholders=placeholders, out=fresh,
                            processor=ImageProcessor(Path(cache_dir), settings.image_widths),
-                           placeholder_size=placeholder_size)
+                           placeholder_size=placeholder_size,
+                           placeholder_sizes=placeholder_sizes)
         builder.build()
         swap_in_directory(fresh, out_dir)
     except BaseException:
@@ -120,7 +124,8 @@ class _Builder:
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
                  drafts: bool, placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None, placeholder_size: int = 512) -> None:
+                 processor: ImageProcessor | None, placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.content_dir = content_dir
         self.settings = settings
         self.drafts = drafts
@@ -131,7 +136,7 @@ class _Builder:
         self.shortcodes = ThemeShortcodes(theme_dir,
                                           builtins=("img", "figure", *REF_SHORTCODES),
                                           strings=self.theme.strings)
-        self.figures = Figures(self.theme, processor, out, placeholder_size)
+        self.figures = Figures(self.theme, processor, out, placeholder_size, placeholder_sizes)
         self.output = SiteOutput(content_dir, settings, self.theme, out)
         self.warnings: list[Problem] = []
         self.posts = 0

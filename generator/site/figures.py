@@ -19,6 +19,7 @@ from __future__ import annotations
 import html as htmlmod
 import os
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -78,9 +79,13 @@ class Figures:
     """
 
     def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None,
-                 placeholder_size: int = 512) -> None:
+                 placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.theme = theme
-        self.placeholder_size = placeholder_size  # width and height of a missing image's stand-in
+        # the side of a missing image's stand-in: by its path without extension, else the default
+        self.placeholder_size = placeholder_size
+        self.placeholder_sizes = {path.resolve(): side
+                                  for path, side in (placeholder_sizes or {}).items()}
         self.processor = processor
         self.out = out
         self.uses: list[ImageUse] = []
@@ -222,9 +227,18 @@ class Figures:
         if self.processor is None:
             return None
         if use.source is None:
-            return self.processor.placeholder(use.name, self.placeholder_size,
-                                              self.placeholder_size)
+            side = self._placeholder_side(use)
+            return self.processor.placeholder(use.name, side, side)
         return self.processor.process(use.source)
+
+    def _placeholder_side(self, use: ImageUse) -> int:
+        """The size the missing image of `use` will have once generated."""
+        if use.page.bundle is None:
+            return self.placeholder_size
+        expected = use.page.bundle / use.src
+        if expected.suffix.lower() in IMAGE_SUFFIXES:
+            expected = expected.with_suffix("")
+        return self.placeholder_sizes.get(expected.resolve(), self.placeholder_size)
 
     def _figure(self, use: ImageUse, from_path: str, ids: set[str]) -> str:
         viewer: dict[str, Any] | None = None

@@ -282,17 +282,20 @@ def test_missing_images_stop_the_build_naming_each(tmp_path: Path) -> None:
     assert all(p.hint and "make" in p.hint for p in caught.value.problems)
 
 
-def test_placeholders_are_visibly_marked_in_the_sites_language_and_size(tmp_path: Path) -> None:
-    write_seed_bundle(tmp_path / "content", skip=("braid",))
+def test_placeholders_are_marked_in_the_sites_language_at_the_size_to_come(tmp_path: Path) -> None:
+    bundle = write_seed_bundle(tmp_path / "content", skip=("braid", "celeste"))
     report = build_site(tmp_path / "content", tmp_path / "site", SETTINGS, theme_dir=THEME,
-                        cache_dir=tmp_path / ".cache", placeholders=True, placeholder_size=256)
-    assert len(report.placeholders) == 1 and "images/braid" in report.placeholders[0]
+                        cache_dir=tmp_path / ".cache", placeholders=True, placeholder_size=256,
+                        placeholder_sizes={bundle / "images" / "celeste": 128})
+    assert len(report.placeholders) == 2 and "images/braid" in report.placeholders[0]
     html = (tmp_path / "site" / SEED_URL_PATH).read_text(encoding="utf-8")
-    marked = re.findall(r'<figure id="image-braid" class="image placeholder">.*?</figure>', html,
-                        re.S)
-    assert len(marked) == 1
-    assert "images/braid" in marked[0] and "заглушка: ещё не сгенерирована" in marked[0]
-    assert 'width="256" height="256"' in marked[0]
+    marked = re.findall(r'<figure id="image-(\w+)" class="image placeholder">(.*?)</figure>',
+                        html, re.S)
+    assert [name for name, _ in marked] == ["braid", "celeste"]
+    braid, celeste = (figure for _, figure in marked)
+    assert "images/braid" in braid and "заглушка: ещё не сгенерирована" in braid
+    assert 'width="256" height="256"' in braid  # the generator's default size
+    assert 'width="128" height="128"' in celeste  # this image's own size
     assert html.count("<figure") == 60
     assert broken_links(tmp_path / "site") == []
 
