@@ -28,6 +28,13 @@
     return core;
   }
 
+  var MAX_ENLARGEMENT = 4;  // BigSleep images are 128-512 px: shown large, but not a blur
+  function fitScreen(zoom) {  // the whole image, as large as the screen allows
+    var ratio = Math.min(zoom.panAreaSize.x / zoom.elementSize.x,
+                         zoom.panAreaSize.y / zoom.elementSize.y);
+    return Math.min(ratio, MAX_ENLARGEMENT);
+  }
+
   var lightbox = new window.PhotoSwipeLightbox({
     gallery: gallery,
     children: CHILDREN,
@@ -38,6 +45,9 @@
     arrowNextTitle: words.next,
     errorMsg: words.error,
     bgOpacity: 1,
+    initialZoomLevel: fitScreen,
+    secondaryZoomLevel: function (zoom) { return Math.max(1, fitScreen(zoom) * 2); },
+    maxZoomLevel: function (zoom) { return Math.max(2, fitScreen(zoom) * 4); },
     padding: { top: 48, bottom: 88, left: 0, right: 0 },  // room for the counter and caption
   });
 
