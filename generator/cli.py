@@ -99,13 +99,14 @@ def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
 
 
 def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
-           strict: bool = False) -> None:
+           strict: bool = False, placeholder_size: int = GenerationSettings.image_size,
+           placeholder_sizes: dict[Path, int] | None = None) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, config.settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
-        config=config,
+        config=config, placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
     )
     print(report)
 
@@ -166,10 +167,17 @@ def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> Non
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
-    """The whole site now, drafts included, with marked placeholders for missing images."""
+    """The whole site now, drafts included, with marked placeholders for missing images (as
+    large as the generator will make them)."""
+    from generator.bigsleep.device import image_size
+    from generator.gallery.jobs import image_jobs
+
     manifest = _manifest(folders)
     _write(manifest, folders)
-    _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True)
+    sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
+             for job in image_jobs(manifest, folders.content)}
+    _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
+           placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:

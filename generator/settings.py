@@ -43,6 +43,8 @@ class SiteSettings:
     )
     deploy: str | None = option(None, "Where `make deploy` publishes: a folder or host:path "
                                 "(rsync), git+ssh://host/repo.git#branch or s3://bucket/prefix.")
+    toc: bool = option(False, "Show a table of contents at the top of posts with three or more "
+                       "headings (## and ###).")
     comments: str | None = option(None, "HTML of a comment widget (giscus, utterances, a mailto "
                                   "link...) shown under posts with `comments: true`.")
     enable_emoji: bool = option(False, "Render emoji shortcodes such as `:smile:` (Hugo's "

@@ -170,10 +170,14 @@ posts:
     assert generated or "draft" in capsys.readouterr().err  # made on a GPU, or said why not
 
 
-def test_draft_builds_everything_with_marked_placeholders(project: Path) -> None:
+def test_draft_builds_everything_with_marked_placeholders_of_the_size_to_come(
+        project: Path, tiny_models_dir: Path) -> None:
     assert run(project, "draft") == 0
     page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
     assert page.count("not generated yet") >= 3
+    config = json.loads((tiny_models_dir / "tiny-biggan" / "config.json").read_text())
+    size = config["output_dim"]  # the BigGAN folder decides the size, not image_size
+    assert page.count(f'width="{size}" height="{size}"') >= 3
 
 
 def test_invalid_manifest_writes_nothing_and_keeps_the_site(project: Path,

@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -57,8 +58,9 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import MarkdownOptions, render_markdown
+from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
 from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.site.theme import Theme
@@ -112,13 +114,18 @@ class BuildReport:
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
-               strict: bool = False, config: SiteConfig | None = None) -> BuildReport:
+               strict: bool = False, config: SiteConfig | None = None,
+               placeholder_size: int = 512,
+               placeholder_sizes: Mapping[Path, int] | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts, future-dated and expired pages are left out unless `drafts` (a preview of
     everything not public) or the config's buildDrafts/buildFuture/buildExpired say otherwise.
     `config`: the site's Hugo config (its `settings` replaced by `settings`). With `strict` (as
-    a CI would use), any warning fails the build.
+    a CI would use), any warning fails the build. With `placeholders`, a missing image shows as
+    a square placeholder of the size the generator will make it: `placeholder_sizes` by the
+    image's path without its extension (content/posts/x/images/NAME), else `placeholder_size`
+    pixels.
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +135,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
         builders = _build_languages(
             Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
             placeholders=placeholders, out=fresh,
-            processor=ImageProcessor(Path(cache_dir), settings.image_widths))
+            processor=ImageProcessor(Path(cache_dir), settings.image_widths),
+            placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes)
         warnings = [warning for builder in builders for warning in builder.all_warnings()]
         if strict and warnings:
             raise BuildError(warnings)
@@ -161,14 +169,18 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
 
 def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                      config: SiteConfig | None, *, drafts: bool, placeholders: bool,
-                     out: Path | None, processor: ImageProcessor | None) -> list[_Builder]:
+                     out: Path | None, processor: ImageProcessor | None,
+                     placeholder_size: int = 512,
+                     placeholder_sizes: Mapping[Path, int] | None = None) -> list[_Builder]:
     """Build the site of every language (one for most sites) into `out`, then what they
     share: static files, and for several languages the root sitemap index; every problem of
     every language is raised together."""
     config = replace(config or SiteConfig(), settings=settings)
     builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
                          out=out / site.prefix if out and site.prefix else out,
-                         processor=processor) for site in language_sites(config, content_dir)]
+                         processor=processor, placeholder_size=placeholder_size,
+                         placeholder_sizes=placeholder_sizes)
+                for site in language_sites(config, content_dir)]
     problems: list[Problem] = []
     for builder in builders:
         problems += builder.prepare()
@@ -217,7 +229,8 @@ class _Builder:
 
     def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
                  placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None) -> None:
+                 processor: ImageProcessor | None, placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.site = site
         self.content_dir = site.content_dir
         self.config = site.config
@@ -229,10 +242,10 @@ class _Builder:
         self.theme = Theme(theme_dir, settings.language)
         self.shortcodes = ThemeShortcodes(
             theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
-            fallback_dir=PACKAGE_THEME)
+            fallback_dir=PACKAGE_THEME, strings=self.theme.strings)
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)
-        self.figures = Figures(self.theme, processor, out)
+        self.figures = Figures(self.theme, processor, out, placeholder_size, placeholder_sizes)
         self.output = SiteOutput(site.content_dir, settings, self.theme, out)
         self.output.prefix = site.prefix
         self.translations = Translations()
@@ -372,8 +385,11 @@ class _Builder:
                                                         "params": page})
 
         body = refs.expand(page, path, page.body)
+        strings = self.theme.strings
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler, options=self.markdown_options)
+                                   shortcodes=handler, options=self.markdown_options,
+                                   footnotes=FootnoteLabels(strings["footnotes"],
+                                                            strings["footnote_back"]))
         self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
@@ -430,6 +446,10 @@ class _Builder:
                 "translations": self.translations.of(self.site, result.page, result.path),
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
+                "reading_time": reading_time(result.html, self.theme.strings),
+                "toc": table_of_contents(result.html) if self.settings.toc else [],
+                "share": share_links(absolute(self.settings.base_url, result.path),
+                                     result.page.title, self.theme.strings),
             }
             # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
             # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html as htmlmod
 import os
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -78,8 +79,14 @@ class Figures:
     With no processor or no output folder (check_content) images are resolved and checked only.
     """
 
-    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None) -> None:
+    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None,
+                 placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.theme = theme
+        # the side of a missing image's stand-in: by its path without extension, else the default
+        self.placeholder_size = placeholder_size
+        self.placeholder_sizes = {path.resolve(): side
+                                  for path, side in (placeholder_sizes or {}).items()}
         self.processor = processor
         self.out = out
         self.uses: list[ImageUse] = []
@@ -186,8 +193,10 @@ class Figures:
             list(pool.map(publish, jobs.values()))
 
     def insert(self, html: str, from_path: str) -> str:
-        """`html` of the page at `from_path` with its image tokens replaced by figures."""
-        return _TOKEN.sub(lambda m: self._figure(self.uses[int(m[1])], from_path), html)
+        """`html` of the page at `from_path` with its image tokens replaced by figures, each
+        with an id of its own on the page (the viewer's URL fragment names it)."""
+        ids: set[str] = set()
+        return _TOKEN.sub(lambda m: self._figure(self.uses[int(m[1])], from_path, ids), html)
 
     @property
     def published(self) -> int:
@@ -223,10 +232,21 @@ class Figures:
         if self.processor is None:
             return None
         if use.source is None:
-            return self.processor.placeholder(use.name)
+            side = self._placeholder_side(use)
+            return self.processor.placeholder(use.name, side, side)
         return self.processor.process(use.source)
 
-    def _figure(self, use: ImageUse, from_path: str) -> str:
+    def _placeholder_side(self, use: ImageUse) -> int:
+        """The size the missing image of `use` will have once generated."""
+        if use.page.bundle is None:
+            return self.placeholder_size
+        expected = use.page.bundle / use.src
+        if expected.suffix.lower() in IMAGE_SUFFIXES:
+            expected = expected.with_suffix("")
+        return self.placeholder_sizes.get(expected.resolve(), self.placeholder_size)
+
+    def _figure(self, use: ImageUse, from_path: str, ids: set[str]) -> str:
+        viewer: dict[str, Any] | None = None
         if use.url is not None:
             image = _url_view(use.url, use.alt, use.width, use.height)
         elif use.published is None:
@@ -234,16 +254,18 @@ class Figures:
         else:
             image = image_view(use.published, from_path, use.alt)
             image["width"], image["height"] = _shown_size(use.published, use.width, use.height)
+            if not use.link:
+                viewer = viewer_view(use.published, from_path)
         if use.inline:
             return self.theme.render("picture.html", image={**image, "title": use.title},
                                      eager=use.eager).strip()
         if use.link:
             image["href"] = use.link
-        return self.theme.render("figure.html",
-            image=image, eager=use.eager, placeholder=use.placeholder, t=self.theme.strings,
-            caption_html=use.caption_html, css_class=use.css_class, heading=use.heading,
-            attr_html=use.attr_html, attrlink=use.attrlink, target=use.target,
-            rel=use.rel).strip()
+        return self.theme.render(
+            "figure.html", image=image, eager=use.eager, id=_figure_id(use, ids), viewer=viewer,
+            placeholder=use.placeholder, t=self.theme.strings, caption_html=use.caption_html,
+            css_class=use.css_class, heading=use.heading, attr_html=use.attr_html,
+            attrlink=use.attrlink, target=use.target, rel=use.rel).strip()
 
 
 def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any]:
@@ -257,6 +279,27 @@ def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any
         "webp_srcset": ", ".join(f"{rel(v.webp)} {v.width}w" for v in image.variants),
         "srcset": ", ".join(f"{rel(v.fallback)} {v.width}w" for v in image.variants),
     }
+
+
+def viewer_view(image: PublishedImage, from_path: str) -> dict[str, Any]:
+    """The large image the gallery viewer shows: its full size, and a srcset of its WebP variants
+    (the largest is the original's size), from which the browser picks the one that fits."""
+    candidates = ([(relative(from_path, v.webp), v.width) for v in image.variants]
+                  or [(relative(from_path, image.full), image.width)])  # animated: the original
+    return {"width": image.width, "height": image.height,
+            "srcset": ", ".join(f"{url} {width}w" for url, width in candidates)}
+
+
+def _figure_id(use: ImageUse, taken: set[str]) -> str:
+    """An id for the figure of `use` that no earlier figure of the page has: "image-NAME",
+    numbered when the page shows the same name twice (NAME: letters, digits, - and _ only)."""
+    name = re.sub(r"[^\w-]+", "-", use.name or PurePosixPath(use.src).stem).strip("-") or "figure"
+    ident, number = f"image-{name}", 1
+    while ident in taken:
+        number += 1
+        ident = f"image-{name}-{number}"
+    taken.add(ident)
+    return ident
 
 
 def _url_view(url: str, alt: str, width: int | None, height: int | None) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from generator.errors import BuildError, Problem
 from generator.settings import language_problem
 
 FALLBACK = "en"
-REQUIRED = ("tags", "categories", "not_found", "months")  # the keys Python code reads
+# the keys Python code reads
+REQUIRED = ("tags", "categories", "not_found", "months", "footnotes", "footnote_back")
 Strings = dict[str, Any]
 
 

@@ -282,15 +282,17 @@ class ThemeShortcodes:
     """A ShortcodeHandler rendering `theme_dir/shortcodes/NAME.html` with Jinja2 (autoescaped).
 
     A template sees `name`, `params`, `inner` (rendered HTML, or None), `inner_source`,
-    `caption` (a Caption or None), `page` (the mapping the caller passes) and `error(msg)`,
-    which stops the build with the shortcode's file and line. Templates named `_*.html` are
-    parts other templates include, not shortcodes. A template missing from the theme is looked
-    up in `fallback_dir/shortcodes` (the bundled theme's, with Hugo's built-ins), so a site's own
-    theme has them too and may override any of them.
+    `caption` (a Caption or None), `page` (the mapping the caller passes), `t` (the theme's UI
+    strings in the site's language) and `error(msg)`, which stops the build with the shortcode's
+    file and line. Templates named `_*.html` are parts other templates include, not shortcodes.
+    A template missing from the theme is looked up in `fallback_dir/shortcodes` (the bundled
+    theme's, with Hugo's built-ins), so a site's own theme has them too and may override any of
+    them.
     """
 
     def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",),
-                 fallback_dir: Path | None = None) -> None:
+                 fallback_dir: Path | None = None,
+                 strings: Mapping[str, Any] | None = None) -> None:
         self.directory = Path(theme_dir) / "shortcodes"
         self.directories = [self.directory]
         if fallback_dir is not None and Path(fallback_dir).resolve() != Path(theme_dir).resolve():
@@ -303,6 +305,7 @@ class ThemeShortcodes:
             keep_trailing_newline=False,
         )
         self._env.globals["error"] = _template_error
+        self._env.globals["t"] = dict(strings or {})
 
     def names(self) -> list[str]:
         """Every shortcode the theme (or the fallback) provides, sorted."""

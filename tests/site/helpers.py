@@ -37,14 +37,16 @@ def stand_in(path: Path, index: int, size: tuple[int, int] = (64, 48)) -> None:
     image.save(path)
 
 
-def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None) -> Path:
-    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image."""
+def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None,
+                      size: tuple[int, int] = (64, 48)) -> Path:
+    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image
+    (`size` pixels)."""
     bundle = content / "posts" / "gaming"
     bundle.mkdir(parents=True, exist_ok=True)
     (bundle / "index.md").write_text(text or seed_text(), encoding="utf-8")
     for index, name in enumerate(seed_image_names()):
         if name not in skip:
-            stand_in(bundle / "images" / f"{name}.png", index)
+            stand_in(bundle / "images" / f"{name}.png", index, size)
     return bundle
 
 
@@ -77,13 +79,15 @@ class _Links(HTMLParser):
         for name in ("href", "src"):
             if values.get(name):
                 self.urls.append(values[name] or "")
-        for candidate in (values.get("srcset") or "").split(","):
+        srcsets = (values.get("srcset") or "", values.get("data-pswp-srcset") or "")  # viewer's
+        for candidate in ",".join(srcsets).split(","):
             if candidate.strip():
                 self.urls.append(candidate.split()[0])
 
 
 def page_links(page: Path) -> tuple[list[str], str | None]:
-    """Every href/src/srcset URL of an HTML page, and its <base href> if any."""
+    """Every href/src/srcset URL of an HTML page (the viewer's data-pswp-srcset too), and its
+    <base href> if any."""
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser.urls, parser.base

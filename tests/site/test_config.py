@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME, build_command, run_command, write_post
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site.config import load_site_config, merge_with_manifest
+from tests.site.helpers import THEME, build_command, run_command, write_post
 
 
 def site_root(tmp_path: Path, config: str = "", name: str = "hugo.toml") -> Path:

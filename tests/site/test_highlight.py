@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import BuildError
+from generator.settings import SiteSettings
+from generator.site.build import build_site
 from generator.site.builtin_shortcodes import BuiltinShortcodes
 from generator.site.highlight import (
     CodeOptionError,
@@ -19,6 +21,7 @@ from generator.site.highlight import (
 )
 from generator.site.markdown import render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
+from tests.site.helpers import write_post
 
 THEME = Path(__file__).resolve().parents[2] / "theme"
 SOURCE = Path("content/posts/p/index.md")
@@ -113,8 +116,15 @@ def test_theme_stylesheet_is_the_generated_one_with_dark_colours() -> None:
         r"\.chroma \.k \{ color: (#\w+)", dark)[1]
 
 
-def test_pages_link_the_stylesheet() -> None:
-    assert "link('syntax.css')" in (THEME / "templates" / "base.html").read_text("utf-8")
+def test_pages_link_the_stylesheet_and_the_site_has_it(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "p", title="P", date="2021-01-01T00:00:00Z",
+               body="```python\nx = 1\n```\n")
+    site = tmp_path / "site"
+    build_site(tmp_path / "content", site, SiteSettings(), theme_dir=THEME,
+               cache_dir=tmp_path / ".cache")
+    page = next(site.rglob("p/index.html"))
+    link = re.search(r'<link rel="stylesheet" href="([^"]*syntax\.css)"', page.read_text("utf-8"))
+    assert link and (page.parent / link[1]).resolve().read_text("utf-8") == stylesheet()
 
 
 def test_any_line_range_and_hugos_other_options_are_accepted() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site.build import build_site
 from generator.site.config import SiteConfig
 from generator.site.content import read_page, read_pages
+from tests.site.helpers import THEME
 
 
 def page_file(root: Path, rel: str, text: str) -> Path:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from tests.site.helpers import broken_links, build_command, redirects
 from tests.site.test_hugo_parity import hugo_binary
 

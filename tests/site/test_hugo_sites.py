@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tests.site.helpers import THEME, broken_links, build_command, redirects
 from tests.site.test_hugo_parity import hugo_binary
-
 
 SITES = Path(__file__).resolve().parents[3] / "shared" / "hugo-sites"
 SAMPLE = SITES / "hugoBasicExample"

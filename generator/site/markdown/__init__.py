@@ -33,7 +33,12 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from generator.errors import BuildError, Problem
 from generator.site.markdown.blocks import blocks_plugin
-from generator.site.markdown.context import ENV_KEY, MarkdownOptions, RenderContext
+from generator.site.markdown.context import (
+    ENV_KEY,
+    FootnoteLabels,
+    MarkdownOptions,
+    RenderContext,
+)
 from generator.site.markdown.emojis import emoji_plugin
 from generator.site.markdown.footnotes import footnotes_plugin
 from generator.site.markdown.renderer import Renderer
@@ -46,6 +51,7 @@ from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
 __all__ = [
     "CAPTIONED_SHORTCODES",
     "Caption",
+    "FootnoteLabels",
     "MarkdownOptions",
     "RenderedMarkdown",
     "ShortcodeCall",
@@ -75,9 +81,12 @@ def render_markdown(
     first_line: int,
     shortcodes: ShortcodeHandler,
     options: MarkdownOptions = DEFAULT_OPTIONS,
+    footnotes: FootnoteLabels | None = None,
 ) -> RenderedMarkdown:
-    """Render a post body whose first line is line `first_line` (1-based) of `source`."""
-    context = RenderContext(Path(source), first_line, shortcodes, options)
+    """Render a post body whose first line is line `first_line` (1-based) of `source`;
+    `footnotes`: the footnotes section's words in the site's language (English if not given)."""
+    context = RenderContext(Path(source), first_line, shortcodes, options,
+                            footnotes=footnotes or FootnoteLabels())
     env: EnvType = {ENV_KEY: context}
     md = _parser()
     tokens = md.parse(text, env)

@@ -33,6 +33,14 @@ class MarkdownOptions:
     unsafe_html: bool = True  # markup.goldmark.renderer.unsafe: raw HTML kept, else omitted
 
 
+@dataclass(frozen=True)
+class FootnoteLabels:
+    """The words of the footnotes section, in the site's language (from the theme's UI strings)."""
+
+    heading: str = "Notes"  # the section's heading
+    back: str = "back to reference {ref}"  # the back-link's label; {ref} is the footnote's mark
+
+
 @dataclass
 class RenderContext:
     """Per-render state carried in markdown-it's env under ENV_KEY."""
@@ -44,6 +52,7 @@ class RenderContext:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     body_line: int = 0  # 0-based body line of the inline token being parsed
+    footnotes: FootnoteLabels = field(default_factory=FootnoteLabels)
 
     def file_line(self, body_line: int) -> int:
         return self.first_line + body_line
