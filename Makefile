@@ -6,6 +6,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 RUN    := $(PY) -m generator
+# the Nu HTML validator that tests/site/test_html_valid.py runs, installed from npm by `make test`
+VNU_VERSION := 26.9.27
+VNU    := .cache/npm/node_modules/vnu-jar/build/dist/vnu.jar
 
 .PHONY: site draft generate posts build check weights deploy serve dream test lint bench clean
 
@@ -30,8 +33,8 @@ check: $(STAMP)           ## validate gallery.yaml and content/, report every pr
 weights: $(STAMP)         ## download and verify the CLIP and BigGAN checkpoints once
 	$(RUN) weights
 
-deploy: site              ## publish site/ to the `site.deploy` destination of gallery.yaml
-	$(RUN) deploy
+deploy: $(STAMP)          ## rebuild, publish site/ to `site.deploy` (TO=..., DRY_RUN=1, DELETE=1 for S3)
+	$(RUN) deploy $(if $(TO),--to="$(TO)") $(if $(DRY_RUN),--dry-run) $(if $(DELETE),--delete)
 
 serve: $(STAMP)           ## preview on http://localhost:1313, rebuilt and reloaded on every change
 	$(RUN) serve
@@ -42,11 +45,15 @@ dream: $(STAMP)           ## one image from PROMPT="..." outside the gallery (AR
 
 test: $(STAMP)            ## lint and the whole test suite (installs the system tools it drives)
 	bash tests/system_tools.sh
+	$(MAKE) --no-print-directory $(VNU)
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m pytest -n auto -q
 
 bench: $(STAMP)           ## speed and memory against the baselines, as ratios
 	$(PY) -m bench
+
+$(VNU):
+	npm install --prefix .cache/npm --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

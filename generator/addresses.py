@@ -39,7 +39,8 @@ def url_file(url: str) -> str:
 
 
 def theme_static_paths(theme_dir: Path) -> tuple[str, ...]:
-    """The site paths of a theme's static files (static/style.css -> "style.css")."""
+    """The site paths of the files in `theme_dir`/static/, a theme's or the site's own (both are
+    copied to the site root: static/style.css -> "style.css")."""
     static = theme_dir / "static"
     if not static.is_dir():
         return ()

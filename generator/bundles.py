@@ -21,6 +21,11 @@ def bundle_dir(content_dir: Path, slug: str) -> Path:
     return content_dir / "posts" / slug
 
 
+def content_of(bundle: Path) -> Path:
+    """The content folder a page-bundle folder made by `bundle_dir` lies in."""
+    return bundle.parent.parent
+
+
 def find_image(images_dir: Path, name: str) -> Path | None:
     """The file of image `name` (without extension) in a bundle's images folder, if any."""
     for suffix in IMAGE_SUFFIXES:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.errors import GalleryError, GenerationError, Problem
+from generator.errors import DeployError, GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
-from generator.settings import GenerationSettings, SiteSettings
+from generator.settings import GenerationSettings
+
+if TYPE_CHECKING:
+    from generator.site.config import SiteConfig
+
+if TYPE_CHECKING:
+    from generator.site.deploy import Destination, ProjectPaths
 
 Handler = Callable[[argparse.Namespace, Folders], None]
 
@@ -28,7 +33,9 @@ def _manifest(folders: Folders) -> Manifest:
     from generator.addresses import theme_static_paths
     from generator.gallery.load import load_manifest
 
-    return load_manifest(folders.manifest, theme_static_paths(folders.theme))
+    # the site's static/ files and the theme's are copied to the site root: no post goes there
+    static = theme_static_paths(folders.root) + theme_static_paths(folders.theme)
+    return load_manifest(folders.manifest, static)
 
 
 def _models(args: argparse.Namespace) -> Path | None:
@@ -65,7 +72,7 @@ def _generate(manifest: Manifest, args: argparse.Namespace, folders: Folders, *,
         if not drafts_may_wait or any(not job.post.draft for job in outdated):
             raise
         print(f"images: {len(outdated)} image(s) of draft posts not generated, so those posts "
-              f"stay unpublished ({error.problems[-1]})", file=sys.stderr)
+              f"stay unpublished ({error.advice or error.problems[-1]})", file=sys.stderr)
 
 
 def _write(manifest: Manifest, folders: Folders) -> None:
@@ -75,12 +82,34 @@ def _write(manifest: Manifest, folders: Folders) -> None:
     print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool) -> None:
+def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
+    """The site's Hugo config in the project root, with gallery.yaml's `site:` settings."""
+    from generator.site.config import load_site_config, merge_with_manifest
+
+    config = load_site_config(folders.root)
+    if config.hugo_theme:
+        print(f"site: {config.source} names the Hugo theme {config.hugo_theme!r}, which is not "
+              f"used: themes here are Jinja2 ({folders.theme}; see Coming from Hugo in the README)")
+    if manifest is None:
+        if config.source is None:
+            print(f"site: no gallery.yaml or Hugo config (hugo.toml, config.toml, ...) in "
+                  f"{folders.root}: default settings")
+        return config
+    if config.source is None:
+        return dataclasses.replace(config, settings=manifest.site)
+    print(f"site: settings from {folders.manifest} and {config.source}")
+    return merge_with_manifest(config, manifest.site, folders.manifest)
+
+
+def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
+           strict: bool = False, placeholder_size: int = GenerationSettings.image_size,
+           placeholder_sizes: dict[Path, int] | None = None) -> None:
     from generator.site.build import build_site
 
     report = build_site(
-        folders.content, folders.out, settings, theme_dir=folders.theme,
-        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
+        folders.content, folders.out, config.settings, theme_dir=folders.theme,
+        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
+        config=config, placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
     )
     print(report)
 
@@ -91,24 +120,33 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     problem."""
     from generator.gallery.writer import check_posts, planned_pages
     from generator.site.build import check_content
+    from generator.site.deploy import destination_problems
 
     problems: list[Problem] = []
-    settings = SiteSettings()
+    manifest = None
     planned: dict[Path, str | None] = {}
-    try:
-        manifest = _manifest(folders)
-        settings = manifest.site
-        problems += check_posts(manifest, folders.content)
-        if not problems:
-            planned = planned_pages(manifest, folders.content)
-    except GalleryError as error:
-        problems += error.problems
+    if folders.manifest.exists() or not folders.content.exists():
+        try:
+            manifest = _manifest(folders)
+            problems += check_posts(manifest, folders.content)
+            if not problems:
+                planned = planned_pages(manifest, folders.content)
+        except GalleryError as error:
+            problems += error.problems
     if folders.content.exists() or planned:  # a new project has no content/ until `write`
-        problems += check_content(folders.content, settings, theme_dir=folders.theme,
-                                  overlay=planned)
+        try:
+            config = _site_config(folders, manifest)
+            problems += check_content(folders.content, config.settings,
+                                      theme_dir=folders.theme, config=config, strict=args.strict,
+                                      overlay=planned)
+        except GalleryError as error:
+            problems += error.problems
+    if manifest is not None and manifest.site.deploy:
+        problems += destination_problems(_site_deploy(folders, manifest.site.deploy),
+                                         _project_paths(folders))
     if problems:
         raise GalleryError(problems)
-    print("check: gallery.yaml and content/ are valid")
+    print(f"check: {'gallery.yaml and content/ are' if manifest else 'content/ is'} valid")
 
 
 def cmd_write(args: argparse.Namespace, folders: Folders) -> None:
@@ -120,8 +158,9 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
-    settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
-    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders)
+    manifest = _manifest(folders) if folders.manifest.exists() else None
+    _build(_site_config(folders, manifest), folders, drafts=args.drafts,
+           placeholders=args.placeholders, strict=args.strict)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -132,14 +171,21 @@ def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
 def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
     _generate(manifest, args, folders, drafts_may_wait=True)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=False, placeholders=False)
+    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False)
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
-    """The whole site now, drafts included, with marked placeholders for missing images."""
+    """The whole site now, drafts included, with marked placeholders for missing images (as
+    large as the generator will make them)."""
+    from generator.bigsleep.device import image_size
+    from generator.gallery.jobs import image_jobs
+
     manifest = _manifest(folders)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=True, placeholders=True)
+    sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
+             for job in image_jobs(manifest, folders.content)}
+    _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
+           placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
@@ -155,7 +201,8 @@ def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:
-    from generator.bigsleep.weights import default_models_dir, download_weights
+    from generator.bigsleep.weight_files import default_models_dir
+    from generator.bigsleep.weights import download_weights
 
     manifest = _manifest(folders)
     settings = [manifest.defaults] + [e.settings for p in manifest.posts for e in p.entries]
@@ -164,20 +211,55 @@ def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:
         print(f"weights: {path}: present and verified")
 
 
+def _project_paths(folders: Folders) -> ProjectPaths:
+    from generator.site.deploy import ProjectPaths
+
+    return ProjectPaths(folders.root,
+                        (folders.manifest, folders.content, folders.theme, folders.out))
+
+
+def _site_deploy(folders: Folders, text: str) -> Destination:
+    """`site.deploy` of the (valid) manifest, with its line for messages."""
+    import yaml
+    from yaml.nodes import MappingNode
+
+    from generator.gallery.yamlnodes import key_line
+    from generator.site.deploy import Destination
+
+    top = yaml.compose(folders.manifest.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    site = next((value for key, value in top.value if key.value == "site"), None)
+    line = key_line(site, "deploy") if isinstance(site, MappingNode) else None
+    return Destination(text, folders.manifest, "site.deploy", folders.root, line)
+
+
+def _deploy_destination(args: argparse.Namespace, folders: Folders,
+                        manifest: Manifest) -> Destination:
+    """`--to` (relative to the current folder), else `site.deploy` (relative to the project)."""
+    from generator.site.deploy import Destination
+
+    if args.to is not None:
+        return Destination(args.to, "--to", None, Path.cwd())
+    if not manifest.site.deploy:
+        raise DeployError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
+                                  "set site.deploy to a folder, host:path, s3://bucket/prefix "
+                                  "or git+ssh://host/repo.git#branch, or pass --to"))
+    return _site_deploy(folders, manifest.site.deploy)
+
+
 def cmd_deploy(args: argparse.Namespace, folders: Folders) -> None:
-    """Rebuild (never a draft with placeholders) and copy site/ to the deploy destination."""
+    """Rebuild (never a draft with placeholders) and publish site/ to the deploy destination;
+    with --dry-run, say what would change there."""
+    from generator.site.deploy import deploy_site, destination_problems
+
     manifest = _manifest(folders)
-    destination = args.to or manifest.site.deploy
-    if not destination:
-        raise GalleryError(Problem(folders.manifest, None, "site.deploy", "no deploy destination",
-                                   "set site.deploy to an rsync destination or pass --to"))
+    destination = _deploy_destination(args, folders, manifest)
+    project = _project_paths(folders)
+    problems = destination_problems(destination, project)
+    if problems:  # before building: a refused destination costs nothing
+        raise DeployError(problems)
     _site(manifest, args, folders)
-    if shutil.which("rsync") is None:
-        raise GenerationError(Problem(folders.out, None, None, "rsync is not installed",
-                                      "install rsync (apt-get install rsync) and run again"))
-    command = ["rsync", "-a", "--delete", "--checksum", f"{folders.out}/", destination]
-    print("deploy:", " ".join(command))
-    subprocess.run(command, check=True)
+    deploy_site(folders.out, destination, project=project, work_dir=folders.cache / "deploy",
+                dry_run=args.dry_run, delete=args.delete, say=print)
 
 
 # `dream` options (big-sleep's names first) and the GenerationSettings field each one sets.
@@ -251,6 +333,9 @@ def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
 
 
 FOLDER_HELP = {
+    "source": "the site root holding a Hugo config, content/ and static/ (like hugo -s; "
+              "default: the folder of the manifest)",
+    "cache-dir": "cache of resized images (default: .cache/ in the site root)",
     "content": "content folder (default: content/ beside the manifest)",
     "out": "site folder (default: site/ beside the manifest)",
     "theme": "theme folder (default: theme/ beside the manifest, else the bundled one)",
@@ -263,7 +348,8 @@ def _parser() -> argparse.ArgumentParser:
         description="gallery.yaml -> BigSleep images -> Hugo-style posts in content/ -> site/. "
                     "Commands that read gallery.yaml validate it first and write nothing "
                     "if it is wrong.")
-    parser.add_argument("--manifest", default="gallery.yaml", help="the gallery manifest")
+    parser.add_argument("--manifest", help="the gallery manifest (default: gallery.yaml in "
+                        "--source, else in the current folder)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler, help_text: str,
@@ -286,25 +372,35 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
 
-    command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
-            ("content", "theme"))
+    check = command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
+                    ("source", "content", "theme"))
+    check.add_argument("--strict", action="store_true", help="treat every warning as an error")
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = command("build", cmd_build, "render a content tree into a static site")
+    build = command("build", cmd_build, "render a content tree into a static site",
+                    ("source", "content", "out", "theme", "cache-dir"))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on any warning (as a CI would), not only on errors")
     generating(command("site", cmd_site, "images, posts and site: the whole job"))
     command("draft", cmd_draft, "the whole site with placeholders for missing images")
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
-    weights = command("weights", cmd_weights, "download and verify model checkpoints", ())
+    weights = command("weights", cmd_weights, "download and verify model weights", ())
     weights.add_argument("--models", help="weights folder")
     deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
     generating(deploy)
-    deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
+    deploy.add_argument("--to", help="a folder, host:path, s3://bucket/prefix?endpoint=URL"
+                        "&region=NAME or git+ssh://host/repo.git#branch (default: site.deploy)")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="say what would change at the destination, change nothing")
+    deploy.add_argument("--delete", action="store_true",
+                        help="S3: delete objects the site no longer has (rsync and git always "
+                             "mirror the site)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
     dream = commands.add_parser("dream", help=dream_help, description=dream_help)
     dream.set_defaults(handler=cmd_dream)
@@ -344,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        if error.advice:
+            print(error.advice, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; a new run resumes where this one stopped", file=sys.stderr)

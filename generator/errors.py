@@ -26,13 +26,16 @@ class Problem:
 
 
 class GalleryError(Exception):
-    """A user-facing failure made of one or more problems; str() lists every one."""
+    """A user-facing failure made of one or more problems; str() lists every one, then the
+    `advice` they share (what to do about all of them: not a problem of its own)."""
 
-    def __init__(self, problems: Problem | Iterable[Problem]) -> None:
+    def __init__(self, problems: Problem | Iterable[Problem], advice: str | None = None) -> None:
         self.problems: list[Problem] = (
             [problems] if isinstance(problems, Problem) else list(problems)
         )
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.advice = advice
+        lines = [str(p) for p in self.problems]
+        super().__init__("\n".join([*lines, advice] if advice else lines))
 
 
 class ManifestError(GalleryError):
@@ -44,4 +47,8 @@ class BuildError(GalleryError):
 
 
 class GenerationError(GalleryError):
-    """Images cannot be generated (no GPU, missing weights, a bad checkpoint...)."""
+    """Images cannot be generated (no GPU, missing or bad weights...)."""
+
+
+class DeployError(GalleryError):
+    """The site cannot be published to its destination (refused, unreachable, incomplete...)."""

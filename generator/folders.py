@@ -19,7 +19,7 @@ class Folders:
     """Where a command reads and writes."""
 
     manifest: Path  # gallery.yaml, as given
-    root: Path  # the folder of gallery.yaml: the project
+    root: Path  # the project: --source, else the folder of gallery.yaml (its Hugo config too)
     content: Path  # the content tree the posts are written to and the site is built from
     out: Path  # the built site
     theme: Path  # templates, shortcodes, i18n and static files
@@ -29,8 +29,9 @@ class Folders:
     def from_args(cls, args: argparse.Namespace) -> Folders:
         """The folders a command's options name, each defaulting to its place in the project."""
         given = vars(args)
-        manifest = Path(given["manifest"])
-        root = manifest.resolve().parent
+        source = Path(given["source"]) if given.get("source") else None  # Hugo's --source
+        manifest = Path(given["manifest"] or (source or Path()) / "gallery.yaml")
+        root = source.resolve() if source else manifest.resolve().parent
         local_theme = root / "theme"
         return cls(
             manifest=manifest,
@@ -39,5 +40,5 @@ class Folders:
             out=Path(given["out"]) if given.get("out") else root / "site",
             theme=Path(given["theme"]) if given.get("theme") else (
                 local_theme if local_theme.is_dir() else PACKAGE_THEME),
-            cache=root / ".cache",
+            cache=Path(given["cache_dir"]) if given.get("cache_dir") else root / ".cache",
         )

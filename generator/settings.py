@@ -6,8 +6,20 @@ for choices `choices`), so validation and documentation come from this one place
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")  # en, ru, pt-BR, zh-Hant
+
+
+def language_problem(value: str) -> tuple[str, str] | None:
+    """(message, hint) when `value` is not a language tag: a name such as en, ru or pt-BR,
+    which also names the theme's i18n file, so never a path."""
+    if LANGUAGE_TAG.fullmatch(value):
+        return None
+    return (f"`{value}` is not a language tag",
+            "write a language code such as en, ru or pt-BR (letters, digits and `-` only)")
 
 
 def option(default: Any, doc: str, **limits: Any) -> Any:
@@ -21,16 +33,26 @@ class SiteSettings:
 
     title: str = option("My gallery", "Site title, shown in the header and feeds.")
     base_url: str = option("https://example.org/", "Absolute URL the site is served from.")
-    language: str = option("en", "Language code for <html lang> and the feed.")
+    language: str = option("en", "Language tag (en, ru, pt-BR) for <html lang>, the feed and "
+                           "the theme's UI strings.")
     author: str = option("", "Default author of posts.")
     description: str = option("", "Site description for the home page, feed and social cards.")
     paginate: int = option(10, "Posts per home page.", min=1, max=1000)
     image_widths: tuple[int, ...] = option(
         (480, 960, 1600), "Widths of the resized image variants (never upscaled).", min=16, max=8192
     )
-    deploy: str | None = option(None, "rsync destination of `make deploy` (path or host:path).")
+    deploy: str | None = option(None, "Where `make deploy` publishes: a folder or host:path "
+                                "(rsync), git+ssh://host/repo.git#branch or s3://bucket/prefix.")
+    toc: bool = option(False, "Show a table of contents at the top of posts with three or more "
+                       "headings (## and ###).")
     comments: str | None = option(None, "HTML of a comment widget (giscus, utterances, a mailto "
                                   "link...) shown under posts with `comments: true`.")
+    enable_emoji: bool = option(False, "Render emoji shortcodes such as `:smile:` (Hugo's "
+                                "enableEmoji).")
+    unsafe_html: bool = option(True, "Keep raw HTML written in Markdown; false omits it (Hugo's "
+                               "markup.goldmark.renderer.unsafe).")
+    params: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Site parameters, read by the `param` shortcode (Hugo's params)."})
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,7 @@ class GenerationSettings:
                              choices=(128, 256, 512))
     biggan: str | None = option(None, "Local BigGAN folder (config.json + pytorch_model.bin); "
                                 "its config decides the size.")
-    clip: str = option("ViT-B/32", "CLIP model name or local checkpoint file.")
+    clip: str = option("ViT-B/32", "CLIP model name or local weights file.")
     iterations: int = option(1000, "Optimisation steps per image.", min=1, max=1_000_000)
     lr: float = option(0.07, "Adam learning rate.", min=0.0, max=10.0)
     cutouts: int = option(128, "Random square crops scored by CLIP each step.", min=1, max=1024)

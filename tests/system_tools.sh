@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The system tools the tests drive, installed when missing so that `make test` passes on a fresh
 # machine: rsync (`make deploy`), git (the git deploy target), headless Chromium and its driver
-# (browser tests) and a Java runtime (the Nu HTML validator). Installs through apt-get when run
-# as root; otherwise prints the one command that installs them and fails.
+# (browser tests), a Java runtime and npm (the Nu HTML validator, which `make test` installs from
+# npm into .cache/npm). Installs through apt-get when run as root; otherwise prints the one
+# command that installs them and fails.
 set -euo pipefail
 
 declare -A PACKAGE_OF=(
@@ -11,6 +12,7 @@ declare -A PACKAGE_OF=(
   [chromium]=chromium
   [chromedriver]=chromium-driver
   [java]=default-jre-headless
+  [npm]=npm
 )
 
 missing=()

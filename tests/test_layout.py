@@ -4,7 +4,8 @@
   not `generator.gallery`, not `generator.bigsleep`;
 - `generator.gallery` (gallery.yaml -> content/) never imports `generator.site` or
   `generator.bigsleep`;
-- the shared ground at the top (`errors`, `fsutil`, `runlock`, `settings`, `bundles`) imports
+- the shared ground at the top (`errors`, `fsutil`, `runlock`, `settings`, `bundles`,
+  `boundaries`) imports
   none of the three rooms.
 
 Every import counts, including those inside functions.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 ROOMS = ("generator.gallery", "generator.site", "generator.bigsleep")
-SHARED = ("errors", "fsutil", "runlock", "settings", "bundles")
+SHARED = ("errors", "fsutil", "runlock", "settings", "bundles", "boundaries")
 RULES = {
     "generator.site": ("generator.gallery", "generator.bigsleep", "torch"),
     "generator.gallery": ("generator.site", "generator.bigsleep", "torch"),

@@ -143,7 +143,8 @@ def test_missing_images_without_gpu_stop_with_what_to_run(project: Path,
     assert run(project, "site") == 1
     err = capsys.readouterr().err
     assert "tiny/dog" in err and "tiny/halflife" in err
-    assert "make draft" in err
+    assert err.startswith("error: 2 problems:\n")  # the two images; the advice is not counted
+    assert err.rstrip().splitlines()[-1].endswith(")") and "make draft" in err.splitlines()[-1]
     assert not (project / "site").exists()
 
 
@@ -169,10 +170,14 @@ posts:
     assert generated or "draft" in capsys.readouterr().err  # made on a GPU, or said why not
 
 
-def test_draft_builds_everything_with_marked_placeholders(project: Path) -> None:
+def test_draft_builds_everything_with_marked_placeholders_of_the_size_to_come(
+        project: Path, tiny_models_dir: Path) -> None:
     assert run(project, "draft") == 0
     page = (project / "site" / "2021" / "tiny" / "index.html").read_text(encoding="utf-8")
     assert page.count("not generated yet") >= 3
+    config = json.loads((tiny_models_dir / "tiny-biggan" / "config.json").read_text())
+    size = config["output_dim"]  # the BigGAN folder decides the size, not image_size
+    assert page.count(f'width="{size}" height="{size}"') >= 3
 
 
 def test_invalid_manifest_writes_nothing_and_keeps_the_site(project: Path,
@@ -219,9 +224,22 @@ def test_deploy_copies_the_site(project: Path, tmp_path_factory: pytest.TempPath
     if shutil.which("rsync") is None:
         pytest.fail("rsync is needed for make deploy; .ci/run installs it")
     target = tmp_path_factory.mktemp("www")
+    assert run(project, "deploy", "--device", "cpu", "--to", f"{target}/", "--dry-run") == 0
+    assert list(target.iterdir()) == []  # built, compared, nothing copied
     assert run(project, "deploy", "--device", "cpu", "--to", f"{target}/") == 0
     assert (target / "2021" / "tiny" / "index.html").is_file()
     assert (target / "index.xml").is_file()
+
+
+def test_deploy_to_a_git_branch_commits_the_built_site(project: Path, tmp_path_factory:
+                                                      pytest.TempPathFactory) -> None:
+    remote = tmp_path_factory.mktemp("remote") / "site.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+    assert run(project, "deploy", "--device", "cpu", "--to", f"git+file://{remote}") == 0
+    listed = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "-r", "--name-only",
+                             "gh-pages"], capture_output=True, text=True, check=True).stdout
+    assert {".nojekyll", "index.html", "2021/tiny/index.html"} <= set(listed.splitlines())
+    assert (project / ".cache" / "deploy" / "git").is_dir()  # its working repo stays in .cache
 
 
 def test_weights_says_what_it_verified(project: Path, tiny_models_dir: Path,

@@ -3,22 +3,23 @@ compatible tasks, and the loop that runs a batch to the end.
 
 The loop shows a progress bar (iterations per second, ETA, each task's similarity), captures the
 progress frames, checkpoints every `checkpoint_every` iterations, resumes from a checkpoint, and
-leaves each task's result in the cache's done/ folder (see `checkpoints`).
+leaves each task's result in the cache's done/ folder (see `resume`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 import torch
 from PIL import Image
 from tqdm import tqdm
 
-from generator.bigsleep.checkpoints import Checkpoints, Frames, Results, TaskResult
 from generator.bigsleep.lockfile import canonical_json
+from generator.bigsleep.models import Models
 from generator.bigsleep.optimiser import BatchOptimiser, Task, fit_batch_size
-from generator.bigsleep.planning import Plan
+from generator.bigsleep.planning import Action, Plan
+from generator.bigsleep.resume import Checkpoints, Frames, Results, TaskResult
 from generator.settings import GenerationSettings
 from generator.site.images import encode_bytes
 
@@ -29,7 +30,7 @@ def pending_tasks(plans: Sequence[Plan], hashes: dict[str, str], results: Result
     """A task for every candidate of the plans to generate that has no result yet."""
     work = []
     for plan in plans:
-        if plan.action != "generate":
+        if plan.action is not Action.GENERATE:
             continue
         for candidate in range(plan.settings.candidates):
             task_hash = plan.task_hash(candidate, hashes)
@@ -43,7 +44,7 @@ def pending_tasks(plans: Sequence[Plan], hashes: dict[str, str], results: Result
     return work
 
 
-def make_batches(work: list[Work], batch_size: int | None, models: Any,
+def make_batches(work: list[Work], batch_size: int | None, models: Models,
                  device: torch.device) -> list[list[Work]]:
     """Tasks of the same shape, in batches of `batch_size` (else the entries' `batch_size`, else
     as many as fit the free GPU memory)."""
@@ -59,7 +60,7 @@ def make_batches(work: list[Work], batch_size: int | None, models: Any,
     return batches
 
 
-def run_batch(work: list[Work], models: Any, device: torch.device, label: str,
+def run_batch(work: list[Work], models: Models, device: torch.device, label: str,
               checkpoints: Checkpoints, results: Results, out: TextIO) -> None:
     """Optimise one batch to the end, checkpointing; leaves each task's result in `results`."""
     tasks = [task for task, _ in work]

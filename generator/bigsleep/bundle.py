@@ -1,7 +1,7 @@
 """An entry's files in its page bundle: where they go, and which of them the tool wrote.
 
 - images/<name>.png: the image; images/<name>-iterations.png and <name>-animation.webp: the
-  progress pictures of a `progress: true` entry;
+  progress files of a `progress: true` entry;
 - alternates/<name>-<i>.png: the candidates not chosen;
 - replaced/<name>-<UTC stamp>[-<i>].png: images (and their alternates) a new run replaced.
 """

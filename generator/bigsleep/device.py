@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.bigsleep.checkpoint_files import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.bigsleep.planning import Plan
+from generator.bigsleep.weight_files import CONFIG_NAME, biggan_folder, default_models_dir
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
 
@@ -29,11 +29,10 @@ def choose_device(requested: str | None, plans: Sequence[Plan], manifest: Path,
     problems = [Problem(manifest, p.job.entry.line, p.key,
                         "image not generated yet" if p.job.existing is None
                         else f"image outdated: {p.reason}") for p in plans]
-    problems.append(no_gpu_problem(
+    raise GenerationError(problems, advice=str(no_gpu_problem(
         manifest, settings, models_dir,
         "`make draft` previews the site with placeholders; run `make site` on a machine with "
-        "a CUDA GPU; or `python -m generator generate --device cpu`"))
-    raise GenerationError(problems)
+        "a CUDA GPU; or `python -m generator generate --device cpu`")))
 
 
 def available_device(requested: str | None, settings: Sequence[GenerationSettings],

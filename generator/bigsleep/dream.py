@@ -2,7 +2,7 @@
 
 The same machinery as the manifest's images, for a single task: device choice and CPU estimate
 (`device`), models (`models`), the optimiser loop with its progress bar, frames and checkpoints
-(`batches`), the PNG text chunks and progress pictures (`outputs`). Checkpoints live in a per-user
+(`batches`), the PNG text chunks and progress files (`outputs`). Checkpoints live in a per-user
 cache folder named by the image's inputs, so an interrupted dream resumes when run again; the
 folder is removed once the image is written. Files are written atomically and an existing file is
 never replaced unless `force`.
@@ -19,15 +19,16 @@ from typing import TextIO
 
 import torch
 
+from generator.bigsleep import progress
 from generator.bigsleep.batches import run_batch
 from generator.bigsleep.bundle import progress_files
-from generator.bigsleep.checkpoint_files import missing_checkpoints, model_paths
-from generator.bigsleep.checkpoints import Checkpoints, Results
 from generator.bigsleep.device import available_device, no_gpu_problem
 from generator.bigsleep.lockfile import canonical_json, image_spec, sha256_text, spec_hash
 from generator.bigsleep.models import load_models
 from generator.bigsleep.optimiser import Task
-from generator.bigsleep.outputs import png_with_text, progress_pictures
+from generator.bigsleep.outputs import png_with_text
+from generator.bigsleep.resume import Checkpoints, Results
+from generator.bigsleep.weight_files import missing_weights, model_paths
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_write_bytes, sha256_file
 from generator.gallery.slugs import image_name
@@ -75,10 +76,10 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     image_prompt = _image_prompt(settings)
     spec = image_spec(prompt, settings,
                       image_prompt_hash=sha256_file(image_prompt) if image_prompt else None)
-    missing = missing_checkpoints(*model_paths(settings, models_dir),
-                                  setting="point --{key} at a local checkpoint")
+    missing = missing_weights(*model_paths(settings, models_dir),
+                                  setting="point --{key} at local weights")
     if missing:  # before the device choice, which may print a long CPU estimate
-        raise GenerationError(missing)
+        raise GenerationError(missing, advice=_gpu_advice(device, settings, models_dir))
     chosen = _device(device, settings, models_dir, _say(out))
     models = load_models(settings, models_dir, chosen)
     hashes = {"clip": models.clip_hash, "biggan": models.biggan_hash}
@@ -95,7 +96,7 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     result = finished[0]
     files = [png_with_text(result.png, spec, seed, result.similarity)]
     if settings.progress:
-        files[:0] = progress_pictures(result.frames)
+        files[:0] = progress.encode(result.frames)
     _refuse_overwrite(targets, force)  # one may have appeared while optimising
     for target, data in zip(targets, files, strict=True):
         atomic_write_bytes(target, data)
@@ -111,6 +112,17 @@ def _device(requested: str | None, settings: GenerationSettings, models_dir: Pat
             "dream", [settings], models_dir,
             "run it on a machine with a CUDA GPU, or add `--device cpu`"))
     return device
+
+
+def _gpu_advice(requested: str | None, settings: GenerationSettings,
+                models_dir: Path | None) -> str | None:
+    """When the weights are missing and there is no GPU either: say so now, not after
+    `make weights` has downloaded them."""
+    if requested == "cpu" or torch.cuda.is_available():
+        return None
+    return str(no_gpu_problem("dream", [settings], models_dir,
+                              "besides the weights, it needs a machine with a CUDA GPU, or "
+                              "`--device cpu`"))
 
 
 def _refuse_overwrite(paths: list[Path], force: bool) -> None:

@@ -11,7 +11,7 @@
   turns each remaining job into `candidates` optimiser tasks (seeds seed, seed+1, ...) - one job
   per distinct inputs, the others then reuse its files - runs them in
   batches with a progress bar (`batches`), checkpointing into .cache/generation/ so a new run
-  resumes there (`checkpoints`), and writes each entry's image, alternates and progress pictures
+  resumes there (`resume`), and writes each entry's image, alternates and progress files
   atomically into its bundle as soon as its candidates are done, moving any image it replaces to
   <bundle>/replaced/ (`outputs`).
 
@@ -31,12 +31,12 @@ import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from generator.bigsleep.checkpoint_files import default_models_dir
-from generator.bigsleep.device import choose_device, estimate_cpu_seconds
+from generator.bigsleep.device import choose_device
 from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
-from generator.bigsleep.planning import Plan, plan_jobs
+from generator.bigsleep.planning import Action, Plan, plan_jobs
+from generator.bigsleep.weight_files import default_models_dir
 from generator.errors import GenerationError
 from generator.gallery.jobs import ImageJob
 from generator.gallery.model import Manifest
@@ -45,10 +45,8 @@ from generator.runlock import run_lock
 if TYPE_CHECKING:  # torch and the modules using it are imported when there is work to do
     import torch
 
-    from generator.bigsleep.checkpoints import Checkpoints, Results
-
-__all__ = ["BigSleepGenerator", "estimate_cpu_seconds"]
-
+    from generator.bigsleep.models import Models
+    from generator.bigsleep.resume import Checkpoints, Results
 
 class BigSleepGenerator:
     """The pipeline's image generator: BigSleep over the manifest's entries."""
@@ -68,14 +66,14 @@ class BigSleepGenerator:
     @cached_property
     def checkpoints(self) -> Checkpoints:
         """Optimiser state of running batches (.cache/generation/*.pt)."""
-        from generator.bigsleep.checkpoints import Checkpoints
+        from generator.bigsleep.resume import Checkpoints
 
         return Checkpoints(self.cache_dir)
 
     @cached_property
     def results(self) -> Results:
         """Finished candidates whose entries are not written yet (.cache/generation/done/)."""
-        from generator.bigsleep.checkpoints import Results
+        from generator.bigsleep.resume import Results
 
         return Results(self.cache_dir)
 
@@ -84,45 +82,56 @@ class BigSleepGenerator:
     def outdated(self, jobs: Sequence[ImageJob]) -> list[ImageJob]:
         plans = plan_jobs(jobs, Lockfile.load(self.lock_path), self.manifest, self.models_dir)
         for plan in plans:
-            if plan.action == "foreign":
+            if plan.action is Action.FOREIGN:
                 self._say(f"images: {plan.key}: {plan.reason}; left as it is")
-        return [plan.job for plan in plans if plan.action in ("generate", "pick", "reuse")]
+        return [plan.job for plan in plans if plan.action.needs_work]
 
     def generate(self, jobs: Sequence[ImageJob]) -> None:
-        from generator.bigsleep.outputs import apply_pick
-
         with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out):
             lock = Lockfile.load(self.lock_path)  # another run may have changed it meanwhile
             plans = plan_jobs(jobs, lock, self.manifest, self.models_dir)
-            conflicts = [problem for plan in plans if plan.action in ("generate", "reuse")
+            conflicts = [problem for plan in plans
+                         if plan.action in (Action.GENERATE, Action.REUSE)
                          for problem in plan.conflicts]
             if conflicts:  # before any optimising, not when the files are written
                 raise GenerationError(conflicts)
-            self._reuse(plans, lock)  # first: a pick or a new image may change a source's files
-            for plan in plans:
-                if plan.action == "pick" and apply_pick(plan, lock):
-                    self._say(f"images: {plan.key}: candidate {plan.wanted} is now the image")
-            todo = [plan for plan in plans if plan.action == "generate"]
+            plans = self._reuse(plans, lock)  # first: a pick or a new image may change a source
+            plans = [self._pick(plan, lock) if plan.action is Action.PICK else plan
+                     for plan in plans]
+            todo = [plan for plan in plans if plan.action is Action.GENERATE]
             if todo:
                 self._generate_distinct(todo, lock)
 
     # -- reuse -----------------------------------------------------------------------------------
 
-    def _reuse(self, plans: Sequence[Plan], lock: Lockfile) -> None:
-        """Copy the files of every "reuse" plan from its source: no device, no models."""
+    def _reuse(self, plans: Sequence[Plan], lock: Lockfile) -> list[Plan]:
+        """Copy the files of every REUSE plan from its source (no device, no models); returns
+        the plans, those copied now current."""
         from generator.bigsleep.outputs import copy_entry
 
+        moved = []
         for plan in plans:
-            if plan.action == "reuse" and plan.source:
+            if plan.action is Action.REUSE and plan.source:
                 copy_entry(plan, lock)
-                plan.action = "current"
+                plan = plan.now(Action.CURRENT)
                 self._say(f"images: {plan.key}: reused from {plan.source.key} "
                           "(same prompt and settings)")
+            moved.append(plan)
+        return moved
+
+    def _pick(self, plan: Plan, lock: Lockfile) -> Plan:
+        """Make candidate `plan.wanted` the image, from its alternate file."""
+        from generator.bigsleep.outputs import apply_pick
+
+        picked = apply_pick(plan, lock)
+        if picked.action is Action.CURRENT:
+            self._say(f"images: {plan.key}: candidate {plan.wanted} is now the image")
+        return picked
 
     def _generate_distinct(self, plans: list[Plan], lock: Lockfile) -> None:
         """Generate one plan per distinct inputs; the others reuse its files once written."""
         leaders: dict[str, Plan] = {}
-        for plan in plans:  # a leader with progress pictures, if any plan needs them
+        for plan in plans:  # a leader with progress files, if any plan needs them
             leader = leaders.get(plan.inputs)
             if leader is None or (plan.settings.progress and not leader.settings.progress):
                 leaders[plan.inputs] = plan
@@ -133,8 +142,8 @@ class BigSleepGenerator:
         again = [plan.job for plan in plans if all(plan is not leader for leader in first)]
         if again:
             replanned = plan_jobs(again, lock, self.manifest, self.models_dir)
-            self._reuse(replanned, lock)
-            rest = [plan for plan in replanned if plan.action == "generate"]
+            rest = [plan for plan in self._reuse(replanned, lock)
+                    if plan.action is Action.GENERATE]
             if rest:
                 self._generate(rest, lock, device)
         self._drop_stale()
@@ -156,36 +165,33 @@ class BigSleepGenerator:
             hashes = {"clip": models.clip_hash, "biggan": models.biggan_hash}
             self._run_group(group, models, hashes, lock, device)
 
-    def _run_group(self, plans: list[Plan], models: Any, hashes: dict[str, str], lock: Lockfile,
+    def _run_group(self, plans: list[Plan], models: Models, hashes: dict[str, str], lock: Lockfile,
                    device: torch.device) -> None:
         """Optimise every candidate of `plans` (one set of models), writing entries as they end."""
         from generator.bigsleep.batches import make_batches, pending_tasks, run_batch
 
-        for plan in plans:  # candidates finished by an interrupted run
-            self._finish(plan, hashes, lock)
-        work = pending_tasks(plans, hashes, self.results)
+        # candidates finished by an interrupted run first, then after every batch
+        unwritten = [plan for plan in plans if not self._finish(plan, hashes, lock)]
+        work = pending_tasks(unwritten, hashes, self.results)
         batches = make_batches(work, self.batch_size, models, device)
         for number, batch in enumerate(batches, 1):
             run_batch(batch, models, device, f"batch {number}/{len(batches)}", self.checkpoints,
                       self.results, self.out)
-            for plan in plans:
-                self._finish(plan, hashes, lock)
+            unwritten = [plan for plan in unwritten if not self._finish(plan, hashes, lock)]
 
-    def _finish(self, plan: Plan, hashes: dict[str, str], lock: Lockfile) -> None:
-        """Write `plan`'s files once every candidate is done (no-op before, or if written)."""
+    def _finish(self, plan: Plan, hashes: dict[str, str], lock: Lockfile) -> bool:
+        """Write `plan`'s files once every candidate is done; whether they are written."""
         from generator.bigsleep.outputs import write_entry
 
-        if plan.action != "generate":
-            return
         keys = [plan.task_hash(candidate, hashes) for candidate in range(plan.settings.candidates)]
         results = self.results.load_all(keys)
         if results is None:
-            return
+            return False
         chosen = write_entry(plan, results, hashes, lock)
         self.results.drop(keys)
-        plan.action = "current"
         self._say(f"images: {plan.key}: written (similarity {results[chosen].similarity:.3f}"
                   + (f", candidate {chosen} of {len(results)})" if len(results) > 1 else ")"))
+        return True
 
     def _drop_stale(self) -> None:
         """After a complete run, what is left in the cache belongs to inputs since changed."""

@@ -2,7 +2,7 @@
 
 For each image (key `<post slug>/<image name>`) the lock records the *spec* (every input that
 determines the pixels: prompt, penalised texts, resolved seed, the image-determining settings, the
-image prompt's file hash, model names), its hash, the SHA-256 of each model checkpoint, the
+image prompt's file hash, model names), its hash, the SHA-256 of each model's weights, the
 SHA-256 of the image file the tool wrote, and the candidates it chose from. Settings that do not
 change the pixels (`pick`, `progress`, `progress_every`, `checkpoint_every`, `batch_size`) and the
 entry's title or comment are left out, so editing them regenerates nothing.
@@ -50,7 +50,7 @@ def default_seed(prompt: str) -> int:
 def clip_label(name: str | None) -> str | None:
     """How CLIP is named in the spec: a library name as is, a local file by its base name.
 
-    The checkpoint hash pins the weights, so moving a local checkpoint regenerates nothing.
+    The weights hash pins the weights, so moving a local weights file regenerates nothing.
     """
     if name is None:
         return None
@@ -60,7 +60,7 @@ def clip_label(name: str | None) -> str | None:
 
 def image_spec(prompt: str, settings: GenerationSettings, *,
                image_prompt_hash: str | None) -> dict[str, Any]:
-    """Everything (but the model checkpoints) that determines an entry's image."""
+    """Everything (but the model weights) that determines an entry's image."""
     values = {
         f.name: getattr(settings, f.name)
         for f in fields(settings)
@@ -95,7 +95,7 @@ class ImageRecord:
 
     inputs: str  # spec_hash(spec)
     spec: dict[str, Any]
-    models: dict[str, str]  # "clip"/"biggan" -> checkpoint SHA-256
+    models: dict[str, str]  # "clip"/"biggan" -> weights SHA-256
     image: str  # SHA-256 of the image file the tool wrote
     chosen: int = 0
     candidates: list[Candidate] = field(default_factory=list)

@@ -1,6 +1,6 @@
 """The loaded models a BigSleep run needs, from local files only (see `weights`).
 
-`model_paths` (which files the settings name) lives in the torch-free `checkpoint_files`.
+Which files the settings name (`model_paths`) is the torch-free `weight_files`' business.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import torch
 from pytorch_pretrained_biggan import BigGAN
 
 from generator.bigsleep.biggan import num_latents, output_size
-from generator.bigsleep.checkpoint_files import checkpoint_hash, missing_checkpoints, model_paths
 from generator.bigsleep.clip_package import CLIP
+from generator.bigsleep.weight_files import missing_weights, model_paths, weights_hash
 from generator.bigsleep.weights import load_biggan, load_clip
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
-
-__all__ = ["Models", "load_models", "model_paths"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Models:
     image_size: int  # side of BigGAN's images (its config decides)
     clip_input_size: int  # side of the images CLIP takes
     num_latents: int  # (z, class) pairs BigGAN takes: GenBlocks + 1
-    clip_hash: str  # SHA-256 of the CLIP checkpoint file
+    clip_hash: str  # SHA-256 of the CLIP weights file
     biggan_hash: str  # SHA-256 over the BigGAN folder's config and weights
 
 
@@ -44,7 +42,7 @@ def load_models(
     Raises GenerationError naming the file (and `make weights`) when one is missing or invalid.
     """
     clip_path, biggan_path = model_paths(settings, models_dir)
-    missing = missing_checkpoints(clip_path, biggan_path)
+    missing = missing_weights(clip_path, biggan_path)
     if missing:
         raise GenerationError(missing)
     clip_model = load_clip(clip_path, device)
@@ -55,6 +53,6 @@ def load_models(
         image_size=output_size(biggan.config),
         clip_input_size=clip_model.visual.input_resolution,
         num_latents=num_latents(biggan.config),
-        clip_hash=checkpoint_hash(clip_path),
-        biggan_hash=checkpoint_hash(biggan_path),
+        clip_hash=weights_hash(clip_path),
+        biggan_hash=weights_hash(biggan_path),
     )

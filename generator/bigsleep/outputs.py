@@ -1,7 +1,7 @@
 """Writing an entry's files into its page bundle, atomically and only over the tool's own files.
 
 `write_entry` turns an entry's finished candidates into its image (a PNG whose text chunks carry
-the prompt, seed, settings and models), its alternates and its progress pictures, after copying
+the prompt, seed, settings and models), its alternates and its progress files, after copying
 the image it replaces to replaced/. `copy_entry` does the same from another bundle's files made
 from the same inputs (see `reuse`). `apply_pick` makes another candidate the image by swapping
 files, without generating. gallery.lock is saved before the files, so a run killed while writing
@@ -21,11 +21,11 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from generator import __version__
-from generator.bigsleep import frames as pictures
+from generator.bigsleep import progress
 from generator.bigsleep.bundle import alternate, bundle_of, ours, progress_paths
-from generator.bigsleep.checkpoints import TaskResult
 from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canonical_json
-from generator.bigsleep.planning import Plan
+from generator.bigsleep.planning import Action, Plan
+from generator.bigsleep.resume import TaskResult
 from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_copy, sha256_file
 from generator.gallery.ownership import Ownership
@@ -54,7 +54,7 @@ def copy_entry(plan: Plan, lock: Lockfile) -> None:
     """Write `plan`'s files and record as copies of `plan.source`'s; the source is left as is.
 
     The candidate `plan` wants is the image (its `pick` may differ from the source's), the others
-    are alternates, and the progress pictures are copied when the entry has `progress`.
+    are alternates, and the progress files are copied when the entry has `progress`.
     """
     source = plan.source
     assert source is not None  # planned as "reuse" only then
@@ -103,10 +103,9 @@ def _read(path: Path, digest: str) -> bytes:
     return data
 
 
-def apply_pick(plan: Plan, lock: Lockfile) -> bool:
-    """Swap the image with alternate `plan.wanted`; any kill leaves both.
-
-    False when that alternate is gone: the plan is then to generate.
+def apply_pick(plan: Plan, lock: Lockfile) -> Plan:
+    """Swap the image with alternate `plan.wanted`; any kill leaves both. Returns the plan moved
+    on: current, or to generate when that alternate is gone.
     """
     record, job, wanted = plan.record, plan.job, plan.wanted
     assert record is not None and plan.current is not None  # planned as "pick" only then
@@ -115,8 +114,7 @@ def apply_pick(plan: Plan, lock: Lockfile) -> bool:
     wanted_file = alternate(bundle, job.entry.image, wanted)
     wanted_sha = record.candidates[wanted].sha256
     if not wanted_file.is_file() or sha256_file(wanted_file) != wanted_sha:
-        plan.action, plan.reason = "generate", f"alternate {wanted_file.name} is missing"
-        return False
+        return plan.now(Action.GENERATE, f"alternate {wanted_file.name} is missing")
     _write(ownership, alternate(bundle, job.entry.image, plan.current), job.path.read_bytes(),
            record)
     _write(ownership, job.path, wanted_file.read_bytes(), record)
@@ -125,8 +123,7 @@ def apply_pick(plan: Plan, lock: Lockfile) -> bool:
     ownership.save()
     record.chosen, record.image = wanted, wanted_sha
     lock.save()
-    plan.action = "current"
-    return True
+    return plan.now(Action.CURRENT)
 
 
 def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
@@ -138,7 +135,7 @@ def _png(plan: Plan, candidate: int, result: TaskResult) -> bytes:
 def png_with_text(png: bytes, spec: dict[str, Any], seed: int, similarity: float) -> bytes:
     """The PNG with what made it (prompt, seed, settings, models, similarity) in iTXt chunks.
 
-    Models are named as in the spec (a local checkpoint by its file name only), so a published
+    Models are named as in the spec (local weights by their file name only), so a published
     image does not reveal the author's folders.
     """
     text = {
@@ -195,16 +192,10 @@ def _is_alternate(record: ImageRecord, index: int, path: Path) -> bool:
 
 def _write_progress(plan: Plan, result: TaskResult, ownership: Ownership,
                     record: ImageRecord) -> None:
-    strip_png, animation = progress_pictures(result.frames)
+    strip_png, animation = progress.encode(result.frames)
     strip_path, animation_path = progress_paths(plan.job)
     _write(ownership, strip_path, strip_png, record)
     _write(ownership, animation_path, animation, record)
-
-
-def progress_pictures(frames: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
-    """The iterations strip (PNG) and the animated WebP of a result's (iteration, PNG) frames."""
-    images = [(it, Image.open(io.BytesIO(png))) for it, png in frames]
-    return encode_bytes(pictures.strip(images), "PNG"), pictures.animation_webp(images)
 
 
 def _write(ownership: Ownership, path: Path, data: bytes, record: ImageRecord) -> None:

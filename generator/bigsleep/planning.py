@@ -1,22 +1,22 @@
 """What each image job needs, judged against gallery.lock, and why.
 
-A `Plan` is one of: "generate" (missing, or what determines it changed), "reuse" (the same, but
-another lock record has the image of these very inputs: copy its files, see `reuse`), "pick" (up
-to date, but another candidate should be the image), "current" (nothing to do) or "foreign" (the
-file there was not written by the tool: it is the author's and is left alone). Planning reads
-files and hashes; it needs neither CUDA nor the model weights (absent weights are simply not
-compared).
+A `Plan`'s `Action` is one of: GENERATE (missing, or what determines it changed), REUSE (the same,
+but another lock record has the image of these very inputs: copy its files, see `reuse`), PICK
+(up to date, but another candidate should be the image), CURRENT (nothing to do) or FOREIGN (the
+file there was not written by the tool: it is the author's and is left alone). Plans are frozen:
+a step that moves a plan on (a copy, a pick, a write) returns a new one. Planning reads files and
+hashes; it needs neither CUDA nor the model weights (absent weights are simply not compared).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from generator.bigsleep.bundle import alternate, bundle_of, candidate_of, ours, progress_paths
-from generator.bigsleep.checkpoint_files import checkpoint_hash, missing_checkpoints, model_paths
 from generator.bigsleep.lockfile import (
     ImageRecord,
     Lockfile,
@@ -27,6 +27,7 @@ from generator.bigsleep.lockfile import (
     spec_hash,
 )
 from generator.bigsleep.reuse import Source, same_inputs, usable
+from generator.bigsleep.weight_files import missing_weights, model_paths, weights_hash
 from generator.errors import GenerationError, Problem
 from generator.fsutil import sha256_file
 from generator.gallery.jobs import ImageJob
@@ -35,7 +36,22 @@ from generator.gallery.ownership import Ownership
 from generator.settings import GenerationSettings
 
 
-@dataclass
+class Action(Enum):
+    """What a job needs."""
+
+    GENERATE = "generate"
+    REUSE = "reuse"
+    PICK = "pick"
+    CURRENT = "current"
+    FOREIGN = "foreign"
+
+    @property
+    def needs_work(self) -> bool:
+        """Whether the image is outdated: its files must be made, copied or swapped."""
+        return self in (Action.GENERATE, Action.REUSE, Action.PICK)
+
+
+@dataclass(frozen=True)
 class Plan:
     """One job, what it needs, and why."""
 
@@ -45,7 +61,7 @@ class Plan:
     inputs: str  # spec_hash(spec)
     record: ImageRecord | None
     image_prompt: Path | None  # the entry's image prompt file, if any
-    action: str = "generate"  # "current", "foreign", "generate", "reuse" or "pick"
+    action: Action = Action.GENERATE
     reason: str = ""
     current: int | None = None  # which candidate of `record` the image file is now
     conflicts: list[Problem] = field(default_factory=list)  # author's files in the way
@@ -68,6 +84,10 @@ class Plan:
 
     def task_hash(self, candidate: int, models: dict[str, str]) -> str:
         return sha256_text(canonical_json([self.inputs, models, candidate]))
+
+    def now(self, action: Action, reason: str | None = None) -> Plan:
+        """This plan moved on to `action` (keeping its reason unless a new one is given)."""
+        return replace(self, action=action, reason=self.reason if reason is None else reason)
 
 
 def plan_jobs(jobs: Iterable[ImageJob], lock: Lockfile, manifest: Manifest,
@@ -100,20 +120,18 @@ def _plan(job: ImageJob, lock: Lockfile, manifest: Manifest, models_dir: Path) -
     existing = job.existing
     ownership = Ownership.load(bundle_of(job))
     if existing is None:
-        plan.reason = "not generated yet"
+        plan = replace(plan, reason="not generated yet")
     elif not ours(ownership, existing, record):
-        plan.action, plan.reason = "foreign", f"{existing.name} was not written by the tool"
-        return plan
+        return plan.now(Action.FOREIGN, f"{existing.name} was not written by the tool")
     else:
-        plan.current = candidate_of(record, sha256_file(existing)) if record else None
-        plan.reason = _why_changed(plan, ownership, models_dir)
+        current = candidate_of(record, sha256_file(existing)) if record else None
+        plan = replace(plan, current=current)
+        plan = replace(plan, reason=_why_changed(plan, ownership, models_dir))
     if not plan.reason:
-        plan.action = "current" if plan.current == plan.wanted else "pick"
-    else:
-        plan.conflicts = _conflicts(plan, ownership, manifest)
-        plan.source = _source(plan, lock, models_dir)
-        plan.action = "reuse" if plan.source else "generate"
-    return plan
+        return plan.now(Action.CURRENT if plan.current == plan.wanted else Action.PICK)
+    source = _source(plan, lock, models_dir)
+    return replace(plan, conflicts=_conflicts(plan, ownership, manifest), source=source,
+                   action=Action.REUSE if source else Action.GENERATE)
 
 
 def _source(plan: Plan, lock: Lockfile, models_dir: Path) -> Source | None:
@@ -152,11 +170,11 @@ def _why_changed(plan: Plan, ownership: Ownership, models_dir: Path) -> str:
     models = _model_hashes(settings, models_dir)
     stale = sorted(name for name, digest in models.items() if record.models.get(name) != digest)
     if stale:
-        return " and ".join(stale) + " checkpoint changed"
+        return " and ".join(stale) + " weights changed"
     if plan.current is None or _stale_alternates(plan, ownership):
         return "an earlier run stopped before finishing it"
     if settings.progress and not all(p.exists() for p in progress_paths(plan.job)):
-        return "progress pictures missing"
+        return "progress files missing"
     return ""
 
 
@@ -187,8 +205,8 @@ def _image_prompt(job: ImageJob, manifest: Manifest) -> Path | None:
 
 
 def _model_hashes(settings: GenerationSettings, models_dir: Path) -> dict[str, str]:
-    """Checkpoint hashes of the weights present here (absent weights cannot be compared)."""
+    """Hashes of the weights present here (absent weights cannot be compared)."""
     clip_path, biggan_path = model_paths(settings, models_dir)
-    missing = {problem.key for problem in missing_checkpoints(clip_path, biggan_path)}
-    return {name: checkpoint_hash(path) for name, path in
+    missing = {problem.key for problem in missing_weights(clip_path, biggan_path)}
+    return {name: weights_hash(path) for name, path in
             (("clip", clip_path), ("biggan", biggan_path)) if name not in missing}

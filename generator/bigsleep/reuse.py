@@ -3,7 +3,7 @@
 A job with no usable image of its own copies another lock record's files instead of generating:
 a post whose slug or url changed (its old bundle keeps its images), an entry moved to another post,
 the same prompt and settings in two posts. That record must have the same spec hash (prompt,
-seed, settings, model names) and the same checkpoint hashes where both are known, and its files
+seed, settings, model names) and the same weights hashes where both are known, and its files
 must still be in their bundle as the tool wrote them (`bundle.ours`, and the hash the lock
 recorded). Finding one reads and hashes files only: it needs neither CUDA nor the weights.
 """
@@ -40,8 +40,8 @@ def usable(key: str, record: ImageRecord, posts: Path, *, models: dict[str, str]
            pick: int | None, progress: bool) -> Source | None:
     """`record`'s files under the posts folder `posts`, if they can stand in for a new run's.
 
-    `models`: the checkpoint hashes known here; `pick`: the candidate the job wants as its image
-    (None: the most similar); `progress`: whether the job needs the progress pictures too.
+    `models`: the weights hashes known here; `pick`: the candidate the job wants as its image
+    (None: the most similar); `progress`: whether the job needs the progress files too.
     """
     if any(record.models.get(name, digest) != digest for name, digest in models.items()):
         return None
@@ -59,11 +59,11 @@ def usable(key: str, record: ImageRecord, posts: Path, *, models: dict[str, str]
     candidates = {index: path for index, path in files.items()
                   if not record.candidates
                   or _holds(ownership, path, record, record.candidates[index].sha256)}
-    pictures = progress_files(image.parent, name)
-    tools = all(path.is_file() and ours(ownership, path, record) for path in pictures)
+    shown = progress_files(image.parent, name)
+    tools = all(path.is_file() and ours(ownership, path, record) for path in shown)
     if record.wanted(pick) not in candidates or (progress and not tools):
         return None
-    return Source(key, record, candidates, pictures if tools else None)
+    return Source(key, record, candidates, shown if tools else None)
 
 
 def _holds(ownership: Ownership, path: Path, record: ImageRecord, digest: str) -> bool:

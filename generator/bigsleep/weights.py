@@ -1,11 +1,11 @@
-"""Checkpoint files: reading them strictly and downloading them.
+"""Model weights: reading them strictly and downloading them.
 
 Where they live in a models folder (default $BIGSLEEP_MODELS or ~/.cache/bigsleep-gallery/models)
-and how they are hashed is `checkpoint_files` (no torch), whose names are re-exported here.
+and how they are hashed is `weight_files` (no torch).
 
 Generation reads only local files (never the network). `download_weights` (`make weights`)
 fetches named models once, atomically, checks CLIP's published SHA-256 and loads every
-checkpoint with a strict key and shape check before recording it as verified.
+weights file with a strict key and shape check before recording it as verified.
 """
 
 from __future__ import annotations
@@ -28,33 +28,21 @@ from pytorch_pretrained_biggan.model import (
 from torch.nn.utils import remove_spectral_norm
 from torch.nn.utils.spectral_norm import SpectralNorm
 
-from generator.bigsleep.checkpoint_files import (
+from generator.bigsleep.clip_package import _MODELS, CLIP, clip
+from generator.bigsleep.weight_files import (
     CONFIG_NAME,
-    HASHES_FILE,
     MAKE_WEIGHTS,
-    MODELS_ENV,
     WEIGHTS_NAME,
     biggan_folder,
     biggan_spec,
-    checkpoint_hash,
     clip_file,
     default_models_dir,
     file_hash,
-    missing_checkpoints,
     missing_problem,
-    model_paths,
     record_hash,
 )
-from generator.bigsleep.clip_package import _MODELS, CLIP, clip
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
-
-__all__ = [
-    "BIGGAN_URLS", "CLIP_URLS", "CONFIG_NAME", "HASHES_FILE", "MAKE_WEIGHTS", "MODELS_ENV",
-    "WEIGHTS_NAME", "biggan_folder", "biggan_spec", "check_state_dict", "checkpoint_hash",
-    "clip_file", "default_models_dir", "download_weights", "file_hash", "load_biggan",
-    "load_clip", "missing_checkpoints", "model_paths",
-]
 
 CLIP_URLS: Mapping[str, str] = _MODELS
 BIGGAN_URLS: Mapping[str, tuple[str, str]] = {
@@ -71,23 +59,23 @@ def _missing(path: Path, key: str, what: str) -> GenerationError:
 def _invalid(path: Path, key: str, message: str) -> GenerationError:
     return GenerationError(Problem(
         path, None, key, message,
-        f"the file is damaged or not this kind of checkpoint; {MAKE_WEIGHTS} again",
+        f"the file is damaged or not this kind of weights file; {MAKE_WEIGHTS} again",
     ))
 
 
 def load_clip(path: Path, device: torch.device | str = "cpu") -> CLIP:
     """A frozen fp32 CLIP from a local `.pt` (TorchScript archive or state dict), strictly.
 
-    clip's own loader builds the model from the checkpoint's shapes and loads it strictly.
+    clip's own loader builds the model from the file's shapes and loads it strictly.
     """
     if not path.is_file():
-        raise _missing(path, "clip", "CLIP checkpoint")
+        raise _missing(path, "clip", "CLIP weights")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.jit deprecation; "not a JIT archive"
             model, _ = clip.load(str(path), device="cpu", jit=False)
     except Exception as error:  # torch raises many types for a bad file
-        message = f"cannot load CLIP checkpoint: {_first_line(error)}"
+        message = f"cannot load CLIP weights: {_first_line(error)}"
         raise _invalid(path, "clip", message) from error
     return model.float().eval().requires_grad_(False).to(device)
 
@@ -104,7 +92,7 @@ def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
     ]
     if wrong:
         raise _invalid(path, "biggan", "wrong tensor shapes: " + _first(wrong))
-    # Load non-strictly to let spectral norm convert pre-1.0 checkpoints, then check the keys.
+    # Load non-strictly to let spectral norm convert pre-1.0 weights, then check the keys.
     result = model.load_state_dict(state, strict=False)
     problems = []
     if result.missing_keys:
@@ -112,7 +100,7 @@ def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
     if result.unexpected_keys:
         problems.append("unexpected keys: " + _first(result.unexpected_keys))
     if problems:
-        raise _invalid(path, "biggan", "checkpoint does not match config.json: "
+        raise _invalid(path, "biggan", "weights do not match config.json: "
                        + "; ".join(problems))
 
 
@@ -221,7 +209,7 @@ def download_weights(
     clip_urls: Mapping[str, str] = CLIP_URLS,
     biggan_urls: Mapping[str, tuple[str, str]] = BIGGAN_URLS,
 ) -> list[Path]:
-    """Make every checkpoint the settings name present and verified; returns their paths.
+    """Make all weights the settings name present and verified; returns their paths.
 
     Named models are downloaded into `models_dir` when missing or invalid; local paths are only
     verified. Raises GenerationError naming the file for anything that cannot be made valid.

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Protocol
 
 from generator.bundles import bundle_dir, find_image
+from generator.errors import GalleryError
 from generator.gallery.model import Entry, Manifest, Post
+from generator.gallery.ownership import Ownership
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,20 @@ class ImageJob:
 
 
 def image_jobs(manifest: Manifest, content_dir: Path) -> list[ImageJob]:
-    """Every entry image of every post, in manifest order."""
-    return [
+    """Every entry image of every post, in manifest order; a GalleryError, before anything is
+    generated, when a post's folder or images/ is a link leading elsewhere (the images would
+    land outside content/, see generator.boundaries)."""
+    jobs = [
         ImageJob(post, entry, bundle_dir(content_dir, post.slug) / "images" / f"{entry.image}.png")
         for post in manifest.posts
         for entry in post.entries
     ]
+    folders = dict.fromkeys(job.path.parent for job in jobs)  # each images/ once, in order
+    problems = [problem for folder in folders
+                if (problem := Ownership(folder.parent).outside(folder)) is not None]
+    if problems:
+        raise GalleryError(problems)
+    return jobs
 
 
 class ImageGenerator(Protocol):

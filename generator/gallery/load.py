@@ -8,7 +8,8 @@ between items and posts. One `ManifestError` carries all of them; nothing is wri
 Top level: `site` (SiteSettings), `generation` (GenerationSettings: defaults for every entry) and
 `posts`. A post has the fields of `gallery.Post`; its `items` are told apart by their key:
 `title` (a generated entry; any generation setting may be overridden per entry), `figure`,
-`strip`, `animation` and `text`.
+`strip`, `animation` and `text`. Input files (`figure`, `image_prompt`) are read only from
+inside the project, the folder of gallery.yaml (see generator.boundaries).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, get_type_hints
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, image_problem
 from generator.errors import ManifestError, Problem
 from generator.gallery.crosschecks import address_problems, image_problems, slug_problems
@@ -39,7 +41,7 @@ from generator.gallery.schema import (
 )
 from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
 from generator.gallery.yamlnodes import found, is_null, key_line, line, merged_pairs, syntax_problem
-from generator.settings import GenerationSettings, SiteSettings
+from generator.settings import GenerationSettings, SiteSettings, language_problem
 from generator.yamlbounds import compose_bounded
 
 _SLUG = re.compile(r"\w[\w.-]*")  # post slugs: one folder name
@@ -86,7 +88,8 @@ def _absolute_url(value: str) -> tuple[str, str] | None:
 
 
 SITE: Schema = {**settings_schema(SiteSettings),
-                "base_url": Field(str, check=_absolute_url)}
+                "base_url": Field(str, check=_absolute_url),
+                "language": Field(str, check=language_problem)}
 GENERATION: Schema = settings_schema(GenerationSettings)
 TOP: Schema = {"site": Field(Node), "generation": Field(Node), "posts": Field(list[Node])}
 
@@ -131,6 +134,7 @@ class _Reader(Validator):
         super().__init__(path)
         self.root = path.parent
         self.static_paths = static_paths
+        self.project = Boundary(self.root, name=f"the project folder {self.root.resolve()}")
 
     def manifest(self, text: str) -> Manifest | None:
         try:
@@ -163,7 +167,7 @@ class _Reader(Validator):
 
     def local_paths(self, values: dict[str, Any], node: Node, path: str) -> dict[str, Any]:
         """Make paths relative to gallery.yaml absolute: image_prompt, and biggan/clip when they
-        name a local checkpoint rather than a model name ("ViT-B/32", "biggan-deep-256")."""
+        name a local weights file rather than a model name ("ViT-B/32", "biggan-deep-256")."""
         resolved = dict(values)
         if values.get("image_prompt") is not None:
             file = self.check_file(values["image_prompt"], node, f"{path}.image_prompt")
@@ -175,13 +179,16 @@ class _Reader(Validator):
         return resolved
 
     def check_file(self, relative: str, node: Node, path: str) -> Path | None:
-        """The absolute path of an input file named relative to gallery.yaml, if it exists."""
-        try:
-            file = (self.root / relative).resolve()
-        except (OSError, ValueError) as exc:  # a NUL character, a loop of links
-            self.problem(line(node), path, f"`{relative}` is not a usable path ({exc})",
-                         "write the path of a file, relative to this manifest")
+        """The absolute path of an input file named relative to gallery.yaml, if it exists and
+        lies inside the project (after `..` and links are resolved)."""
+        outside = self.project.problem(
+            self.root / relative, file=self.path, line=line(node), key=path, shown=relative,
+            hint=f"put the file inside the project and name it relative to {self.path.name}, "
+                 "e.g. figures/howitworks.png")
+        if outside is not None:
+            self.problems.append(outside)
             return None
+        file = (self.root / relative).resolve()
         if file.is_dir():
             self.problem(line(node), path, f"`{relative}` is a folder",
                          "name an image file inside it, e.g. figures/howitworks.png")

@@ -7,11 +7,18 @@ function of the post, so the same manifest gives byte-identical files.
 
 Every write goes through `Ownership`: a file the tool did not write (a hand-written index.md, an
 image the author put in images/) or a generated file edited since is never overwritten; all such
-conflicts are found before anything is written.
+conflicts are found before anything is written, and so is a post folder or images/ folder that
+is a link leading elsewhere (see generator.boundaries).
+
+Below MARKER, every index.md carries a FINGERPRINT line: a hash of the post's slug and of the
+rest of the file. A page whose fingerprint still matches is the tool's own, unedited, even when
+its `.generated.json` does not say so (a run killed between writing the two): it is recognised
+again rather than reported as "not written by this tool", and unpublished when its post goes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,10 +30,11 @@ import yaml
 from generator.bundles import IMAGE_SUFFIXES, bundle_dir
 from generator.errors import GalleryError, Problem
 from generator.gallery.model import Entry, Figure, Item, Manifest, Post, Text
-from generator.gallery.ownership import RECORD_NAME, Ownership
+from generator.gallery.ownership import Ownership
 
 MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
           "(a hand-edited copy is never overwritten).")
+FINGERPRINT = "# Fingerprint: "  # + the sha256 of the slug and of the file without this line
 SPACER = "\\\n\\"  # a paragraph of `\` lines: vertical space between items, as in the seed
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
@@ -88,7 +96,35 @@ def render_post(post: Post) -> str:
     body = f"\n\n{SPACER}\n\n".join(block.strip("\n") for block in blocks)
     notes = "\n\n".join(_footnote(name, text) for name, text in post.footnotes.items())
     parts = [f"---\n{MARKER}\n{header}---", body, notes]
-    return "\n\n".join(part for part in parts if part) + "\n"
+    text = "\n\n".join(part for part in parts if part) + "\n"
+    return text.replace(f"{MARKER}\n", f"{MARKER}\n{FINGERPRINT}{_fingerprint(post.slug, text)}\n",
+                        1)
+
+
+def _fingerprint(slug: str, text: str) -> str:
+    return hashlib.sha256(f"{slug}\n{text}".encode()).hexdigest()
+
+
+def is_own_page(page: Path, slug: str) -> bool:
+    """True when `page` is the index.md this tool wrote for post `slug`, unedited since: its
+    FINGERPRINT line matches the rest of its text."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    head, marker, line, rest = [*text.split("\n", 3), "", "", ""][:4]
+    unsigned = f"{head}\n{marker}\n{rest}"
+    return (head == "---" and marker == MARKER
+            and line == f"{FINGERPRINT}{_fingerprint(slug, unsigned)}")
+
+
+def _recognise_page(bundle: Path, slug: str, ownership: Ownership) -> None:
+    """Claim the bundle's index.md when it is the tool's own by its fingerprint but the record
+    does not say so (a run was killed between writing the page and the record)."""
+    page = bundle / "index.md"
+    if (ownership.outside(page) is None and not ownership.owns(page)
+            and is_own_page(page, slug)):
+        ownership.claim(page)
 
 
 @dataclass(frozen=True)
@@ -116,8 +152,8 @@ def _bytes(write: _Write) -> bytes:
 def _adopt_identical(write: _Write, ownership: Ownership) -> None:
     """Claim a target that already holds exactly what this write would put there: a run
     interrupted after writing it but before saving the bundle's record left it."""
-    if (write.path.is_file() and not ownership.owns(write.path)
-            and write.path.read_bytes() == _bytes(write)):
+    if (ownership.outside(write.path) is None and write.path.is_file()
+            and not ownership.owns(write.path) and write.path.read_bytes() == _bytes(write)):
         ownership.claim(write.path)
 
 
@@ -155,6 +191,7 @@ def _plans(manifest: Manifest, content_dir: Path) -> list[tuple[Ownership, list[
         bundle = bundle_dir(content_dir, post.slug)
         ownership = Ownership.load(bundle)
         writes = _plan(post, bundle)
+        _recognise_page(bundle, post.slug, ownership)
         for write in writes:
             _adopt_identical(write, ownership)
         plans.append((ownership, writes))
@@ -162,7 +199,16 @@ def _plans(manifest: Manifest, content_dir: Path) -> list[tuple[Ownership, list[
 
 
 def _all_conflicts(plans: list[tuple[Ownership, list[_Write]]]) -> list[Problem]:
-    return [p for own, writes in plans for w in writes for p in _conflicts(w, own)]
+    """Files in the way of the plans, or a post's folder or images/ (where its figures and
+    generated images go) leading outside through a link."""
+    problems = []
+    for ownership, writes in plans:
+        outside = ownership.outside(ownership.bundle / "images")
+        if outside is not None:
+            problems.append(outside)
+            continue
+        problems += [p for write in writes for p in _conflicts(write, ownership)]
+    return problems
 
 
 def check_posts(manifest: Manifest, content_dir: Path) -> list[Problem]:
@@ -209,15 +255,17 @@ def planned_pages(manifest: Manifest, content_dir: Path) -> dict[Path, str | Non
     return pages
 
 
+
 def _stale_pages(content_dir: Path, slugs: set[str]) -> list[tuple[Path, Ownership]]:
-    """The pages of posts gone from the manifest that the tool wrote and nobody changed since."""
+    """The pages of posts gone from the manifest that the tool wrote and nobody changed since
+    (known by the record, or by the page's fingerprint when a kill lost the record)."""
     stale = []
-    for record in sorted((content_dir / "posts").glob(f"*/{RECORD_NAME}")):
-        bundle = record.parent
-        page = bundle / "index.md"
-        if bundle.name in slugs or not page.exists():
+    for page in sorted((content_dir / "posts").glob("*/index.md")):
+        bundle = page.parent
+        if bundle.name in slugs:
             continue
         ownership = Ownership.load(bundle)
+        _recognise_page(bundle, bundle.name, ownership)
         if ownership.owns(page):
             stale.append((page, ownership))
     return stale

@@ -6,10 +6,12 @@ pipeline without writing anything and returns every problem found.
 
 This module is the pipeline: read the pages (`content`), give each its address (`urls`),
 render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
-`relref` are `refs`, others the theme's), publish the images, write the posts, then the pages
-made from them (`listings`: lists, taxonomies, aliases, 404), /index.xml and /sitemap.xml
-(`feeds`), and the theme's static files. Internal links are relative and name the file; `output`
-writes the files, `theme` renders the templates.
+`relref` are `refs`, `highlight`, `param`, `qr` and inline ones `builtin_shortcodes`, others the
+theme's), publish the images, write the posts, then the pages made from them (`listings`: lists,
+taxonomies, their feeds, aliases, 404), /sitemap.xml (`feeds`), the site's static/ files and the
+theme's. What the site's Hugo config says (`config`: taxonomies, permalinks, menus, params,
+disableKinds, build options) shapes all of it. Internal links are relative and name the file;
+`output` writes the files, `theme` renders the templates.
 """
 
 from __future__ import annotations
@@ -20,20 +22,35 @@ import re
 import secrets
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from generator.site.content import Page, is_markdown, load_pages
-from generator import addresses
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
-from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
-from generator.site.figures import Figures
+from generator.folders import PACKAGE_THEME
 from generator.fsutil import swap_in_directory
+from generator.settings import SiteSettings
+from generator.site.body_check import body_problems, unloaded_bodies
+from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
+from generator.site.config import SiteConfig
+from generator.site.content import (
+    LIST_FIELDS,
+    STRING_FIELDS,
+    Page,
+    is_markdown,
+    load_pages,
+    with_sections,
+)
+from generator.site.feeds import SitemapEntry, sitemap
+from generator.site.figures import Figures
 from generator.site.images import ImageProcessor
+from generator.site.languages import LanguageSite, Translations, language_sites, sitemap_index
 from generator.site.listings import (
+    collect_terms,
+    hugo_order,
     menu,
     post_terms,
     write_404,
@@ -41,15 +58,23 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import render_markdown
+from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
 from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
-from generator.settings import SiteSettings
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.site.theme import Theme
-from generator.site.urls import absolute, is_external, page_path, relative_links
+from generator.site.urls import (
+    absolute,
+    folder_of,
+    is_external,
+    joined,
+    page_path,
+    relative_links,
+)
 
 SUMMARY_WORDS = 70
+SUMMARY_DIVIDER = "<!--more-->"
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
 
 
@@ -65,6 +90,19 @@ class BuildReport:
     placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
     warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
 
+    @classmethod
+    def of(cls, builders: list[_Builder], out_dir: Path) -> BuildReport:
+        """The report of a build made by `builders` (one per language)."""
+        processor = builders[0].processor
+        return cls(
+            out_dir=out_dir, pages=sum(b.output.pages for b in builders),
+            posts=sum(b.posts for b in builders),
+            images=sum(b.figures.published for b in builders),
+            processed=processor.encoded if processor else 0,
+            placeholders=tuple(p for b in builders for p in b.figures.placeholders),
+            warnings=tuple(w for b in builders for w in b.all_warnings()),
+        )
+
     def __str__(self) -> str:
         text = (f"site: {self.pages} pages ({self.posts} posts), {self.images} images "
                 f"({self.processed} processed, {self.images - self.processed} from cache) "
@@ -75,122 +113,230 @@ class BuildReport:
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               strict: bool = False, config: SiteConfig | None = None,
+               placeholder_size: int = 512,
+               placeholder_sizes: Mapping[Path, int] | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
-    Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    Drafts, future-dated and expired pages are left out unless `drafts` (a preview of
+    everything not public) or the config's buildDrafts/buildFuture/buildExpired say otherwise.
+    `config`: the site's Hugo config (its `settings` replaced by `settings`). With `strict` (as
+    a CI would use), any warning fails the build. With `placeholders`, a missing image shows as
+    a square placeholder of the size the generator will make it: `placeholder_sizes` by the
+    image's path without its extension (content/posts/x/images/NAME), else `placeholder_size`
+    pixels.
     """
     out_dir = Path(out_dir).absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     fresh = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
     fresh.mkdir()
     try:
-        builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                           placeholders=placeholders, out=fresh,
-                           processor=ImageProcessor(Path(cache_dir), settings.image_widths))
-        builder.build()
+        builders = _build_languages(
+            Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
+            placeholders=placeholders, out=fresh,
+            processor=ImageProcessor(Path(cache_dir), settings.image_widths),
+            placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes)
+        warnings = [warning for builder in builders for warning in builder.all_warnings()]
+        if strict and warnings:
+            raise BuildError(warnings)
         swap_in_directory(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return builder.report(out_dir)
+    return BuildReport.of(builders, out_dir)
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                   drafts: bool = True, missing_images: bool = False,
+                  strict: bool = False, config: SiteConfig | None = None,
                   overlay: Mapping[Path, str | None] | None = None) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
-    generator makes); set it to check a tree whose images should all be there. `overlay`: pages
-    a pending write will change (see `load_pages`), checked as they will be.
+    generator makes); set it to check a tree whose images should all be there. With `strict`,
+    warnings count as problems, as they do in a strict build. `overlay`: pages a pending write
+    will change (see `load_pages`), checked as they will be.
     """
-    builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                       placeholders=not missing_images, out=None, processor=None)
-    builder.overlay = overlay or {}
     try:
-        builder.build()
-    except BuildError as error:
+        builders = _build_languages(Path(content_dir), settings, Path(theme_dir), config,
+                                    drafts=drafts, placeholders=not missing_images, out=None,
+                                    processor=None, overlay=overlay)
+    except BuildError as error:  # the warnings of a build that fails are not listed
         return error.problems
-    return []
+    if not strict:
+        return []
+    return [warning for builder in builders for warning in builder.all_warnings()]
+
+
+def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
+                     config: SiteConfig | None, *, drafts: bool, placeholders: bool,
+                     out: Path | None, processor: ImageProcessor | None,
+                     placeholder_size: int = 512,
+                     placeholder_sizes: Mapping[Path, int] | None = None,
+                     overlay: Mapping[Path, str | None] | None = None) -> list[_Builder]:
+    """Build the site of every language (one for most sites) into `out`, then what they
+    share: static files, and for several languages the root sitemap index; every problem of
+    every language is raised together."""
+    config = replace(config or SiteConfig(), settings=settings)
+    builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
+                         out=out / site.prefix if out and site.prefix else out,
+                         processor=processor, placeholder_size=placeholder_size,
+                         placeholder_sizes=placeholder_sizes)
+                for site in language_sites(config, content_dir)]
+    for builder in builders:
+        builder.overlay = overlay or {}
+    problems: list[Problem] = []
+    for builder in builders:
+        problems += builder.prepare()
+    translations = Translations()
+    for builder in builders:
+        translations.add(builder.site, builder.paths)
+        builder.translations = translations
+    for builder in builders:
+        try:
+            builder.write()
+        except BuildError as error:
+            problems += error.problems
+    root = SiteOutput(content_dir, settings, builders[0].theme, out)
+    if builders[0].site.prefix == "":
+        root = builders[0].output
+    elif config.enabled("home"):  # defaultContentLanguageInSubdir: / sends to /en/
+        root.alias("index.html", builders[0].site.prefix + "index.html")
+    try:
+        _copy_static(root, config, builders[0].theme)
+        if config.languages and config.enabled("sitemap"):
+            root.text("sitemap.xml", sitemap_index(settings.base_url,
+                                                   (b.site for b in builders)))
+    except BuildError as error:
+        problems += error.problems
+    if problems:
+        raise BuildError(problems)
+    return builders
+
+
+def _copy_static(output: SiteOutput, config: SiteConfig, theme: Theme) -> None:
+    """The site's static/ files, then the theme's that the site does not replace (Hugo's
+    order); a link leading out of static/ is refused, never followed."""
+    site = config.static_files()
+    if isinstance(site, Problem):
+        raise BuildError(site)
+    for path, source in site:
+        output.copy(path, source)
+    replaced = {path for path, _ in site}
+    for path, source in theme.static_files():
+        if path not in replaced:
+            output.copy(path, source)
 
 
 class _Builder:
-    """One build: pages in, files out (or, with out=None, only the checks)."""
+    """One language's build: pages in, files out (or, with out=None, only the checks)."""
 
-    def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
-                 drafts: bool, placeholders: bool, out: Path | None,
-                 processor: ImageProcessor | None) -> None:
-        self.content_dir = content_dir
-        self.settings = settings
+    def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
+                 placeholders: bool, out: Path | None,
+                 processor: ImageProcessor | None, placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
+        self.site = site
+        self.content_dir = site.content_dir
+        self.config = site.config
+        self.settings = settings = site.config.settings
         self.drafts = drafts
         self.placeholders = placeholders
         self.out = out
         self.processor = processor
         self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(theme_dir,
-                                          builtins=("img", "figure", *REF_SHORTCODES))
-        self.figures = Figures(self.theme, processor, out)
-        self.output = SiteOutput(content_dir, settings, self.theme, out)
+        self.shortcodes = ThemeShortcodes(
+            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
+            fallback_dir=PACKAGE_THEME, strings=self.theme.strings)
+        self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
+                                                unsafe_html=settings.unsafe_html)
+        self.figures = Figures(self.theme, processor, out, placeholder_size, placeholder_sizes)
+        self.output = SiteOutput(site.content_dir, settings, self.theme, out)
+        self.output.prefix = site.prefix
+        self.translations = Translations()
         self.warnings: list[Problem] = []
         self.posts = 0
         self.overlay: Mapping[Path, str | None] = {}  # pages about to change (checks only)
+        self.pages: list[Page] = []
+        self.paths: dict[Page, str] = {}
 
-    def build(self) -> None:
-        pages, problems = load_pages(self.content_dir, self.overlay)
-        pages = [p for p in pages if self.drafts or not p.draft]
-        if not self.drafts:
-            pages = self._published(pages)
-        paths = self._paths(pages, problems)
-        rendered = self._render_all(pages, paths, problems)
+    def prepare(self) -> list[Problem]:
+        """Read this language's pages and give each its address -> the problems found."""
+        config = self.config
+        pages, problems = load_pages(self.content_dir,
+                                     tuple(plural for _, plural in config.taxonomies),
+                                     self.site.codes, self.overlay)
+        for source, body, body_line in unloaded_bodies(problems):  # all problems at once
+            problems += self._body_problems(source, body, body_line)
+        self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
+        self.paths = self._paths(self.pages, problems)
+        return problems
+
+    def write(self) -> None:
+        """Render and write every page of this language and the pages made from them;
+        raises one BuildError with all problems found."""
+        config = self.config
+        rendered = self._render_all(self.pages, self.paths, [])
         self.figures.publish()
         for result in rendered:
+            # root-absolute links in content are site-wide, whatever the page's language
             result.html = relative_links(self.figures.insert(result.html, result.path),
-                                         result.path, self.settings.base_url)
-        posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section),
-                       key=_newest_first)
+                                         self.site.prefix + result.path,
+                                         self.settings.base_url.removesuffix(self.site.prefix))
+        posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
+                        and r.page.option("list") == "always"), key=hugo_order)
         self.posts = len(posts)
         self.output.year = max((r.page.date.year for r in posts if r.page.date), default=None)
-        self.output.menu = menu(rendered, posts, self.theme.strings)
-        self._write_posts(rendered, posts)
-        write_lists(self.output, rendered, posts)
-        write_taxonomies(self.output, posts)
-        write_aliases(self.output, rendered)
-        write_404(self.output)
-        self.output.text(addresses.FEED, rss(self.settings, [
-            FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.categories)
-            for r in posts]))
-        self.output.text(addresses.SITEMAP, sitemap(self.settings, self.output.sitemap))
-        for path, source in self.theme.static_files():
-            self.output.copy(path, source)
+        terms = collect_terms(config, rendered)
+        self.output.menu = menu(config, rendered, self.theme.strings, terms)
+        self.output.params = config.params
+        if config.enabled("page"):
+            self._write_posts(rendered, posts)
+        write_lists(self.output, config, rendered, posts)
+        write_taxonomies(self.output, config, terms)
+        write_aliases(self.output, [r for r in rendered if r.path in self.output.written],
+                      ugly_urls=config.ugly_urls)
+        if config.enabled("404"):
+            write_404(self.output)
+        if config.enabled("sitemap"):
+            self.output.text(self.site.sitemap_path,
+                             sitemap(self.settings, self.output.sitemap))
+        if self.site.code and not self.site.prefix and config.enabled("home"):
+            self.output.alias(f"{self.site.code}/index.html", "index.html")  # /en/ -> /
 
     def _published(self, pages: list[Page]) -> list[Page]:
-        """Pages whose date has come (Hugo leaves future-dated pages out); warns of the rest."""
+        """Pages Hugo publishes now: no drafts, nothing dated in the future (publishDate) or
+        expired (expiryDate), unless `drafts` or the config's buildDrafts/buildFuture/
+        buildExpired; warns of future pages."""
         now = datetime.now(UTC)
+        config = self.config
+        out = []
         for page in pages:
-            if page.date is not None and page.date > now:
+            if page.draft and not (self.drafts or config.build_drafts):
+                continue
+            if page.expirydate is not None and page.expirydate <= now and not (
+                    self.drafts or config.build_expired):
+                continue
+            future = page.publishdate is not None and page.publishdate > now
+            if future and not (self.drafts or config.build_future):
                 self.warnings.append(Problem(
-                    page.source, page.line_of("date"), "date",
-                    f"dated in the future ({page.date.date()}): left out until then",
+                    page.source, page.line_of("publishdate" if "publishdate" in page.key_lines
+                                              else "date"), "date",
+                    f"dated in the future ({page.publishdate.date()}): left out until then",
                     "rebuild after that date; a draft build (--drafts) previews it"))
-        return [p for p in pages if p.date is None or p.date <= now]
+                continue
+            out.append(page)
+        return out
 
-    def report(self, out_dir: Path) -> BuildReport:
-        return BuildReport(
-            out_dir=out_dir, pages=self.output.pages, posts=self.posts,
-            images=self.figures.published,
-            processed=self.processor.encoded if self.processor else 0,
-            placeholders=self.figures.placeholders,
-            warnings=(*self.warnings, *self.figures.warnings),
-        )
+    def all_warnings(self) -> list[Problem]:
+        return [*self.warnings, *self.figures.warnings]
 
     def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
         """Site path of every page; two pages at one path, or a url leaving the site, fail."""
         paths: dict[Page, str] = {}
         owners: dict[str, Page] = {}
         for page in pages:
-            path = page_path(page)
+            path = page_path(page, self.config.permalinks, self.config.ugly_urls)
             if path is None:
                 problems.append(Problem(page.source, page.line_of("url"), "url",
                                         f"url {page.url!r} leaves the site",
@@ -212,6 +358,7 @@ class _Builder:
         refs = PageRefs(paths, self.settings.base_url)
         for page in pages:
             if page not in paths:
+                problems += self._body_problems(page.source, page.body, page.body_line)
                 continue
             try:
                 rendered.append(self._render_page(page, paths[page], refs))
@@ -223,10 +370,19 @@ class _Builder:
             raise BuildError(problems)
         return rendered
 
+    def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
+        """The body problems of a page that will not be built (see body_check)."""
+        return body_problems(source, body, body_line, theme=self.shortcodes,
+                             site_params=self.settings.params, options=self.markdown_options)
+
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
+        page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
+        builtins = BuiltinShortcodes(page.source, page_params, self.settings.params)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
+            if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
+                return builtins(call)
             if call.name == "img":
                 return self.figures.shortcode(page, path, call, caption, result.images)
             if call.name == "figure":
@@ -235,12 +391,18 @@ class _Builder:
                                                         "params": page})
 
         body = refs.expand(page, path, page.body)
+        strings = self.theme.strings
         rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler)
-        self.warnings.extend(rendered.warnings)
+                                   shortcodes=handler, options=self.markdown_options,
+                                   footnotes=FootnoteLabels(strings["footnotes"],
+                                                            strings["footnote_back"]))
+        self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
-        result.summary = page.summary or page.description or shorten(rendered.summary)
+        divided = SUMMARY_DIVIDER in page.body
+        result.summary = ((rendered.summary if divided else None) or page.summary
+                          or page.description
+                          or shorten(rendered.summary, self.config.summary_length))
         result.cover, result.cover_url = self.figures.cover(page, path, result.images)
         return result
 
@@ -248,24 +410,33 @@ class _Builder:
         """Copy bundle files that the body links to directly (Markdown images, downloads).
 
         Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
-        they decode to, as in Figures.markdown_images."""
-        if page.bundle is None or self.out is None:
+        they decode to, as in Figures.markdown_images. A link to a bundle file whose copy would
+        land outside the site is a problem at its line (checked without writing, too)."""
+        if page.bundle is None or not page.option("publishresources"):
             return
-        root = page.bundle.resolve()
-        for ref in {unquote(htmlmod.unescape(m[1])) for m in _LOCAL_REF.finditer(body)}:
+        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
+        links = {unquote(htmlmod.unescape(m[1])): m[1] for m in _LOCAL_REF.finditer(body)}
+        for ref, written in links.items():
             if is_external(ref) or ref.startswith("/"):
                 continue
-            source = (page.bundle / ref).resolve()
-            if source.is_file() and root in source.parents and not is_markdown(source):
-                target = self.out / PurePosixPath(path).parent / PurePosixPath(ref)
-                target.parent.mkdir(parents=True, exist_ok=True)
+            source = page.bundle / ref
+            if not (bundle.contains(source) and source.is_file()) or is_markdown(source):
+                continue
+            site_path = joined(folder_of(path), ref)
+            if site_path is None:
+                raise BuildError(Problem(
+                    page.source, page.line_of_text(written), None,
+                    f"the link {written!r} to a file of this page leads outside the site",
+                    f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
+            target = self.output.target(site_path)
+            if target is not None:
                 shutil.copyfile(source, target)
 
     def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
         """Every page of its own; posts link the next newer and older post."""
         order = {id(r): i for i, r in enumerate(posts)}
         for result in rendered:
-            if result.page.kind != "page":
+            if result.page.kind != "page" or result.page.option("render") != "always":
                 continue
             index = order.get(id(result))
             newer = posts[index - 1] if index else None
@@ -276,13 +447,24 @@ class _Builder:
                 "date": self.output.date(result.page.date),
                 "author": result.page.author or self.settings.author, "html": result.html,
                 "type": result.page.type, "comments": bool(result.page.comments),
-                "taxonomies": post_terms(result, self.theme.strings),
+                "taxonomies": post_terms(self.config, result, self.theme.strings),
+                "params": result.page.params,
+                "translations": self.translations.of(self.site, result.page, result.path),
                 "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
                 "older": older and {"title": older.page.title, "href": link(older.path)},
+                "reading_time": reading_time(result.html, self.theme.strings),
+                "toc": table_of_contents(result.html) if self.settings.toc else [],
+                "share": share_links(absolute(self.settings.base_url, result.path),
+                                     result.page.title, self.theme.strings),
             }
-            # Hugo's lookup: a page of `type: gallery` uses templates/gallery/single.html if any
-            layouts = [f"{result.page.type}/single.html", "single.html"]
-            self.output.page(result.path, layouts if result.page.type else "single.html",
+            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
+            # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
+            page_type = result.page.type or result.page.section
+            layout = result.page.layout
+            layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
+                         if layout else []),
+                       *([f"{page_type}/single.html"] if page_type else []), "single.html"]
+            self.output.page(result.path, layouts,
                              self._meta(result), source=result.page.source, post=post)
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
@@ -308,11 +490,6 @@ class _Builder:
 
 def _absolute_url(base_url: str, url: str) -> str:
     return url if is_external(url) else absolute(base_url, url.lstrip("/"))
-
-
-def _newest_first(result: Rendered) -> tuple[int, float, str]:
-    date = result.page.date
-    return (date is None, -date.timestamp() if date else 0.0, result.page.title.lower())
 
 
 def shorten(text: str, words: int = SUMMARY_WORDS) -> str:

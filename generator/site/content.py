@@ -1,32 +1,44 @@
 """Read the pages of a Hugo-style content/ tree: front matter, body, and page-bundle folders.
 
 A page is a page bundle (`dir/index.md` plus its resources), a plain `x.md` file, or a section's
-`_index.md`; like Hugo, `.markdown`, `.mdown`, `.mkd` and `.mkdn` files are Markdown too, in
-any case (`index.MD`, `Post.Markdown`). Front matter is YAML between `---` lines or TOML
-between `+++` lines. Every problem is a BuildError naming the file and line; `body_line`
-remembers where the body starts in the file so the Markdown renderer reports file lines too.
+`_index.md` at any depth; like Hugo, `.markdown`, `.mdown`, `.mkd` and `.mkdn` files are
+Markdown too, in any case (`index.MD`, `Post.Markdown`). Front matter is YAML between `---`
+lines, TOML between `+++` lines or a JSON object; its keys are case-insensitive, as in Hugo.
+Every problem is a BuildError naming the file and line; `body_line` remembers where the body
+starts in the file so the Markdown renderer reports file lines too. A page file leading outside
+the content folder (a link to elsewhere) is a problem, never read.
+
+Sections are the top-level folders and every folder with an `_index.md`; each page knows the
+nearest one (`section_path`). Dates follow Hugo's defaults: `date` falls back to
+`publishDate` then `lastmod`, `publishDate` to `date`, `lastmod` to `date`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.yamlbounds import compose_bounded, construct
 
-STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "author", "type",
-                 "layout")
-LIST_FIELDS = ("aliases", "categories", "tags", "images", "keywords")
-BOOL_FIELDS = ("draft", "comments")
-DATE_FIELDS = ("date", "lastmod")
+STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "type", "layout")
+LIST_FIELDS = ("aliases", "images", "keywords")
+BOOL_FIELDS = ("draft", "comments", "headless")
+DATE_FIELDS = ("date", "lastmod", "publishdate", "expirydate")
+DATE_ALIASES = {"pubdate": "publishdate", "published": "publishdate", "modified": "lastmod",
+                "unpublishdate": "expirydate"}  # Hugo's other names for the same dates
+BUILD_OPTIONS = {"list": ("always", "never", "local"), "render": ("always", "never", "link"),
+                 "publishresources": (True, False)}
+DEFAULT_TAXONOMIES = ("categories", "tags")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")  # compared lowercased
 
 
@@ -41,16 +53,22 @@ class Page:
     bundle: Path | None  # the page-bundle folder whose resources the page may use
     body: str
     body_line: int  # file line of the body's first line
+    section_path: str = ""  # the nearest section's folder ("posts/2021"; a section's own)
+    lang: str = ""  # the language its file name gives (post.fr.md: "fr"), "" for none
     title: str = ""
     subtitle: str | None = None
     date: datetime | None = None
     lastmod: datetime | None = None
+    publishdate: datetime | None = None
+    expirydate: datetime | None = None
     draft: bool = False
+    headless: bool = False
+    build: tuple[tuple[str, Any], ...] = ()  # the `build` options given (list, render, ...)
+    menu: tuple[tuple[str, str | None, int], ...] = ()  # (menu, entry name or None, weight)
     url: str | None = None
     slug: str | None = None
     aliases: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    terms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (taxonomy, its terms) as given
     summary: str | None = None
     description: str | None = None
     images: tuple[str, ...] = ()
@@ -60,6 +78,7 @@ class Page:
     weight: int = 0
     layout: str | None = None
     keywords: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -68,25 +87,55 @@ class Page:
         """The page's default slug: its bundle folder's name or its file stem."""
         if self.bundle is not None:
             return self.bundle.name
-        return self.source.stem
+        return self.source.stem.removesuffix(f".{self.lang}" if self.lang else "")
 
     def line_of(self, key: str) -> int:
         """File line of a front-matter key (1 when the key is absent)."""
         return self.key_lines.get(key, 1)
 
+    def line_of_text(self, text: str) -> int:
+        """File line where `text` first appears in the body (the body's first line if nowhere)."""
+        found = self.body.find(text)
+        return self.body_line + (self.body.count("\n", 0, found) if found >= 0 else 0)
 
-def read_pages(content_dir: Path) -> list[Page]:
+    def option(self, name: str) -> Any:
+        """A `build` option as Hugo reads it; `headless: true` means never rendered or listed."""
+        given = dict(self.build)
+        if name in given:
+            return given[name]
+        if name == "publishresources":
+            return True
+        return "never" if self.headless else "always"
+
+    def terms_of(self, taxonomy: str) -> tuple[str, ...]:
+        """The page's terms in `taxonomy` ("tags")."""
+        return dict(self.terms).get(taxonomy, ())
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.terms_of("tags")
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.terms_of("categories")
+
+
+def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
-    pages, problems = load_pages(content_dir)
+    pages, problems = load_pages(content_dir, taxonomies)
     if problems:
         raise BuildError(problems)
     return pages
 
 
-def load_pages(content_dir: Path, overlay: Mapping[Path, str | None] | None = None,
+def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
+               languages: frozenset[str] = frozenset(),
+               overlay: Mapping[Path, str | None] | None = None,
                ) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
+    `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
+    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md);
     `overlay`: pages as they are about to be (a text, or None for a page about to be removed)
     in place of what is on disk, so a check sees the tree a pending write will leave."""
     overlay = overlay or {}
@@ -95,19 +144,51 @@ def load_pages(content_dir: Path, overlay: Mapping[Path, str | None] | None = No
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
+    inside = Boundary(content_dir, name=f"the content folder {content_dir}")
     on_disk = {p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()}
-    sources = sorted((on_disk | overlay.keys()) - {p for p, text in overlay.items() if text is None})
-    bundles = {p.parent for p in sources if _index_kind(p) == "index"}
+    removed = {path for path, text in overlay.items() if text is None}
+    sources = sorted((on_disk | overlay.keys()) - removed)
+    bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
-                source, content_dir, bundles):
+                source, content_dir, bundles, languages):
+            continue
+        outside = inside.problem(source, shown=rel,
+                                 hint="a page is read only from inside the content folder: "
+                                 "copy the file there instead of linking to it")
+        if outside is not None:
+            problems.append(outside)
             continue
         try:
-            pages.append(read_page(source, content_dir, overlay.get(source)))
+            pages.append(read_page(source, content_dir, taxonomies, languages,
+                                   overlay.get(source)))
         except BuildError as exc:
             problems.extend(exc.problems)
-    return pages, problems
+    return with_sections(pages), problems
+
+
+def with_sections(pages: list[Page]) -> list[Page]:
+    """`pages` each with its nearest section among them: a top-level folder or a folder with
+    an _index.md (of the same language, for a multilingual site: call it for each)."""
+    sections = {_folder(p) for p in pages if p.kind == "section"}
+    sections |= {p.section for p in pages if p.section}
+    out = []
+    for page in pages:
+        folder = _folder(page)
+        while folder and folder not in sections:
+            folder = folder.rpartition("/")[0]
+        out.append(replace(page, section_path=folder))
+    return out
+
+
+def _folder(page: Page) -> str:
+    """The content folder a page is in: its bundle's parent for a leaf bundle, its own folder
+    for a section's _index.md."""
+    parts = page.rel.split("/")[:-1]
+    if page.kind == "page" and page.bundle is not None:
+        parts = parts[:-1]
+    return "/".join(parts)
 
 
 def is_markdown(path: Path) -> bool:
@@ -115,17 +196,27 @@ def is_markdown(path: Path) -> bool:
     return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
-def _index_kind(source: Path) -> str | None:
+def language_of(source: Path, languages: frozenset[str]) -> tuple[str, str]:
+    """(file stem without its language, the language) of a content file: "post.fr.md" ->
+    ("post", "fr") when "fr" is one of `languages`, else ("post.fr", "")."""
+    stem, _, code = source.stem.rpartition(".")
+    if stem and code.lower() in languages:
+        return stem, code.lower()
+    return source.stem, ""
+
+
+def _index_kind(source: Path, languages: frozenset[str] = frozenset()) -> str | None:
     """"index" for a leaf bundle's index.md, "_index" for a section's, else None."""
-    stem = source.stem.lower()
+    stem = language_of(source, languages)[0].lower()
     return stem if stem in ("index", "_index") and is_markdown(source) else None
 
 
-def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
+def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path],
+                   languages: frozenset[str]) -> bool:
     """True for Markdown files that are resources of a leaf bundle (below some dir/index.md);
     `bundles`: every folder holding an index.md."""
     folder = source.parent
-    if _index_kind(source) != "index" and folder in bundles:
+    if _index_kind(source, languages) != "index" and folder in bundles:
         return True
     while folder != content_dir:
         folder = folder.parent
@@ -134,7 +225,9 @@ def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path]) -> bool:
     return False
 
 
-def read_page(source: Path, content_dir: Path, text: str | None = None) -> Page:
+def read_page(source: Path, content_dir: Path,
+              taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
+              languages: frozenset[str] = frozenset(), text: str | None = None) -> Page:
     """Parse one content file (or `text`, what it is about to hold) into a Page."""
     try:
         text = source.read_text(encoding="utf-8-sig") if text is None else text
@@ -145,18 +238,31 @@ def read_page(source: Path, content_dir: Path, text: str | None = None) -> Page:
     rel = source.relative_to(content_dir).as_posix()
     parts = rel.split("/")
     kind = "page"
-    if _index_kind(source) == "_index":
+    index = _index_kind(source, languages)
+    if index == "_index":
         kind = "home" if len(parts) == 1 else "section"
-    top_level_bundle = _index_kind(source) == "index" and len(parts) == 2  # about/index.md
+    top_level_bundle = index == "index" and len(parts) == 2  # about/index.md
     section = parts[0] if len(parts) > 1 and not top_level_bundle else ""
-    bundle = source.parent if _index_kind(source) else None
-    fields = typed_fields(meta, key_lines, source)
-    return Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
-                body_line=body_line, key_lines=key_lines, **fields)
+    bundle = source.parent if index else None
+    fields = typed_fields(meta, key_lines, source, taxonomies)
+    page = Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
+                body_line=body_line, key_lines=key_lines, params=meta,
+                lang=language_of(source, languages)[1], **fields)
+    return replace(page, section_path=_folder(page))
 
 
 def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
-    """(front matter mapping, key -> file line, body, file line of the body's first line)."""
+    """(front matter mapping, key -> file line, body, file line of the body's first line).
+
+    Keys are lowercased: Hugo reads `expiryDate` and `expirydate` alike."""
+    meta, key_lines, body, body_line = _split(text, source)
+    return ({str(k).lower(): v for k, v in meta.items()},
+            {k.lower(): line for k, line in reversed(key_lines.items())}, body, body_line)
+
+
+def _split(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    if text.startswith("{") and not text.startswith("{{"):  # "{{<" opens a shortcode
+        return _split_json(text, source)
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip() not in ("---", "+++"):
         return {}, {}, text, 1
@@ -172,6 +278,25 @@ def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[st
     else:
         meta, key_lines = _parse_toml(raw, source)
     return meta, key_lines, body, end + 2
+
+
+def _split_json(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Front matter as a JSON object at the top of the file, the body after it."""
+    try:
+        meta, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        raise BuildError(Problem(source, exc.lineno, None,
+                                 f"front matter is not valid JSON: {exc.msg}",
+                                 'write {"title": "...", "date": "2021-03-30"} on top')) from exc
+    if not isinstance(meta, dict):
+        raise BuildError(Problem(source, 1, None, "front matter must be a JSON object",
+                                 'write {"title": "..."}'))
+    key_lines = {}
+    for match in re.finditer(r'"((?:[^"\\]|\\.)*)"\s*:', text[:end]):
+        key_lines.setdefault(match[1], text.count("\n", 0, match.start()) + 1)
+    body_start = text.find("\n", end)
+    body = text[body_start + 1:] if body_start >= 0 else ""
+    return meta, key_lines, body, text.count("\n", 0, end) + 2
 
 
 def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -239,6 +364,8 @@ def _texts(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"  # Hugo reads draft = "false" as false
     if not isinstance(value, bool):
         raise _BadField(f"must be true or false, got {value!r}", f"write {key}: true")
     return value
@@ -252,33 +379,94 @@ def _date(_: str, value: Any) -> datetime:
 
 
 def _whole_number(key: str, value: Any) -> int:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)  # Hugo reads weight = "5" as 5
     if not isinstance(value, int) or isinstance(value, bool):
         raise _BadField(f"must be a whole number, got {value!r}", f"write {key}: 10")
     return value
+
+
+def _authors(key: str, value: Any) -> str:
+    """`author` as Hugo themes take it: a name or a list of names (joined for display)."""
+    return ", ".join(_texts(key, value))
+
+
+def _build_options(_: str, value: Any) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(value, dict):
+        raise _BadField("must be a mapping of build options",
+                        "write build: {list: never, render: always}")
+    out = []
+    for name, option in value.items():
+        allowed = BUILD_OPTIONS.get(str(name).lower())
+        if allowed is None:
+            raise _BadField(f"unknown build option {name!r}", "use list, render, publishResources")
+        option = option.lower() if isinstance(option, str) else option
+        if option not in allowed or type(option) is not type(allowed[0]):
+            raise _BadField(f"{name}: {option!r} is not one of {', '.join(map(str, allowed))}",
+                            f"write {name}: {allowed[0]}")
+        out.append((str(name).lower(), option))
+    return tuple(out)
+
+
+def _menus(_: str, value: Any) -> tuple[tuple[str, str | None, int], ...]:
+    """`menu: main`, `menu: [main, footer]` or `menu: {main: {name: Home, weight: 1}}`."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple((v, None, 0) for v in value)
+    if not isinstance(value, dict):
+        raise _BadField("must name menus", "write menu: main, or menu: {main: {weight: 10}}")
+    out = []
+    for name, entry in value.items():
+        entry = entry or {}
+        if not isinstance(entry, dict):
+            raise _BadField(f"menu {name!r} must be a mapping", "write main: {weight: 10}")
+        fields = {str(k).lower(): v for k, v in entry.items()}
+        title, weight = fields.get("name"), fields.get("weight", 0)
+        if title is not None and not isinstance(title, str):
+            raise _BadField(f"menu {name!r}: name must be text", 'write name: "Home"')
+        if not isinstance(weight, int) or isinstance(weight, bool):
+            raise _BadField(f"menu {name!r}: weight must be a whole number", "write weight: 10")
+        out.append((str(name).lower(), title, weight))
+    return tuple(out)
 
 
 # The front-matter fields read into Page, each with its converter (others are ignored).
 CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(STRING_FIELDS, _text), **dict.fromkeys(LIST_FIELDS, _texts),
     **dict.fromkeys(BOOL_FIELDS, _flag), **dict.fromkeys(DATE_FIELDS, _date),
-    "weight": _whole_number,
+    "weight": _whole_number, "author": _authors, "build": _build_options, "menu": _menus,
+    "menus": _menus,
 }
 
 
-def typed_fields(meta: dict[str, Any], key_lines: dict[str, int], source: Path) -> dict[str, Any]:
-    """Check and convert the known front-matter fields; unknown keys are kept by Hugo, ignored."""
+def typed_fields(meta: dict[str, Any], key_lines: dict[str, int], source: Path,
+                 taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES) -> dict[str, Any]:
+    """Check and convert the known front-matter fields (lowercased keys) and the terms of
+    `taxonomies`; unknown keys are kept by Hugo, ignored here."""
     problems: list[Problem] = []
     out: dict[str, Any] = {}
+    terms = []
     for key, value in meta.items():
-        convert = CONVERTERS.get(key)
-        if value is None or convert is None:
+        name = DATE_ALIASES.get(key, key)
+        convert = _texts if key in taxonomies else CONVERTERS.get(name)
+        if value is None or convert is None or (name != key and name in meta):
             continue
         try:
-            out[key] = convert(key, value)
+            converted = convert(key, value)
         except _BadField as bad:
             problems.append(Problem(source, key_lines.get(key, 1), key, bad.message, bad.hint))
+            continue
+        if key in taxonomies:
+            terms.append((key, converted))
+        else:
+            out[name] = converted
     if problems:
         raise BuildError(problems)
+    out["date"] = out.get("date") or out.get("publishdate") or out.get("lastmod")
+    out["publishdate"] = out.get("publishdate") or out["date"]
+    out["lastmod"] = out.get("lastmod") or out["date"]
+    out["terms"] = tuple(terms)
     return out
 
 

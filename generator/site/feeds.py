@@ -70,15 +70,16 @@ def absolutize(html: str, page_url: str) -> str:
 
 
 def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "index.xml",
-        limit: int = 20) -> str:
-    """An RSS 2.0 document of the newest `limit` items (already sorted newest first)."""
-    home = absolute(settings.base_url, "index.html")
+        limit: int | None = None, title: str | None = None) -> str:
+    """An RSS 2.0 document of the newest `limit` items, or all (already sorted newest first);
+    `title`: of the feed (default: the site's), its link the folder of `feed_path`."""
+    home = absolute(settings.base_url, feed_path.replace("index.xml", "index.html"))
     newest = next((i.date for i in items if i.date is not None), None)
     head = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
         "<channel>",
-        f"<title>{escape(settings.title)}</title>",
+        f"<title>{escape(title or settings.title)}</title>",
         f"<link>{escape(home)}</link>",
         f"<description>{escape(settings.description or settings.title)}</description>",
         f"<language>{escape(settings.language)}</language>",

@@ -19,20 +19,22 @@ from __future__ import annotations
 import html as htmlmod
 import os
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, find_image
-from generator.site.content import Page
 from generator.errors import BuildError, Problem
+from generator.site.content import Page
 from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage, inspect_image
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.site.theme import Theme
-from generator.site.urls import is_external, relative
+from generator.site.urls import folder_of, is_external, joined, relative
 
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
@@ -80,8 +82,14 @@ class Figures:
     With no processor or no output folder (check_content) images are resolved and checked only.
     """
 
-    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None) -> None:
+    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None,
+                 placeholder_size: int = 512,
+                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.theme = theme
+        # the side of a missing image's stand-in: by its path without extension, else the default
+        self.placeholder_size = placeholder_size
+        self.placeholder_sizes = {path.resolve(): side
+                                  for path, side in (placeholder_sizes or {}).items()}
         self.processor = processor
         self.out = out
         self.uses: list[ImageUse] = []
@@ -102,7 +110,8 @@ class Figures:
             use = ImageUse(page, call.line, src, None, "", "", url=src)
         else:
             source, rel = _bundle_image(page, src)
-            use = ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel))
+            use = ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
+                           _stem(source, rel))
         use.alt = params.get("alt") or plain_text(params.get("caption", ""))
         use.caption_html = inline_html(params.get("caption", ""))
         use.attr_html = inline_html(params.get("attr", ""))
@@ -133,7 +142,8 @@ class Figures:
                 if not (page.bundle / src).exists():
                     self.warnings.append(_missing_markdown_image(page, src, page.bundle / src))
                 return match[0]
-            use = ImageUse(page, _line_of(page, src), src, source, _folder(path, rel), source.stem,
+            line = page.line_of_text(src)
+            use = ImageUse(page, line, src, source, _folder(page, line, path, rel), source.stem,
                            alt=htmlmod.unescape(match[2]), inline=True,
                            title=htmlmod.unescape(match[3] or ""))
             return self._token(use, shown)
@@ -153,7 +163,8 @@ class Figures:
                 raise BuildError(Problem(page.source, page.line_of("images"), "images",
                                          error.message, error.hint)) from error
             if source is not None:
-                use = ImageUse(page, page.line_of("images"), first, source, _folder(path, rel),
+                line = page.line_of("images")
+                use = ImageUse(page, line, first, source, _folder(page, line, path, rel),
                                source.stem, alt=page.title)
                 self.uses.append(use)
                 return use, None
@@ -186,8 +197,10 @@ class Figures:
             list(pool.map(publish, jobs.values()))
 
     def insert(self, html: str, from_path: str) -> str:
-        """`html` of the page at `from_path` with its image tokens replaced by figures."""
-        return _TOKEN.sub(lambda m: self._figure(self.uses[int(m[1])], from_path), html)
+        """`html` of the page at `from_path` with its image tokens replaced by figures, each
+        with an id of its own on the page (the viewer's URL fragment names it)."""
+        ids: set[str] = set()
+        return _TOKEN.sub(lambda m: self._figure(self.uses[int(m[1])], from_path, ids), html)
 
     @property
     def published(self) -> int:
@@ -214,7 +227,8 @@ class Figures:
         text = call.params.get("caption", "")
         caption_html = caption.html if caption else htmlmod.escape(text)
         alt = (caption.text if caption else "") or call.params.get("alt", "") or text
-        return ImageUse(page, call.line, src, source, _folder(path, rel), _stem(source, rel),
+        return ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
+                        _stem(source, rel),
                         alt=alt, caption_html=caption_html,
                         css_class=call.params.get("class", ""), link=_safe_url(call, "link"))
 
@@ -224,10 +238,21 @@ class Figures:
                 inspect_image(use.source)
             return None
         if use.source is None:
-            return self.processor.placeholder(use.name)
+            side = self._placeholder_side(use)
+            return self.processor.placeholder(use.name, side, side)
         return self.processor.process(use.source)
 
-    def _figure(self, use: ImageUse, from_path: str) -> str:
+    def _placeholder_side(self, use: ImageUse) -> int:
+        """The size the missing image of `use` will have once generated."""
+        if use.page.bundle is None:
+            return self.placeholder_size
+        expected = use.page.bundle / use.src
+        if expected.suffix.lower() in IMAGE_SUFFIXES:
+            expected = expected.with_suffix("")
+        return self.placeholder_sizes.get(expected.resolve(), self.placeholder_size)
+
+    def _figure(self, use: ImageUse, from_path: str, ids: set[str]) -> str:
+        viewer: dict[str, Any] | None = None
         if use.url is not None:
             image = _url_view(use.url, use.alt, use.width, use.height)
         elif use.published is None:
@@ -235,16 +260,18 @@ class Figures:
         else:
             image = image_view(use.published, from_path, use.alt)
             image["width"], image["height"] = _shown_size(use.published, use.width, use.height)
+            if not use.link:
+                viewer = viewer_view(use.published, from_path)
         if use.inline:
             return self.theme.render("picture.html", image={**image, "title": use.title},
                                      eager=use.eager).strip()
         if use.link:
             image["href"] = use.link
-        return self.theme.render("figure.html",
-            image=image, eager=use.eager, placeholder=use.placeholder, t=self.theme.strings,
-            caption_html=use.caption_html, css_class=use.css_class, heading=use.heading,
-            attr_html=use.attr_html, attrlink=use.attrlink, target=use.target,
-            rel=use.rel).strip()
+        return self.theme.render(
+            "figure.html", image=image, eager=use.eager, id=_figure_id(use, ids), viewer=viewer,
+            placeholder=use.placeholder, t=self.theme.strings, caption_html=use.caption_html,
+            css_class=use.css_class, heading=use.heading, attr_html=use.attr_html,
+            attrlink=use.attrlink, target=use.target, rel=use.rel).strip()
 
 
 def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any]:
@@ -258,6 +285,27 @@ def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any
         "webp_srcset": ", ".join(f"{rel(v.webp)} {v.width}w" for v in image.variants),
         "srcset": ", ".join(f"{rel(v.fallback)} {v.width}w" for v in image.variants),
     }
+
+
+def viewer_view(image: PublishedImage, from_path: str) -> dict[str, Any]:
+    """The large image the gallery viewer shows: its full size, and a srcset of its WebP variants
+    (the largest is the original's size), from which the browser picks the one that fits."""
+    candidates = ([(relative(from_path, v.webp), v.width) for v in image.variants]
+                  or [(relative(from_path, image.full), image.width)])  # animated: the original
+    return {"width": image.width, "height": image.height,
+            "srcset": ", ".join(f"{url} {width}w" for url, width in candidates)}
+
+
+def _figure_id(use: ImageUse, taken: set[str]) -> str:
+    """An id for the figure of `use` that no earlier figure of the page has: "image-NAME",
+    numbered when the page shows the same name twice (NAME: letters, digits, - and _ only)."""
+    name = re.sub(r"[^\w-]+", "-", use.name or PurePosixPath(use.src).stem).strip("-") or "figure"
+    ident, number = f"image-{name}", 1
+    while ident in taken:
+        number += 1
+        ident = f"image-{name}-{number}"
+    taken.add(ident)
+    return ident
 
 
 def _url_view(url: str, alt: str, width: int | None, height: int | None) -> dict[str, Any]:
@@ -339,16 +387,21 @@ def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixP
         found: Path | None = exact
     else:
         found = find_image(exact.parent, rel.name)
-    if found is not None and page.bundle.resolve() not in found.resolve().parents:
+    if found is not None and not Boundary(page.bundle, name="the page bundle").contains(found):
         raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
                              "copy the image into the post's folder")
     return found, rel
 
 
-def _folder(page_path: str, rel: PurePosixPath) -> str:
-    """The site folder an image at bundle path `rel` is published into."""
-    folder = str(PurePosixPath(page_path).parent / rel.parent)
-    return "" if folder == "." else folder
+def _folder(page: Page, line: int, page_path: str, rel: PurePosixPath) -> str:
+    """The site folder an image at bundle path `rel` is published into; a BuildError at the
+    page's `line` when its `..` lead outside the site."""
+    folder = joined(folder_of(page_path), str(rel.parent))
+    if folder is None:
+        raise BuildError(Problem(page.source, line, None,
+                                 f"image {str(rel)!r} would be published outside the site",
+                                 f'name it from the page\'s folder, e.g. "images/{rel.name}"'))
+    return folder
 
 
 def _stem(source: Path | None, rel: PurePosixPath) -> str:
@@ -357,14 +410,8 @@ def _stem(source: Path | None, rel: PurePosixPath) -> str:
     return rel.stem if rel.suffix.lower() in IMAGE_SUFFIXES else rel.name
 
 
-def _line_of(page: Page, text: str) -> int:
-    """The file line where `text` first appears in the page's body (its first line if nowhere)."""
-    found = page.body.find(text)
-    return page.body_line + (page.body.count("\n", 0, found) if found >= 0 else 0)
-
-
 def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
-    return Problem(page.source, _line_of(page, src), None,
+    return Problem(page.source, page.line_of_text(src), None,
                    f"image {src!r} not found in the page's folder: it shows as a broken image",
                    f"put the file at {expected} or fix the path (letter case matters)")
 
@@ -372,5 +419,5 @@ def _missing_markdown_image(page: Page, src: str, expected: Path) -> Problem:
 def _missing_problem(use: ImageUse) -> Problem:
     return Problem(use.page.source, use.line, "img", f"image {use.src!r} not found "
                    f"(looked for {', '.join(IMAGE_SUFFIXES)})",
-                   "generate the missing images (make site), or preview with placeholders "
-                   "(make draft)")
+                   "add the file or generate it (make site); `build --placeholders` "
+                   "(or make draft) shows a marked placeholder instead")

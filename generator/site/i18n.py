@@ -1,8 +1,9 @@
 """The theme's UI strings by language, Hugo style: theme/i18n/<language>.yaml.
 
 Each file maps a key (`read_more`, `tags`, ...) to its text; templates read them as `t.KEY`.
-The site's `language` setting picks the file: "pt-BR" tries pt-br.yaml, then pt.yaml. Keys that
-file lacks, and languages with no file at all, fall back to en.yaml, which must be complete.
+The site's `language` setting, a language tag and never a path, picks the file: "pt-BR" tries
+pt-br.yaml, then pt.yaml. Keys that file lacks, and languages with no file at all, fall back to
+en.yaml, which must be complete. Files are read only from inside the i18n folder.
 
 To add a language, copy theme/i18n/en.yaml to theme/i18n/<code>.yaml and translate the values
 (`months`: the twelve month names as they read in "day month year", January first).
@@ -16,22 +17,29 @@ from typing import Any
 
 import yaml
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.settings import language_problem
 
 FALLBACK = "en"
-REQUIRED = ("tags", "categories", "not_found", "months")  # the keys Python code reads
+# the keys Python code reads
+REQUIRED = ("tags", "categories", "not_found", "months", "footnotes", "footnote_back")
 Strings = dict[str, Any]
 
 
 def load_strings(i18n_dir: Path, language: str) -> Strings:
     """en.yaml overlaid with the file of `language` (its first one found, see the module doc)."""
+    not_a_tag = language_problem(language)
+    if not_a_tag:
+        raise BuildError(Problem(i18n_dir, None, "language", *not_a_tag))
+    inside = Boundary(i18n_dir, name=f"the theme's i18n folder {i18n_dir}", error=BuildError)
     fallback = i18n_dir / f"{FALLBACK}.yaml"
-    strings = _read(fallback)
+    strings = _read(fallback, inside)
     for code in _codes(language):
         path = i18n_dir / f"{code}.yaml"
         if path.is_file():
             if code != FALLBACK:
-                strings |= _read(path)
+                strings |= _read(path, inside)
             break
     missing = [key for key in REQUIRED if key not in strings]
     if missing:
@@ -50,14 +58,14 @@ def date_view(value: datetime | None, strings: Strings) -> dict[str, str] | None
 
 def _codes(language: str) -> list[str]:
     """File names to try for `language`: the whole code, then its base ("pt-br", "pt")."""
-    code = language.lower()
+    code = language.lower().replace("_", "-")
     base = code.split("-")[0]
     return [code, base] if base != code else [code]
 
 
-def _read(path: Path) -> Strings:
+def _read(path: Path, inside: Boundary) -> Strings:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(inside.check(path).read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise BuildError(Problem(path, None, None, "theme UI strings not found",
                                  "pass a theme folder holding i18n/en.yaml")) from error

@@ -172,8 +172,8 @@ class ImageProcessor:
             unusable = image_problem(io.BytesIO(data))  # what check refuses, refused alike
             if unusable:
                 raise BuildError(Problem(source, None, None, *unusable))
-            with Image.open(io.BytesIO(data)) as opened:
-                with self._budget.hold(opened.width * opened.height):
+            with (Image.open(io.BytesIO(data)) as opened,
+                  self._budget.hold(opened.width * opened.height)):
                     animated = bool(getattr(opened, "is_animated", False))
                     image = opened if animated else ImageOps.exif_transpose(opened)
                     image.load()

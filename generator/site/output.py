@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from generator.site.content import Page
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.settings import SiteSettings
+from generator.site.content import Page
 from generator.site.feeds import SitemapEntry
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
-from generator.settings import SiteSettings
 from generator.site.theme import Theme
 from generator.site.urls import absolute, relative
 
@@ -46,11 +47,15 @@ class SiteOutput:
         self.settings = settings
         self.theme = theme
         self.out = out
+        self.inside = (Boundary(out, name=f"the output folder {out}", error=BuildError)
+                       if out is not None else None)
         self.written: set[str] = set()
         self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
         self.sitemap: list[SitemapEntry] = []
-        self.menu: list[dict[str, str]] = []  # header links on every page
+        self.menu: list[dict[str, str | None]] = []  # header links on every page
+        self.params: dict[str, Any] = {}  # the site config's params, for every template
+        self.prefix = ""  # where `out` is in the whole site ("fr/"): static files are above
         self.year: int | None = None  # of the newest post: the output depends on content only
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
@@ -60,8 +65,9 @@ class SiteOutput:
         `source`: the content file of the page, named if another output wants `path` too.
         """
         html = self.theme.render(template,
-            site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
-            year=self.year, **meta, **context)
+            site=self.settings, link=linker(path), static=linker(self.prefix + path),
+            t=self.theme.strings, menu=self.menu,
+            year=self.year, params=self.params, **meta, **context)
         self.text(path, html)
         self.pages += 1
         if source is not None:
@@ -103,9 +109,15 @@ class SiteOutput:
     def _claim(self, path: str) -> Path | None:
         """Mark site path `path` as taken -> the file to write (its folder made), if writing."""
         self.written.add(path)
-        if self.out is None:
+        return self.target(path)
+
+    def target(self, path: str) -> Path | None:
+        """The file at site path `path` with its folder made (None when only checking);
+        a BuildError when it resolves outside the output folder (see generator.boundaries)."""
+        if self.out is None or self.inside is None:
             return None
-        target = self.out / path
+        target = self.inside.check(self.out / path, hint="this is a bug in the site builder: "
+                                   "please report it with the page that caused it")
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from generator.site.content import MARKDOWN_SUFFIXES, Page
 from generator.errors import BuildError, Problem
+from generator.site.content import MARKDOWN_SUFFIXES, Page
 from generator.site.shortcodes import (
     OPENER_RE,
     ShortcodeError,

@@ -38,6 +38,7 @@ class ShortcodeCall:
 
     `line` is the 1-based line in the source file. For a paired shortcode, `inner` is the
     rendered HTML of the Markdown between the tags and `inner_source` its raw text.
+    `delimiter` is "<" for `{{< >}}` and "%" for `{{% %}}` (whose output Hugo reads as Markdown).
     """
 
     name: str
@@ -45,6 +46,7 @@ class ShortcodeCall:
     line: int
     inner: str | None = None
     inner_source: str | None = None
+    delimiter: str = "<"
 
 
 @dataclass(frozen=True)
@@ -280,29 +282,45 @@ class ThemeShortcodes:
     """A ShortcodeHandler rendering `theme_dir/shortcodes/NAME.html` with Jinja2 (autoescaped).
 
     A template sees `name`, `params`, `inner` (rendered HTML, or None), `inner_source`,
-    `caption` (a Caption or None), `page` (the mapping the caller passes) and `error(msg)`,
-    which stops the build with the shortcode's file and line.
+    `caption` (a Caption or None), `page` (the mapping the caller passes), `t` (the theme's UI
+    strings in the site's language) and `error(msg)`, which stops the build with the shortcode's
+    file and line. Templates named `_*.html` are parts other templates include, not shortcodes.
+    A template missing from the theme is looked up in `fallback_dir/shortcodes` (the bundled
+    theme's, with Hugo's built-ins), so a site's own theme has them too and may override any of
+    them.
     """
 
-    def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",)) -> None:
+    def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",),
+                 fallback_dir: Path | None = None,
+                 strings: Mapping[str, Any] | None = None) -> None:
         self.directory = Path(theme_dir) / "shortcodes"
+        self.directories = [self.directory]
+        if fallback_dir is not None and Path(fallback_dir).resolve() != Path(theme_dir).resolve():
+            self.directories.append(Path(fallback_dir) / "shortcodes")
         self.builtins = tuple(builtins)  # names the caller handles itself (listed in errors)
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.directory),
+            loader=jinja2.FileSystemLoader(self.directories),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
         )
         self._env.globals["error"] = _template_error
+        self._env.globals["t"] = dict(strings or {})
 
     def names(self) -> list[str]:
-        """Every shortcode the theme provides, sorted."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.directory).with_suffix("").as_posix()
-            for p in self.directory.rglob("*.html")
-        )
+        """Every shortcode the theme (or the fallback) provides, sorted."""
+        return sorted({
+            p.relative_to(directory).with_suffix("").as_posix()
+            for directory in self.directories if directory.is_dir()
+            for p in directory.rglob("*.html")
+            if not p.name.startswith("_")  # a part other templates include
+        })
+
+    def overrides(self, name: str) -> bool:
+        """Whether the theme itself has a template for `name` (which then wins over a built-in
+        the caller would handle, as a site's shortcode wins over Hugo's)."""
+        return not name.rpartition("/")[2].startswith("_") and (
+            self.directory / f"{name}.html").is_file()
 
     def __call__(
         self,
@@ -320,7 +338,7 @@ class ThemeShortcodes:
                 inner=Markup(call.inner) if call.inner is not None else None,
                 inner_source=call.inner_source,
                 caption=caption,
-                page=page or {},
+                page={} if page is None else page,
             )
         except ShortcodeError:
             raise
@@ -333,6 +351,8 @@ class ThemeShortcodes:
 
     def _template(self, name: str) -> jinja2.Template:
         try:
+            if name.rpartition("/")[2].startswith("_"):
+                raise jinja2.TemplateNotFound(name)
             return self._env.get_template(f"{name}.html")
         except jinja2.TemplateNotFound:
             known = ", ".join(sorted({*self.builtins, *self.names()})) or "none"

@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.site.i18n import Strings, load_strings
 
@@ -25,22 +26,27 @@ class Theme:
     def render(self, name: str | list[str], **context: Any) -> str:
         """Render template `name` (or the first of a list that exists, Hugo-style lookup);
         a broken template is a BuildError at its line."""
+        shown = name if isinstance(name, str) else " or ".join(name)
         try:
-            return self.env.get_or_select_template(name).render(**context)
+            template = self.env.get_or_select_template(name)
+            shown = template.name or shown
+            return template.render(**context)
         except jinja2.TemplateSyntaxError as error:
-            raise BuildError(Problem(error.filename or name, error.lineno, None,
+            raise BuildError(Problem(error.filename or shown, error.lineno, None,
                                      f"template error: {error.message}")) from error
         except jinja2.TemplateError as error:
-            shown = name if isinstance(name, str) else " or ".join(name)
             raise BuildError(Problem(self.dir / "templates" / shown, _template_line(error),
                                      None, f"template error: {error}",
                                      "fix the theme template")) from error
 
     def static_files(self) -> list[tuple[str, Path]]:
-        """(site path, file) of everything in static/ (CSS...), copied to the site root as is."""
+        """(site path, file) of everything in static/ (CSS...), copied to the site root as is;
+        a file that is a link leading out of the theme folder is a BuildError."""
         static = self.dir / "static"
         files = sorted(static.rglob("*")) if static.is_dir() else []
-        return [(f.relative_to(static).as_posix(), f) for f in files if f.is_file()]
+        inside = Boundary(self.dir, name=f"the theme folder {self.dir}", error=BuildError)
+        return [(f.relative_to(static).as_posix(), inside.check(f)) for f in files
+                if f.is_file()]
 
 
 def _environment(theme_dir: Path) -> jinja2.Environment:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from generator.addresses import PAGER, url_file
@@ -40,24 +41,71 @@ def clean_path(url: str) -> str | None:
     return url_file(url)
 
 
-def page_path(page: Page) -> str | None:
+def ugly(path: str) -> str:
+    """A page's site path as Hugo's uglyURLs write it: "posts/a/index.html" -> "posts/a.html"
+    (the home page stays index.html)."""
+    return path[: -len("/index.html")] + ".html" if path.endswith("/index.html") else path
+
+
+def page_path(page: Page, permalinks: Mapping[str, str] | None = None,
+              ugly_urls: bool = False) -> str | None:
     """The site path of a content page (None when its `url` leaves the site).
 
-    Like Hugo: `url` is taken exactly; otherwise the content folders and the slug (default: the
+    Like Hugo: `url` is taken exactly; then a `permalinks` pattern of the page's top-level
+    section (posts = "/:year/:slug/"); otherwise the content folders and the slug (default: the
     bundle folder or file name) are lowercased and urlized: content/posts/My Post.md ->
-    posts/my-post/index.html.
+    posts/my-post/index.html (posts/my-post.html with `ugly_urls`, for single pages).
     """
+    path = _page_path(page, permalinks)
+    return ugly(path) if ugly_urls and path and page.kind == "page" and page.url is None else path
+
+
+def _page_path(page: Page, permalinks: Mapping[str, str] | None) -> str | None:
     if page.url is not None:
         return clean_path(page.url)
     if page.kind == "home":
         return "index.html"
     if page.kind == "section":
-        return f"{page.section}/index.html"
+        return "/".join([*map(urlize, page.section_path.split("/")), "index.html"])
+    pattern = (permalinks or {}).get(page.section.lower() or "/")
+    if pattern is not None:
+        return clean_path(_permalink(pattern, page))
     folders = page.rel.split("/")[:-1]
     if page.bundle is not None:
         folders = folders[:-1]
     segments = [urlize(part) for part in [*folders, page.slug or page.name]]
     return "/".join([*segments, "index.html"])
+
+
+def _permalink(pattern: str, page: Page) -> str:
+    """`pattern` with its :tokens filled in for `page` (Hugo's permalink tokens)."""
+    date = page.date
+    name = page.name
+    values = {
+        "section": urlize(page.section), "sections": "/".join(
+            urlize(p) for p in page.section_path.split("/") if p),
+        "title": urlize(page.title), "slug": urlize(page.slug or page.title or name),
+        "slugorfilename": urlize(page.slug or name), "filename": urlize(name),
+        "slugorcontentbasename": urlize(page.slug or name), "contentbasename": urlize(name),
+        "year": f"{date:%Y}" if date else "", "month": f"{date:%m}" if date else "",
+        "monthname": f"{date:%B}".lower() if date else "", "day": f"{date:%d}" if date else "",
+        "weekday": str(date.isoweekday() % 7) if date else "",
+        "weekdayname": f"{date:%A}".lower() if date else "",
+        "yearday": str(date.timetuple().tm_yday) if date else "",
+    }
+    return re.sub(r":(\w+)", lambda m: values.get(m[1].lower(), m[0]), pattern)
+
+
+def alias_path(alias: str, page_path: str, ugly_urls: bool = False) -> str | None:
+    """Site path of an alias redirect: a relative alias sits beside the page's address, as in
+    Hugo (`migrate-from-jekyl` on posts/a/ or posts/a.html -> posts/migrate-from-jekyl/, or
+    posts/migrate-from-jekyl.html with `ugly_urls`)."""
+    if not alias.startswith("/") and not is_external(alias):
+        address = page_path.removesuffix("index.html").rstrip("/").removesuffix(".html")
+        parent = posixpath.dirname(address)
+        alias = f"/{parent}/{alias}" if parent else f"/{alias}"
+    path = clean_path(alias)
+    return ugly(path) if ugly_urls and path else path
 
 
 def list_path(base: str, number: int) -> str:
@@ -71,6 +119,15 @@ def list_path(base: str, number: int) -> str:
 def folder_of(path: str) -> str:
     """The folder part of a site path ("" for the root)."""
     return posixpath.dirname(path)
+
+
+def joined(folder: str, rel: str) -> str | None:
+    """The site path of `rel` (a relative path) from site folder `folder` ("" = the root),
+    normalised; None when its `..` lead outside the site."""
+    path = posixpath.normpath(posixpath.join(folder, rel))
+    if path == ".." or path.startswith("../"):
+        return None
+    return "" if path == "." else path
 
 
 def relative(from_path: str, to_path: str) -> str:

@@ -79,6 +79,19 @@ def test_without_cuda_it_says_what_to_run_unless_the_cpu_is_asked_for(
     assert not (folder / "a_lighthouse.png").exists()
 
 
+def test_without_weights_or_cuda_it_says_it_needs_both(
+        folder: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert dream(folder / "no-models", "a lighthouse", device=None) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: 3 problems:")  # the CLIP file, BigGAN's config and weights
+    assert "make weights" in err
+    assert "no CUDA GPU here" in err.splitlines()[-1] and "--device cpu" in err.splitlines()[-1]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert dream(folder / "no-models", "a lighthouse", device=None) == 1
+    assert "CUDA" not in capsys.readouterr().err  # with a GPU, only the weights are missing
+
+
 def test_progress_writes_the_strip_and_the_animation_beside_the_image(
         folder: Path, tiny_models_dir: Path) -> None:
     assert dream(tiny_models_dir, "a lighthouse", "--out", "out/light.png", "--save-progress",
@@ -124,5 +137,5 @@ def test_missing_weights_are_named_with_the_options_to_fix_them_and_no_estimate(
                  *TINY]) == 1
     err = capsys.readouterr().err
     assert "ViT-B-32.pt: clip: CLIP file not found" in err
-    assert "point --clip at a local checkpoint" in err and "point --biggan at" in err
+    assert "point --clip at local weights" in err and "point --biggan at" in err
     assert "set `clip:`" not in err and "estimated" not in err

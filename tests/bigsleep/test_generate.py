@@ -25,12 +25,13 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.bigsleep import batches, generate, outputs, planning
+from generator.bigsleep import batches, outputs, planning
 from generator.bigsleep import models as model_loading
-from generator.bigsleep.frames import GAP, LABEL_HEIGHT
+from generator.bigsleep.device import estimate_cpu_seconds
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.bigsleep.lockfile import Lockfile
-from generator.bigsleep.weights import checkpoint_hash
+from generator.bigsleep.progress import GAP, LABEL_HEIGHT
+from generator.bigsleep.weight_files import weights_hash
 from generator.errors import GenerationError
 from generator.gallery.jobs import ImageJob, image_jobs
 from generator.gallery.model import Entry, Manifest, Post
@@ -116,7 +117,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
     def load(settings: GenerationSettings, folder: Path, device: torch.device) -> Any:
         clip, biggan = paths(settings, folder)
-        return SimpleNamespace(clip_hash=checkpoint_hash(clip), biggan_hash=checkpoint_hash(biggan))
+        return SimpleNamespace(clip_hash=weights_hash(clip), biggan_hash=weights_hash(biggan))
 
     monkeypatch.setattr(batches, "BatchOptimiser", FakeOptimiser)
     monkeypatch.setattr(batches, "Task", FakeTask)
@@ -217,7 +218,7 @@ def test_changed_model_checkpoint_regenerates(tmp_path: Path, fake: Path) -> Non
     run(tmp_path, fake, entry("Bioshock"))
     (fake / "fake-clip.pt").write_bytes(b"other clip weights")
     todo, out = run(tmp_path, fake, entry("Bioshock"))
-    assert len(todo) == 1 and "clip checkpoint changed" in out
+    assert len(todo) == 1 and "clip weights changed" in out
 
 
 def test_images_are_kept_when_the_weights_are_absent_here(tmp_path: Path, fake: Path) -> None:
@@ -428,7 +429,7 @@ def test_pick_beyond_the_candidates_is_an_error_at_the_entry(tmp_path: Path, fak
     assert "gallery.yaml:12: pick" in str(error.value)
 
 
-# --- progress pictures ---
+# --- progress files ---
 
 def test_progress_entry_writes_a_strip_and_an_animation(tmp_path: Path, fake: Path) -> None:
     run(tmp_path, fake, entry("Bioshock", progress=True))
@@ -530,13 +531,15 @@ def test_no_cuda_and_no_cpu_request_lists_missing_images_and_what_to_run(
     text = str(error.value)
     assert "gallery.yaml:4: games/bioshock" in text and "gallery.yaml:7: games/half_life" in text
     assert "make draft" in text and "make site" in text and "--device cpu" in text
+    assert len(error.value.problems) == 2  # one per image: the advice is not a third problem
+    assert "no CUDA GPU here: 2 image(s) cannot be generated" in (error.value.advice or "")
 
 
 def test_cpu_run_prints_an_estimate_first(tmp_path: Path, fake: Path) -> None:
     _, out = run(tmp_path, fake, entry("Bioshock", iterations=1000, cutouts=32))
     assert "estimated 1 h 57 min" in out  # 7 s x 1000 iterations
     assert out.index("estimated") < out.index("batch 1/1")
-    assert generate.estimate_cpu_seconds([GenerationSettings(cutouts=8, iterations=10)]) == 30
+    assert estimate_cpu_seconds([GenerationSettings(cutouts=8, iterations=10)]) == 30
 
 
 def test_the_estimate_takes_the_size_of_a_biggan_folder_from_its_config(tmp_path: Path) -> None:
@@ -547,9 +550,9 @@ def test_the_estimate_takes_the_size_of_a_biggan_folder_from_its_config(tmp_path
     local = GenerationSettings(cutouts=8, iterations=10, biggan=str(tmp_path / "mine"))
     named = dataclasses.replace(local, biggan="biggan-deep-512")  # downloaded into models_dir
     absent = dataclasses.replace(local, biggan=str(tmp_path / "gone"))
-    assert generate.estimate_cpu_seconds([local]) == 120  # 4 times the pixels of 256 px
-    assert generate.estimate_cpu_seconds([named], tmp_path) == 120
-    assert generate.estimate_cpu_seconds([absent]) == 30
+    assert estimate_cpu_seconds([local]) == 120  # 4 times the pixels of 256 px
+    assert estimate_cpu_seconds([named], tmp_path) == 120
+    assert estimate_cpu_seconds([absent]) == 30
 
 
 # --- the real optimiser with the tiny checkpoints ---

@@ -10,15 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator.bigsleep import weights
-from generator.bigsleep.models import load_models, model_paths
-from generator.bigsleep.weights import (
-    HASHES_FILE,
-    checkpoint_hash,
-    download_weights,
-    load_biggan,
-    load_clip,
-)
+from generator.bigsleep import weight_files
+from generator.bigsleep.models import load_models
+from generator.bigsleep.weight_files import HASHES_FILE, model_paths, weights_hash
+from generator.bigsleep.weights import download_weights, load_biggan, load_clip
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
 from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan
@@ -45,9 +40,9 @@ def test_names_map_into_the_models_folder(tmp_path):
 
 def test_default_models_folder_is_configurable_and_outside_the_repo(monkeypatch, tmp_path):
     monkeypatch.setenv("BIGSLEEP_MODELS", str(tmp_path))
-    assert weights.default_models_dir() == tmp_path
+    assert weight_files.default_models_dir() == tmp_path
     monkeypatch.delenv("BIGSLEEP_MODELS")
-    assert weights.default_models_dir() == Path.home() / ".cache/bigsleep-gallery/models"
+    assert weight_files.default_models_dir() == Path.home() / ".cache/bigsleep-gallery/models"
 
 
 def test_missing_weights_name_every_file_and_make_weights(tmp_path):
@@ -102,13 +97,13 @@ def test_clip_state_dict_format_loads_too(tmp_path):
 
 def test_checkpoint_hash_is_recorded_and_follows_changes(tiny_models_dir, tmp_path):
     folder = copy_biggan(tiny_models_dir, tmp_path)
-    first = checkpoint_hash(folder)
+    first = weights_hash(folder)
     record = json.loads((folder / HASHES_FILE).read_text())
     expected = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()
     assert record["config.json"]["sha256"] == expected
-    assert checkpoint_hash(folder) == first
+    assert weights_hash(folder) == first
     (folder / "config.json").write_text("{}")
-    assert checkpoint_hash(folder) != first
+    assert weights_hash(folder) != first
 
 
 def serve(tmp_path: Path, tiny_models_dir: Path) -> tuple[dict, dict]:

@@ -16,7 +16,7 @@ from PIL import Image
 from generator.errors import GalleryError, ManifestError
 from generator.gallery.load import load_manifest
 from generator.gallery.ownership import Ownership
-from generator.gallery.writer import MARKER, render_post, write_posts
+from generator.gallery.writer import FINGERPRINT, MARKER, render_post, write_posts
 from tests.hostile.cases import small_png
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -67,7 +67,7 @@ def test_output_matches_the_golden_file(seed_output: str) -> None:
 
 
 def test_front_matter_starts_with_the_generated_marker(seed_output: str) -> None:
-    assert seed_output.startswith(f"---\n{MARKER}\ntitle: ")
+    assert re.match(rf"---\n{re.escape(MARKER)}\n{FINGERPRINT}[0-9a-f]{{64}}\ntitle: ", seed_output)
     assert "date: 2021-03-30T15:00:00+03:00\n" in seed_output
 
 

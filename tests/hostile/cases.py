@@ -186,7 +186,7 @@ def _manifest_cases() -> list[Case]:
             post(items="      - figure: figures\n")), **{"figures": Folder()}),
         with_manifest("figure_not_an_image", "not a supported image", manifest(
             post(items="      - figure: notes.txt\n")), **{"notes.txt": "text"}),
-        with_manifest("figure_system_file", "not a supported image", manifest(
+        with_manifest("figure_system_file", "leads outside the project folder", manifest(
             post(items="      - figure: /etc/passwd\n"))),
         with_manifest("figure_of_144_megapixels", "megapixels", manifest(
             post(items="      - figure: big.png\n")), **{"big.png": png_header(12000, 12000)}),

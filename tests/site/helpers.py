@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+from contextlib import redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
-WRITTEN_SEED = Path(__file__).resolve().parents[1] / "data" / "seed_post.md"  # the writer's output for the seed
+from generator.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEED = DATA / "seed_original.md"  # shared/seeds/000_3a8b3b0e729a99ed.txt
+WRITTEN_SEED = DATA / "seed_post.md"  # the writer's output for the seed
 SEED_URL_PATH = "2021/gaming-gave-me-an-aneurysm/index.html"
 THEME = Path(__file__).resolve().parents[2] / "theme"
 
@@ -32,14 +37,16 @@ def stand_in(path: Path, index: int, size: tuple[int, int] = (64, 48)) -> None:
     image.save(path)
 
 
-def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None) -> Path:
-    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image."""
+def write_seed_bundle(content: Path, skip: tuple[str, ...] = (), text: str | None = None,
+                      size: tuple[int, int] = (64, 48)) -> Path:
+    """content/posts/gaming/index.md = the seed post (or `text`), a stand-in for every image
+    (`size` pixels)."""
     bundle = content / "posts" / "gaming"
     bundle.mkdir(parents=True, exist_ok=True)
     (bundle / "index.md").write_text(text or seed_text(), encoding="utf-8")
     for index, name in enumerate(seed_image_names()):
         if name not in skip:
-            stand_in(bundle / "images" / f"{name}.png", index)
+            stand_in(bundle / "images" / f"{name}.png", index, size)
     return bundle
 
 
@@ -72,13 +79,15 @@ class _Links(HTMLParser):
         for name in ("href", "src"):
             if values.get(name):
                 self.urls.append(values[name] or "")
-        for candidate in (values.get("srcset") or "").split(","):
+        srcsets = (values.get("srcset") or "", values.get("data-pswp-srcset") or "")  # viewer's
+        for candidate in ",".join(srcsets).split(","):
             if candidate.strip():
                 self.urls.append(candidate.split()[0])
 
 
 def page_links(page: Path) -> tuple[list[str], str | None]:
-    """Every href/src/srcset URL of an HTML page, and its <base href> if any."""
+    """Every href/src/srcset URL of an HTML page (the viewer's data-pswp-srcset too), and its
+    <base href> if any."""
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser.urls, parser.base
@@ -88,13 +97,17 @@ def broken_links(site: Path) -> list[str]:
     """Internal links that do not resolve to a file in `site` ("page: url" per broken link).
 
     A relative URL is percent-decoded and resolved against the page's folder (or against the
-    site root for a page with <base href>, the 404 page); it must name an existing file inside
-    the site. Absolute URLs and same-page fragments are external here.
+    site root for a page with <base href>, the 404 page, unless the base names the page's own
+    folder: a language's 404 at /fr/); it must name an existing file inside the site. Absolute
+    URLs and same-page fragments are external here.
     """
     broken = []
     for page in sorted(site.rglob("*.html")):
         urls, base = page_links(page)
-        folder = "" if base else page.parent.relative_to(site).as_posix()
+        folder = page.parent.relative_to(site).as_posix()
+        folder = "" if folder == "." else folder
+        if base and not urlsplit(base).path.rstrip("/").endswith(f"/{folder}"):
+            folder = ""
         for url in urls:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc or not parts.path:
@@ -103,3 +116,29 @@ def broken_links(site: Path) -> list[str]:
             if path.startswith("..") or path.startswith("/") or not (site / path).is_file():
                 broken.append(f"{page.relative_to(site)}: {url}")
     return broken
+
+
+REDIRECT = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"')
+
+
+def run_command(*args: str) -> tuple[int, str]:
+    """`python -m generator ARGS`: (exit status, what it printed)."""
+    printed = io.StringIO()
+    with redirect_stdout(printed), redirect_stderr(printed):
+        code = main(list(args))
+    return code, printed.getvalue()
+
+
+def build_command(*args: str) -> tuple[int, str]:
+    """`python -m generator build ARGS`: (exit status, what it printed)."""
+    return run_command("build", *args)
+
+
+def redirects(site: Path) -> dict[str, str]:
+    """Alias redirect page (site path) -> the URL it sends to."""
+    out = {}
+    for page in site.rglob("*.html"):
+        match = REDIRECT.search(page.read_text(encoding="utf-8"))
+        if match:
+            out[page.relative_to(site).as_posix()] = match[1]
+    return out

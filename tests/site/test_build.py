@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+
+from generator.errors import BuildError
+from generator.settings import SiteSettings
+from generator.site.build import BuildReport, build_site, check_content
 from tests.site.helpers import (
     SEED_URL_PATH,
     THEME,
@@ -19,10 +24,6 @@ from tests.site.helpers import (
     write_post,
     write_seed_bundle,
 )
-
-from generator.errors import BuildError
-from generator.settings import SiteSettings
-from generator.site.build import BuildReport, build_site, check_content
 
 BASE = "https://example.org/blog/"
 SETTINGS = SiteSettings(title="Gallery", base_url=BASE, language="ru", paginate=10)
@@ -88,7 +89,8 @@ def test_figure_links_full_image_and_offers_webp(seed_site: tuple[Path, BuildRep
                                                   seed_html: str) -> None:
     figure = re.search(r"<figure\b.*?</figure>", seed_html, re.S)
     assert figure
-    assert '<a href="images/howitworks.png">' in figure.group()
+    assert ('<a href="images/howitworks.png" data-pswp-width="64" data-pswp-height="48"'
+            in figure.group())
     assert re.search(r'<source type="image/webp" srcset="images/howitworks-\d+\.webp \d+w"',
                      figure.group())
     folder = seed_site[0] / "site" / "2021" / "gaming-gave-me-an-aneurysm" / "images"
@@ -278,17 +280,23 @@ def test_missing_images_stop_the_build_naming_each(tmp_path: Path) -> None:
     messages = [p.message for p in caught.value.problems]
     assert len(messages) == 2
     assert "images/braid" in messages[0] and "images/diablo" in messages[1]
-    assert all(p.hint and "make" in p.hint for p in caught.value.problems)
+    assert all(p.hint and "build --placeholders" in p.hint for p in caught.value.problems)
 
 
-def test_placeholders_are_visibly_marked(tmp_path: Path) -> None:
-    write_seed_bundle(tmp_path / "content", skip=("braid",))
-    report = build(tmp_path, placeholders=True)
-    assert len(report.placeholders) == 1 and "images/braid" in report.placeholders[0]
+def test_placeholders_are_marked_in_the_sites_language_at_the_size_to_come(tmp_path: Path) -> None:
+    bundle = write_seed_bundle(tmp_path / "content", skip=("braid", "celeste"))
+    report = build_site(tmp_path / "content", tmp_path / "site", SETTINGS, theme_dir=THEME,
+                        cache_dir=tmp_path / ".cache", placeholders=True, placeholder_size=256,
+                        placeholder_sizes={bundle / "images" / "celeste": 128})
+    assert len(report.placeholders) == 2 and "images/braid" in report.placeholders[0]
     html = (tmp_path / "site" / SEED_URL_PATH).read_text(encoding="utf-8")
-    marked = re.findall(r'<figure class="image placeholder">.*?</figure>', html, re.S)
-    assert len(marked) == 1
-    assert "images/braid" in marked[0] and "placeholder: not generated yet" in marked[0]
+    marked = re.findall(r'<figure id="image-(\w+)" class="image placeholder">(.*?)</figure>',
+                        html, re.S)
+    assert [name for name, _ in marked] == ["braid", "celeste"]
+    braid, celeste = (figure for _, figure in marked)
+    assert "images/braid" in braid and "заглушка: ещё не сгенерирована" in braid
+    assert 'width="256" height="256"' in braid  # the generator's default size
+    assert 'width="128" height="128"' in celeste  # this image's own size
     assert html.count("<figure") == 60
     assert broken_links(tmp_path / "site") == []
 
@@ -361,7 +369,7 @@ def test_broken_theme_template_is_a_build_error_at_its_line(tmp_path: Path) -> N
         build_site(tmp_path / "content", tmp_path / "site", SETTINGS, theme_dir=theme,
                    cache_dir=tmp_path / ".cache")
     problem = caught.value.problems[0]
-    assert Path(problem.file) == single and problem.line == 5
+    assert Path(problem.file) == single and problem.line == 10
     assert "nosuch" in problem.message
 
 
@@ -498,15 +506,18 @@ def test_hugo_figure_shortcode_renders_bundle_images_like_img(tmp_path: Path) ->
     figures = re.findall(r"<figure\b.*?</figure>", html, re.S)
     assert len(figures) == 3
     first, second, away = figures
-    assert first.startswith('<figure class="image wide">')
+    assert first.startswith('<figure id="image-pic" class="image wide">')
+    assert "data-pswp" not in first  # its own link: the viewer leaves it alone
     assert '<a href="https://l.example/" target="_blank" rel="noopener">' in first
     assert '<source type="image/webp"' in first and 'width="64" height="48"' in first
     assert 'alt="A pic"' in first and 'loading="eager"' in first
-    assert "<h4>The title</h4>" in first and "A <em>fine</em> picture" in first
+    # Hugo's <h4> would skip heading levels after the post's <h1>: invalid HTML (vnu)
+    assert '<span class="figure-title">The title</span>' in first
+    assert "A <em>fine</em> picture" in first
     assert '<a href="https://ann.example/">Ann</a>' in first
     assert 'alt="Only caption"' in second and 'width="32" height="24"' in second
     assert 'loading="lazy"' in second and "<em>caption</em>" in second
-    assert re.search(r'<a href="images/other\.png">', second)
+    assert re.search(r'<a href="images/other\.png" data-pswp-width="64"', second)  # full size
     image = re.findall(r"<img\b[^>]*>", away)
     assert len(image) == 1 and 'src="https://example.com/x.jpg"' in image[0]
     assert 'alt="Away"' in image[0] and "width" not in image[0] and "srcset" not in away
@@ -580,3 +591,88 @@ def test_page_at_a_static_file_address_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="collides with the theme's static file"):
         build(tmp_path)
     assert not (tmp_path / "site").exists()
+
+
+def test_home_page_has_its_heading(seed_site: tuple[Path, BuildReport]) -> None:
+    home = (seed_site[0] / "site" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r"<h1\b[^>]*>(.*?)</h1>", home) == ["Gallery"]
+
+
+def test_footnotes_have_a_heading_and_back_links_in_the_sites_language(seed_html: str) -> None:
+    section = re.search(r'<section class="footnotes".*?</section>', seed_html, re.S)
+    assert section
+    assert '<h2 class="footnotes-heading">Примечания</h2>' in section.group()
+    assert 'aria-label="вернуться к сноске 1"' in section.group()
+    assert "back to reference" not in seed_html and "not generated" not in seed_html
+
+
+def test_figures_open_in_the_viewer_named_by_their_ids(seed_site: tuple[Path, BuildReport],
+                                                       seed_html: str) -> None:
+    figures = re.findall(r'<figure id="([^"]+)"[^>]*>\s*<a ([^>]*)>', seed_html)
+    assert len(figures) == 60
+    ids = [ident for ident, _ in figures]
+    assert len(set(ids)) == 60 and "image-howitworks" in ids
+    for _, link in figures:  # the full size and every variant (one here: 64 px < 480)
+        assert re.search(r'data-pswp-width="64" data-pswp-height="48" '
+                         r'data-pswp-srcset="images/[\w-]+-64\.webp 64w"', link), link
+    assert 'js/viewer.js" defer data-close="Закрыть"' in seed_html
+    assert "vendor/photoswipe/photoswipe.css" in seed_html
+    site = seed_site[0] / "site"
+    for name in ("photoswipe-lightbox.umd.min.js", "photoswipe.umd.min.js", "LICENSE"):
+        assert (site / "vendor" / "photoswipe" / name).is_file()
+    assert broken_links(site) == []  # the viewer's srcset included
+
+
+def test_a_figure_shown_twice_gets_two_ids(tmp_path: Path) -> None:
+    body = '{{<img src="images/a">}}\n\n![again](images/a.png)\n\n{{<img src="images/a">}}\n'
+    write_post(tmp_path / "content", "twice", title="Twice", date="2021-01-01", body=body,
+               images=("a",))
+    build(tmp_path)
+    html = (tmp_path / "site" / "posts" / "twice" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<figure id="([^"]+)"', html) == ["image-a", "image-a-2"]
+
+
+def test_pages_without_figures_load_no_viewer(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "words", title="Words", date="2021-01-01")
+    build(tmp_path)
+    html = (tmp_path / "site" / "posts" / "words" / "index.html").read_text(encoding="utf-8")
+    assert "photoswipe" not in html and "viewer.js" not in html
+    assert 'class="theme-toggle" hidden' in html and "js/theme.js" in html
+
+
+def test_post_meta_reading_time_share_links_and_a_table_of_contents_when_asked(
+        tmp_path: Path) -> None:
+    body = "\n\n".join(f"## Part {n}\n\n" + "word " * 100 for n in range(1, 4))
+    write_post(tmp_path / "content", "long", title="Long & winding", date="2021-01-01",
+               body=body)
+    build(tmp_path)
+    page = tmp_path / "site" / "posts" / "long" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert '<span class="reading-time">2 мин чтения</span>' in html
+    assert 'class="toc"' not in html  # off unless the site asks for it
+    share = re.search(r'<p class="share">.*?</p>', html, re.S)
+    assert share and "https%3A%2F%2Fexample.org%2Fblog%2Fposts%2Flong%2F" in share.group()
+    assert "Long%20%26%20winding" in share.group() and "<script" not in share.group()
+
+    build(tmp_path, dataclasses.replace(SETTINGS, toc=True))
+    html = page.read_text(encoding="utf-8")
+    toc = re.search(r'<nav class="toc".*?</nav>', html, re.S)
+    assert toc and "<h2 id=\"toc-heading\">Содержание</h2>" in toc.group()
+    assert re.findall(r'href="#([^"]+)"', toc.group()) == ["part-1", "part-2", "part-3"]
+    assert all(f'id="part-{n}"' in html for n in (1, 2, 3))
+
+
+def test_the_theme_keeps_its_javascript_budget() -> None:
+    scripts = sorted((THEME / "static").rglob("*.js"))
+    assert {s.name for s in scripts} == {"theme.js", "viewer.js", "photoswipe.umd.min.js",
+                                         "photoswipe-lightbox.umd.min.js"}
+    assert sum(s.stat().st_size for s in scripts) <= 80_000  # the budget the README states
+
+
+def test_theme_shortcodes_speak_the_sites_language(tmp_path: Path) -> None:
+    write_post(tmp_path / "content", "video", title="Video", date="2021-01-01",
+               body='{{< youtube id="abc" >}}\n\n{{< youtube id="def" title="Своё" >}}\n')
+    build(tmp_path)
+    html = (tmp_path / "site" / "posts" / "video" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<iframe [^>]*title="([^"]*)"', html.replace("\n", " ")) == [
+        "Видео на YouTube", "Своё"]

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import write_seed_bundle
 
 from generator.errors import BuildError
 from generator.site.content import read_page, read_pages
 from generator.site.urls import absolute, clean_path, page_path, relative, urlize
+from tests.site.helpers import write_seed_bundle
 
 
 def page_file(tmp_path: Path, rel: str, text: str) -> Path:

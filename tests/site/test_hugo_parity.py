@@ -14,10 +14,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import SEED_URL_PATH, THEME, write_post, write_seed_bundle
 
 from generator.settings import SiteSettings
 from generator.site.build import build_site
+from tests.site.helpers import SEED_URL_PATH, THEME, write_post, write_seed_bundle
 
 HUGO_CONFIG = """\
 baseURL = "https://example.org/"

@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tests.site.helpers import THEME
+import yaml
 
 from generator.errors import BuildError
 from generator.site.i18n import date_view, load_strings
+from tests.site.helpers import THEME
 
 
 @pytest.fixture
@@ -39,3 +40,11 @@ def test_broken_strings_file_is_a_build_error_naming_it(i18n: Path) -> None:
         load_strings(i18n, "de")
     problem = caught.value.problems[0]
     assert (problem.file, problem.key) == (i18n / "de.yaml", "months")
+
+
+def test_the_russian_strings_translate_every_english_one() -> None:
+    english = load_strings(THEME / "i18n", "en")
+    russian = load_strings(THEME / "i18n", "ru")
+    own = set(yaml.safe_load((THEME / "i18n" / "ru.yaml").read_text(encoding="utf-8")))
+    assert own == set(english)  # no key left to fall back to English
+    assert all(russian[key] != english[key] for key in english)

@@ -171,7 +171,7 @@ def test_typographer_leaves_code_and_autolinks_alone() -> None:
     assert html("<https://x.org/a--b>") == (
         '<p><a href="https://x.org/a--b">https://x.org/a--b</a></p>\n'
     )
-    assert html("```\na -- b\n```") == "<pre><code>a -- b\n</code></pre>\n"
+    assert html("```\na -- b\n```") == '<pre tabindex="0"><code>a -- b\n</code></pre>\n'
 
 
 def test_hugo_defaults_tables_strikethrough_raw_html_no_linkify() -> None:

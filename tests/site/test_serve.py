@@ -37,8 +37,8 @@ def write_gallery(root: Path, comment: str) -> None:
 def preview(tmp_path: Path) -> Preview:
     write_gallery(tmp_path, "first")
     args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
-    return Preview(lambda: cmd_draft(args, Folders.from_args(args)), [tmp_path / "gallery.yaml", tmp_path / "content"],
-                   say=lambda _: None)
+    return Preview(lambda: cmd_draft(args, Folders.from_args(args)),
+                   [tmp_path / "gallery.yaml", tmp_path / "content"], say=lambda _: None)
 
 
 def page(root: Path) -> str:

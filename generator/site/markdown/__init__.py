@@ -10,13 +10,15 @@ Hugo's typographer (`--`, `---`, `...`, `<<`, `>>`, smart quotes; no `(c)`/`(tm)
   the caption (Hugo would print its `_**` literally) and returns the whole figure;
 - any other `<center>` line: its inner Markdown rendered in `<p class="center">` (or a
   `<div class="center">` for a `<center>` ... `</center>` block);
-- a paragraph of only `\\` lines: `<div class="vspace" style="--lines:N">`, not `<p>\\</p>`.
+- a paragraph of only `\\` lines: `<div class="vspace" style="--lines:N">`, not `<p>\\</p>`;
+- tables as goldmark reads them (tables), fenced code highlighted (renderer, with
+  site.highlight), emoji shortcodes and omitted raw HTML as the MarkdownOptions say.
 
 Every problem (bad or unknown shortcode) is collected and raised together as one BuildError
 whose problems name the real file line (`first_line` + line within the body).
 
-The parts: context (per-render state and handler calls), shortcode_rules and blocks (parse
-rules), typography, footnotes, renderer (HTML output) and text (plain text, summaries).
+The parts: context (per-render state and handler calls), shortcode_rules, blocks and tables (parse
+rules), emojis, typography, footnotes, renderer (HTML output) and text (plain text, summaries).
 """
 
 from __future__ import annotations
@@ -31,10 +33,17 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from generator.errors import BuildError, Problem
 from generator.site.markdown.blocks import blocks_plugin
-from generator.site.markdown.context import ENV_KEY, RenderContext
+from generator.site.markdown.context import (
+    ENV_KEY,
+    FootnoteLabels,
+    MarkdownOptions,
+    RenderContext,
+)
+from generator.site.markdown.emojis import emoji_plugin
 from generator.site.markdown.footnotes import footnotes_plugin
 from generator.site.markdown.renderer import Renderer
 from generator.site.markdown.shortcode_rules import CAPTIONED_SHORTCODES, shortcode_plugin
+from generator.site.markdown.tables import tables_plugin
 from generator.site.markdown.text import inline_text, summary
 from generator.site.markdown.typography import typography_plugin
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
@@ -42,6 +51,8 @@ from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeHandler
 __all__ = [
     "CAPTIONED_SHORTCODES",
     "Caption",
+    "FootnoteLabels",
+    "MarkdownOptions",
     "RenderedMarkdown",
     "ShortcodeCall",
     "ShortcodeHandler",
@@ -49,6 +60,9 @@ __all__ = [
     "plain_text",
     "render_markdown",
 ]
+
+
+DEFAULT_OPTIONS = MarkdownOptions()
 
 
 @dataclass(frozen=True)
@@ -61,10 +75,18 @@ class RenderedMarkdown:
 
 
 def render_markdown(
-    text: str, *, source: Path, first_line: int, shortcodes: ShortcodeHandler
+    text: str,
+    *,
+    source: Path,
+    first_line: int,
+    shortcodes: ShortcodeHandler,
+    options: MarkdownOptions = DEFAULT_OPTIONS,
+    footnotes: FootnoteLabels | None = None,
 ) -> RenderedMarkdown:
-    """Render a post body whose first line is line `first_line` (1-based) of `source`."""
-    context = RenderContext(Path(source), first_line, shortcodes)
+    """Render a post body whose first line is line `first_line` (1-based) of `source`;
+    `footnotes`: the footnotes section's words in the site's language (English if not given)."""
+    context = RenderContext(Path(source), first_line, shortcodes, options,
+                            footnotes=footnotes or FootnoteLabels())
     env: EnvType = {ENV_KEY: context}
     md = _parser()
     tokens = md.parse(text, env)
@@ -103,6 +125,8 @@ def _parser() -> MarkdownIt:
         renderer_cls=Renderer,
     )
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(tables_plugin)
+    md.use(emoji_plugin)
     md.use(footnotes_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.use(typography_plugin)

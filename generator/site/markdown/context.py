@@ -1,7 +1,8 @@
 """Per-render state that the parse rules and the renderer share through markdown-it's env.
 
 It maps body lines to file lines, collects problems (raised together by render_markdown) and
-warnings, and calls the shortcode handler, turning its errors into problems at the right line.
+warnings, calls the shortcode handler, turning its errors into problems at the right line, and
+carries the site's Markdown options.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ from generator.site.shortcodes import (
 ENV_KEY = "generator.site.markdown"
 
 
+@dataclass(frozen=True)
+class MarkdownOptions:
+    """Site switches that change how Markdown renders, as Hugo's config names them."""
+
+    enable_emoji: bool = False  # enableEmoji: `:smile:` -> the emoji
+    unsafe_html: bool = True  # markup.goldmark.renderer.unsafe: raw HTML kept, else omitted
+
+
+@dataclass(frozen=True)
+class FootnoteLabels:
+    """The words of the footnotes section, in the site's language (from the theme's UI strings)."""
+
+    heading: str = "Notes"  # the section's heading
+    back: str = "back to reference {ref}"  # the back-link's label; {ref} is the footnote's mark
+
+
 @dataclass
 class RenderContext:
     """Per-render state carried in markdown-it's env under ENV_KEY."""
@@ -31,9 +48,11 @@ class RenderContext:
     source: Path
     first_line: int
     handler: ShortcodeHandler
+    options: MarkdownOptions = field(default_factory=MarkdownOptions)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     body_line: int = 0  # 0-based body line of the inline token being parsed
+    footnotes: FootnoteLabels = field(default_factory=FootnoteLabels)
 
     def file_line(self, body_line: int) -> int:
         return self.first_line + body_line
@@ -57,7 +76,8 @@ class RenderContext:
     ) -> str:
         """The handler's HTML for `tag`; "" (and a problem recorded) if it cannot render it."""
         shortcode = ShortcodeCall(
-            tag.name, dict(tag.params), self.file_line(body_line), inner, inner_source
+            tag.name, dict(tag.params), self.file_line(body_line), inner, inner_source,
+            tag.delimiter,
         )
         try:
             return self.handler(shortcode, caption)

@@ -1,9 +1,12 @@
 """Footnotes as Hugo prints them: marks `1` (not `[1]`), back-links with an ARIA role, and a
-warning for each `[^name]` reference that has no definition (it is printed as is).
+warning for each `[^name]` reference that has no definition (it is printed as is). The section
+has a heading, and it and the back-links' labels are in the site's language (FootnoteLabels).
 """
+
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -24,6 +27,7 @@ def footnotes_plugin(md: MarkdownIt) -> None:
     md.use(footnote_plugin, inline=False)
     md.add_render_rule("footnote_caption", _footnote_caption)
     md.add_render_rule("footnote_anchor", _footnote_backref)
+    md.add_render_rule("footnote_block_open", _footnote_section)
     md.core.ruler.after("inline", "footnote_warnings", _footnote_warnings)
 
 
@@ -34,15 +38,25 @@ def _footnote_caption(
     return str(tokens[idx].meta["id"] + 1)
 
 
+def _footnote_section(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """The footnotes section, opened with its heading."""
+    heading = html.escape(context(env).footnotes.heading)
+    return (f'<section class="footnotes" role="doc-endnotes">\n'
+            f'<h2 class="footnotes-heading">{heading}</h2>\n<ol class="footnotes-list">\n')
+
+
 def _footnote_backref(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     """The back-link at the end of a footnote, with its ARIA role."""
     meta = tokens[idx].meta
     ident = str(meta["id"] + 1) + (f":{meta['subId']}" if meta["subId"] > 0 else "")
+    label = html.escape(context(env).footnotes.back.replace("{ref}", ident))
     return (
         f' <a href="#fnref{ident}" class="footnote-backref" role="doc-backlink"'
-        f' aria-label="back to reference {ident}">\u21a9\ufe0e</a>'
+        f' aria-label="{label}">\u21a9\ufe0e</a>'
     )
 
 

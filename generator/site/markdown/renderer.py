@@ -1,8 +1,10 @@
-"""markdown-it's HTML renderer, plus shortcode calls, captions and shortcodes in raw HTML.
+"""markdown-it's HTML renderer, plus shortcode calls, captions and shortcodes in raw HTML,
+fenced code highlighted (highlight) and raw HTML omitted when the site is not `unsafe`.
 
 A shortcode token renders as whatever the handler returns (through RenderContext.call): a
 captioned one gets the following caption token as a Caption, a paired one the rendered HTML of
-the tokens between its open and close tokens. Raw HTML is passed through with its standalone
+the tokens between its open and close tokens; a paragraph that is one shortcode prints without
+its `<p>`, as in Hugo. Raw HTML is passed through with its standalone
 shortcodes expanded, as Hugo expands them before Markdown.
 """
 
@@ -10,10 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from generator.site.highlight import (
+    CodeOptionError,
+    CodeOptions,
+    fence_options,
+    highlight_code,
+    split_fence_info,
+)
 from generator.site.markdown.context import context
 from generator.site.markdown.text import inline_text
 from generator.site.shortcodes import (
@@ -23,6 +33,8 @@ from generator.site.shortcodes import (
     escaped_shortcode,
     parse_shortcode,
 )
+
+RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"  # what goldmark prints when unsafe is off
 
 
 class Renderer(RendererHTML):
@@ -42,6 +54,10 @@ class Renderer(RendererHTML):
                 inner = self.render(tokens[i + 1 : close], options, env)
                 out.append(_paired(token, inner, env) + "\n")
                 i = close + 1
+                continue
+            if _is_lone_shortcode_paragraph(tokens, i):  # Hugo prints no <p> around it
+                out.append(self.renderInline(tokens[i + 1].children or [], options, env) + "\n")
+                i += 3
                 continue
             out.append(self._one(tokens, i, options, env))
             i += 1
@@ -82,17 +98,44 @@ class Renderer(RendererHTML):
             caption = Caption(self.renderInline(children, options, env), inline_text(children))
         return context(env).call(token.meta["tag"], token.meta["line"], caption) + "\n"
 
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        """A fenced code block highlighted as Hugo does, with its `{linenos=...}` attributes."""
+        token = tokens[idx]
+        language, attributes = split_fence_info(unescapeAll(token.info))
+        try:
+            code_options = fence_options(attributes)
+        except CodeOptionError as exc:
+            context(env).problem(token.map[0] if token.map else 0, None,
+                                 f"code block: {exc.message}", exc.hint)
+            code_options = CodeOptions()
+        return highlight_code(token.content, language, code_options)
+
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         token = tokens[idx]
+        if not context(env).options.unsafe_html:
+            return RAW_HTML_OMITTED + "\n"
         return expand_in_html(token.content, token.map[0] if token.map else 0, env)
 
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         token = tokens[idx]
+        if not context(env).options.unsafe_html:
+            return RAW_HTML_OMITTED
         return expand_in_html(token.content, token.meta.get("line", 0), env)
+
+
+def _is_lone_shortcode_paragraph(tokens: Sequence[Token], i: int) -> bool:
+    """Whether tokens[i] opens a paragraph holding only one shortcode (paired or not)."""
+    if tokens[i].type != "paragraph_open" or tokens[i].hidden:
+        return False
+    children = tokens[i + 1].children or []
+    if len(children) == 1:
+        return children[0].type == "shortcode_inline"
+    return (bool(children) and children[0].type == "shortcode_inline_open"
+            and _matching_close(children, 0) == len(children) - 1)
 
 
 def _paired(token: Token, inner: str, env: EnvType) -> str:

@@ -1,4 +1,5 @@
-"""Progress pictures of one optimisation: an iterations strip and an animated WebP.
+"""The progress files of one optimisation, made from its frames: an iterations strip and an
+animated WebP.
 
 The strip is a horizontal row of frames (like the seed post's `bioshock-iterations`), each with
 its iteration number under it; the animation shows the frames in order, lingering on the last.
@@ -10,6 +11,8 @@ import io
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+
+from generator.site.images import encode_bytes
 
 LABEL_HEIGHT = 18
 GAP = 4
@@ -54,3 +57,9 @@ def _spread(frames: Sequence[tuple[int, Image.Image]], count: int) -> list[tuple
         return list(frames)
     step = (len(frames) - 1) / (count - 1)
     return [frames[round(i * step)] for i in range(count)]
+
+
+def encode(frames: Sequence[tuple[int, bytes]]) -> tuple[bytes, bytes]:
+    """The iterations strip (PNG) and the animated WebP of (iteration, PNG) frames."""
+    images = [(iteration, Image.open(io.BytesIO(png))) for iteration, png in frames]
+    return encode_bytes(strip(images), "PNG"), animation_webp(images)

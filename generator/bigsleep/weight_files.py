@@ -1,14 +1,14 @@
-"""Where checkpoint files live and what names them, without importing torch, clip or BigGAN.
+"""Where model weights files live and what names them, without importing torch, clip or BigGAN.
 
-Planning (is every image up to date?) needs the paths and hashes of the checkpoints but never the
+Planning (is every image up to date?) needs the paths and hashes of the weights but never the
 models, so a `make site` with nothing to generate loads none of the heavy libraries. The loading
 and downloading side is `weights`, which re-exports these names.
 
 - CLIP: `<name as in clip's URL table>.pt`, e.g. `ViT-B-32.pt` for "ViT-B/32" (`CLIP_FILES`, a
   copy of clip's table's file names; a test keeps it equal to clip's);
 - BigGAN: `biggan-deep-<size>/config.json` + `pytorch_model.bin` (the library's folder format);
-- `.checkpoint-hashes.json` in each folder: SHA-256 of its checkpoint files by (size, mtime),
-  so the lock file can name checkpoints by content without re-reading hundreds of MB each run.
+- `.weight-hashes.json` in each folder: SHA-256 of its weights files by (size, mtime),
+  so the lock file can name weights by content without re-reading hundreds of MB each run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from generator.fsutil import atomic_write_text, sha256_file
 from generator.settings import GenerationSettings
 
 MODELS_ENV = "BIGSLEEP_MODELS"
-HASHES_FILE = ".checkpoint-hashes.json"
+HASHES_FILE = ".weight-hashes.json"
 MAKE_WEIGHTS = "run `make weights` to download and verify the model weights"
 CONFIG_NAME = "config.json"  # pytorch_pretrained_biggan.model.CONFIG_NAME
 WEIGHTS_NAME = "pytorch_model.bin"  # pytorch_pretrained_biggan.model.WEIGHTS_NAME
@@ -53,7 +53,7 @@ def default_models_dir() -> Path:
 
 
 def clip_file(spec: str, models_dir: Path, urls: Mapping[str, str] = CLIP_FILES) -> Path:
-    """The CLIP checkpoint of a model name ("ViT-B/32") or an explicit file path.
+    """The CLIP weights file of a model name ("ViT-B/32") or an explicit file path.
 
     `urls`: model name -> its URL or file name (the file is named as the URL's last part).
     """
@@ -78,22 +78,22 @@ def model_paths(settings: GenerationSettings, models_dir: Path | None = None) ->
     return clip_file(settings.clip, models_dir), biggan_folder(biggan_spec(settings), models_dir)
 
 
-LOCAL_IN_MANIFEST = "set `{key}:` to a local checkpoint"
+LOCAL_IN_MANIFEST = "set `{key}:` to a local weights file"
 
 
 def missing_problem(path: Path, key: str, what: str, setting: str = LOCAL_IN_MANIFEST) -> Problem:
-    """A checkpoint file that is not there: where, and what to run.
+    """A weights file that is not there: where, and what to run.
 
-    `setting` says how to name a local checkpoint instead: the manifest key by default, or a
-    command-line option (`dream` passes "point --{key} at a local checkpoint").
+    `setting` says how to name local weights instead: the manifest key by default, or a
+    command-line option (`dream` passes "point --{key} at local weights").
     """
     return Problem(path, None, key, f"{what} not found",
                    f"{MAKE_WEIGHTS} into {path.parent}, or {setting.format(key=key)}")
 
 
-def missing_checkpoints(clip_path: Path, biggan_path: Path,
+def missing_weights(clip_path: Path, biggan_path: Path,
                         setting: str = LOCAL_IN_MANIFEST) -> list[Problem]:
-    """One problem per checkpoint file that is not there (to report them all at once)."""
+    """One problem per weights file that is not there (to report them all at once)."""
     problems = ([] if clip_path.is_file() else
                 [missing_problem(clip_path, "clip", "CLIP file", setting)])
     return problems + [
@@ -147,8 +147,8 @@ def file_hash(path: Path) -> str:
     return digest
 
 
-def checkpoint_hash(path: Path) -> str:
-    """SHA-256 naming a checkpoint: of a CLIP file, or of a BigGAN folder's two files."""
+def weights_hash(path: Path) -> str:
+    """SHA-256 naming model weights: of a CLIP file, or of a BigGAN folder's two files."""
     if path.is_dir():
         parts = [f"{name} {file_hash(path / name)}\n" for name in (CONFIG_NAME, WEIGHTS_NAME)]
         return sha256_text("".join(parts))

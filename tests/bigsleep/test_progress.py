@@ -1,4 +1,4 @@
-"""Progress pictures: the iterations strip and the animated WebP."""
+"""Progress files: the iterations strip and the animated WebP made from the frames."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from generator.bigsleep.frames import GAP, LABEL_HEIGHT, animation_webp, strip
+from generator.bigsleep.progress import GAP, LABEL_HEIGHT, animation_webp, strip
 
 
 def frames(count: int, size: int = 16) -> list[tuple[int, Image.Image]]:

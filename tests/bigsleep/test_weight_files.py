@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytorch_pretrained_biggan.model as biggan_library
 
-from generator.bigsleep.checkpoint_files import BIGGAN_NAMES, CLIP_FILES, CONFIG_NAME, WEIGHTS_NAME
 from generator.bigsleep.clip_package import _MODELS
+from generator.bigsleep.weight_files import BIGGAN_NAMES, CLIP_FILES, CONFIG_NAME, WEIGHTS_NAME
 from generator.cli import main
 from tests.test_pipeline import ROOT, gallery_text
 

@@ -1,0 +1,84 @@
+"""The one rule for paths: inside the given folders after `..` and links are resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.boundaries import Boundary
+from generator.errors import BuildError
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> tuple[Path, Path]:
+    """(project, outside): a project folder and a folder beside it with a secret."""
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    (project / "figures").mkdir(parents=True)
+    (project / "figures" / "own.png").write_bytes(b"own")
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    return project, outside
+
+
+def test_paths_inside_are_accepted_even_through_dots_and_inner_links(
+        sandbox: tuple[Path, Path]) -> None:
+    project, _ = sandbox
+    (project / "alias.png").symlink_to(project / "figures" / "own.png")
+    inside = Boundary(project, name="the project")
+    assert inside.resolve(project / "figures" / ".." / "figures" / "own.png") == (
+        project / "figures" / "own.png").resolve()
+    assert inside.contains(project / "alias.png")
+    assert inside.contains(project / "not-yet" / "written.html")  # a target to write
+    assert inside.problem(project / "figures" / "own.png") is None
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "file link", "folder link"])
+def test_paths_leading_out_are_refused_however_they_leave(sandbox: tuple[Path, Path],
+                                                          how: str) -> None:
+    project, outside = sandbox
+    (project / "leak.txt").symlink_to(outside / "secret.txt")
+    (project / "images").symlink_to(outside, target_is_directory=True)
+    path = {"dotdot": project / "figures" / ".." / ".." / "outside" / "secret.txt",
+            "absolute": outside / "secret.txt",
+            "file link": project / "leak.txt",
+            "folder link": project / "images" / "secret.txt"}[how]
+    inside = Boundary(project, name="the project folder")
+    assert not inside.contains(path)
+    problem = inside.problem(path, file="gallery.yaml", line=7, key="posts[0].figure",
+                             shown="x.png")
+    assert problem is not None
+    assert str(problem).startswith("gallery.yaml:7: posts[0].figure: `x.png` leads outside "
+                                   "the project folder (to ")
+    assert str(outside / "secret.txt") in problem.message
+
+
+def test_a_loop_of_links_or_a_nul_is_refused_not_raised(sandbox: tuple[Path, Path]) -> None:
+    project, _ = sandbox
+    (project / "a").symlink_to(project / "b")
+    (project / "b").symlink_to(project / "a")
+    inside = Boundary(project, name="the project")
+    for path in (project / "a", project / "bad\0name"):
+        problem = inside.problem(path)
+        assert problem is not None and "cannot be resolved" in problem.message
+
+
+def test_check_raises_the_callers_error_and_returns_the_resolved_path(
+        sandbox: tuple[Path, Path]) -> None:
+    project, outside = sandbox
+    inside = Boundary(project, name="the output folder", error=BuildError)
+    assert inside.check(project / "figures" / "own.png") == (
+        project / "figures" / "own.png").resolve()
+    with pytest.raises(BuildError, match="leads outside the output folder") as caught:
+        inside.check(project / ".." / "outside" / "new.html", hint="report it")
+    assert caught.value.problems[0].hint == "report it"
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_a_linked_root_and_several_roots(sandbox: tuple[Path, Path], tmp_path: Path) -> None:
+    project, outside = sandbox
+    (tmp_path / "via-link").symlink_to(project, target_is_directory=True)
+    both = Boundary(tmp_path / "via-link", outside, name="the project and the theme")
+    assert both.contains(project / "figures" / "own.png")
+    assert both.contains(outside / "secret.txt")
+    assert not both.contains(tmp_path)
