@@ -266,7 +266,8 @@ class _Builder:
         pages, problems = load_pages(self.content_dir,
                                      tuple(plural for _, plural in config.taxonomies),
                                      self.site.codes, self.overlay)
-        for source, body, body_line in unloaded_bodies(problems):  # all problems at once
+        content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
+        for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
         self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
         self.paths = self._paths(self.pages, problems)

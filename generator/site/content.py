@@ -288,6 +288,9 @@ def _split_json(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int]
         raise BuildError(Problem(source, exc.lineno, None,
                                  f"front matter is not valid JSON: {exc.msg}",
                                  'write {"title": "...", "date": "2021-03-30"} on top')) from exc
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, nesting too deep
+        raise BuildError(Problem(source, 1, None, f"front matter is not usable JSON ({exc})",
+                                 "keep numbers short and nesting shallow")) from None
     if not isinstance(meta, dict):
         raise BuildError(Problem(source, 1, None, "front matter must be a JSON object",
                                  'write {"title": "..."}'))
@@ -334,6 +337,9 @@ def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
         message = str(exc).replace(where[0], f" ({where[2]})") if where else str(exc)
         raise BuildError(Problem(source, line, None, f"front matter is not valid TOML: {message}",
                                  'write one `key = "value"` per line')) from exc
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, nesting too deep
+        raise BuildError(Problem(source, 2, None, f"front matter is not usable TOML ({exc})",
+                                 "keep numbers short and nesting shallow")) from None
     key_lines: dict[str, int] = {}
     for number, line_text in enumerate(raw.splitlines(), start=2):
         key = line_text.split("=", 1)[0].strip().strip('"')

@@ -328,5 +328,51 @@ def _tree_clash_cases() -> list[Case]:
     ]
 
 
+def _other_format_cases() -> list[Case]:
+    """Front matter in TOML and JSON, and Hugo config files beside the manifest."""
+    def page(text: str) -> dict[str, File]:
+        return {"gallery.yaml": manifest(), "content/posts/mine/index.md": text}
+
+    deep, digits = "[" * 100_000, "9" * 5000
+    return [
+        Case("toml_front_matter_deep", "not usable TOML", page(f"+++\nx = {deep}\n+++\nx\n")),
+        Case("toml_front_matter_digits", "not usable TOML", page(f"+++\nx = {digits}\n+++\n")),
+        Case("json_front_matter_deep", "not usable JSON", page(f'{{"x": {deep}\n')),
+        Case("json_front_matter_digits", "not usable JSON", page(f'{{"x": {digits}}}\nx\n')),
+        Case("config_yaml_merge_bomb", "expand", {
+            "gallery.yaml": manifest(), "config.yaml": "x:\n" + merge_bomb(29)
+            + "params: *a29\n"}),
+        Case("config_yaml_recursive", "contains itself", {
+            "gallery.yaml": manifest(), "config.yaml": "params: &p {<<: *p}\n"}),
+        Case("config_yaml_bad_tag", "not a valid int", {
+            "gallery.yaml": manifest(), "config.yaml": "paginate: !!int abc\n"}),
+        Case("config_toml_deep", "RecursionError", {
+            "gallery.yaml": manifest(), "hugo.toml": f"x = {deep}\n"}),
+        Case("config_json_digits", "digits", {
+            "gallery.yaml": manifest(), "hugo.json": f'{{"x": {digits}}}'}),
+    ]
+
+
+def _boundary_cases() -> list[Case]:
+    """Paths and links leading out of the project (issue 7 §1: generator.boundaries)."""
+    post_dir = "content/posts/a-post/"
+    return [
+        with_manifest("figure_outside_project", "outside the project", manifest(
+            post(items="      - figure: ../outside/secret.png\n"))),
+        with_manifest("figure_link_outside", "outside the project", manifest(
+            post(items="      - figure: fig.png\n")), **{"fig.png": Link("../outside/secret.png")}),
+        with_manifest("language_is_a_path", "language", manifest(
+            head=HEAD + "  language: ../../outside/secret\n")),
+        Case("page_link_outside", "outside", {
+            "gallery.yaml": manifest(),
+            "content/posts/leak/index.md": Link("../../../../outside/secret.txt")}),
+        Case("images_folder_link_outside", "outside", {
+            "gallery.yaml": manifest(), f"{post_dir}images": Link("../../../../outside")}),
+        with_page("href_to_a_file_outside", None, body=(
+            '<a href="../../../../outside/secret.txt">x</a> [y](../../../outside/secret.txt)')),
+    ]
+
+
 def all_cases() -> list[Case]:
-    return [*_manifest_cases(), *_clash_cases(), *_content_cases(), *_tree_clash_cases()]
+    return [*_manifest_cases(), *_clash_cases(), *_content_cases(), *_tree_clash_cases(),
+            *_other_format_cases(), *_boundary_cases()]
