@@ -19,7 +19,7 @@ from generator.errors import GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
-from generator.settings import GenerationSettings, SiteSettings
+from generator.settings import GenerationSettings, SiteSettings, allowed_range, in_range
 
 Handler = Callable[[argparse.Namespace, Folders], None]
 
@@ -195,12 +195,21 @@ DREAM_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("--biggan",), "biggan"),
 )
 DREAM_HELP = {"image_prompt": "Image file to match too."}
+# Where `dream` follows big-sleep's `dream` command rather than a gallery entry's defaults.
+DREAM_DEFAULTS: dict[str, object] = {"ema_decay": 0.5}
+DREAM_DIFFERENCES = (
+    "Defaults are a gallery entry's, but --ema-decay is 0.5 as in big-sleep's dream. Unlike "
+    "big-sleep's dream: --image-size 256 (big-sleep: 512; 256 is 4x faster), --iterations "
+    "1000 (big-sleep: 20 epochs x 1050; images rarely improve after 1000 and often collapse), "
+    "--seed a stable hash of the prompt (big-sleep: 0, so different prompts share a start); "
+    "see the README's \"Differences from big-sleep\".")
 
 
 def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: str) -> None:
     """An option setting GenerationSettings field `name`, with its documentation and limits."""
     field = next(f for f in dataclasses.fields(GenerationSettings) if f.name == name)
-    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), field.default
+    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), DREAM_DEFAULTS.get(name,
+                                                                                 field.default)
     if isinstance(default, bool):
         sub.add_argument(*flags, dest=name, action="store_true", default=None, help=doc)
         return
@@ -210,13 +219,12 @@ def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: 
         return
     numeric = "min" in field.metadata or "choices" in field.metadata
     kind = type(default) if default is not None else int if numeric else str
-    low, high = field.metadata.get("min"), field.metadata.get("max")
 
     def value(text: str) -> object:
         number = kind(text)
-        if (low is not None and number < low) or (high is not None and number > high):
-            allowed = f"{low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range (use {allowed})")
+        if not in_range(number, field.metadata):
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range (use a value {allowed_range(field.metadata)})")
         return number
 
     value.__name__ = kind.__name__  # argparse names the type in its "invalid value" errors
@@ -229,7 +237,7 @@ def _dream_settings(args: argparse.Namespace) -> GenerationSettings:
              if getattr(args, name) is not None}
     if "penalize" in given:
         given["penalize"] = tuple(given["penalize"])
-    return dataclasses.replace(GenerationSettings(), **given)
+    return dataclasses.replace(GenerationSettings(), **(DREAM_DEFAULTS | given))
 
 
 def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
@@ -301,7 +309,8 @@ def _parser() -> argparse.ArgumentParser:
     generating(deploy)
     deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
-    dream = commands.add_parser("dream", help=dream_help, description=dream_help)
+    dream = commands.add_parser("dream", help=dream_help, description=dream_help,
+                                epilog=DREAM_DIFFERENCES)
     dream.set_defaults(handler=cmd_dream)
     dream.add_argument("prompt", help="what to dream: `a|b` steers towards both")
     dream.add_argument("--out", help="the PNG to write, or a folder (default: the prompt's "

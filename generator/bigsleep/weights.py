@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import urllib.request
 import warnings
@@ -75,9 +76,44 @@ def load_clip(path: Path, device: torch.device | str = "cpu") -> CLIP:
             warnings.simplefilter("ignore")  # torch.jit deprecation; "not a JIT archive"
             model, _ = clip.load(str(path), device="cpu", jit=False)
     except Exception as error:  # torch raises many types for a bad file
-        message = f"cannot load CLIP weights: {_first_line(error)}"
+        mismatch = _clip_mismatch(error)
+        message = (f"weights do not match the CLIP their shapes describe: {mismatch}" if mismatch
+                   else f"cannot load CLIP weights: {_first_line(error)}")
         raise _invalid(path, "clip", message) from error
     return model.float().eval().requires_grad_(False).to(device)
+
+
+_KEYS_LINE = re.compile(r"(Missing|Unexpected) key\(s\) in state_dict: (.*)$", re.MULTILINE)
+_SHAPE_LINE = re.compile(r"size mismatch for (\S+): copying a param with shape "
+                         r"torch\.Size\(\[([\d, ]*)\]\) from checkpoint, the shape in "
+                         r"current model is torch\.Size\(\[([\d, ]*)\]\)")
+
+
+def _clip_mismatch(error: BaseException) -> str:
+    """The keys and shapes named by torch's strict `load_state_dict` error, as `_mismatch`
+    words them ("" for any other error): clip's loader builds the model itself."""
+    text = str(error)
+    if not isinstance(error, RuntimeError) or "Error(s) in loading state_dict" not in text:
+        return ""
+    keys = {found.group(1): re.findall(r'"([^"]+)"', found.group(2))
+            for found in _KEYS_LINE.finditer(text)}
+    wrong = [f"{key} has shape ({_dims(saved)}), expected ({_dims(expected)})"
+             for key, saved, expected in _SHAPE_LINE.findall(text)]
+    return _mismatch(keys.get("Missing", []), keys.get("Unexpected", []), wrong)
+
+
+def _dims(listed: str) -> str:
+    """torch.Size's "3, 4" as a tuple's "3, 4" ("5," for one dimension)."""
+    dims = [d.strip() for d in listed.split(",") if d.strip()]
+    return ", ".join(dims) + ("," if len(dims) == 1 else "")
+
+
+def _mismatch(missing: list[str], unexpected: list[str], wrong: list[str]) -> str:
+    """What differs between weights and their model, each kind with its first few names."""
+    parts = [f"{what}: {_first(items)}" for what, items in
+             (("missing keys", missing), ("unexpected keys", unexpected),
+              ("wrong tensor shapes", wrong)) if items]
+    return "; ".join(parts)
 
 
 def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
@@ -91,17 +127,12 @@ def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
         if key in state and state[key].shape != value.shape
     ]
     if wrong:
-        raise _invalid(path, "biggan", "wrong tensor shapes: " + _first(wrong))
+        raise _invalid(path, "biggan", _mismatch([], [], wrong))
     # Load non-strictly to let spectral norm convert pre-1.0 weights, then check the keys.
     result = model.load_state_dict(state, strict=False)
-    problems = []
-    if result.missing_keys:
-        problems.append("missing keys: " + _first(result.missing_keys))
-    if result.unexpected_keys:
-        problems.append("unexpected keys: " + _first(result.unexpected_keys))
-    if problems:
-        raise _invalid(path, "biggan", "weights do not match config.json: "
-                       + "; ".join(problems))
+    mismatch = _mismatch(result.missing_keys, result.unexpected_keys, [])
+    if mismatch:
+        raise _invalid(path, "biggan", f"weights do not match config.json: {mismatch}")
 
 
 def load_biggan(folder: Path, device: torch.device | str = "cpu") -> BigGAN:

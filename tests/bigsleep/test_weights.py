@@ -16,7 +16,7 @@ from generator.bigsleep.weight_files import HASHES_FILE, model_paths, weights_ha
 from generator.bigsleep.weights import download_weights, load_biggan, load_clip
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
-from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan
+from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan, tiny_clip
 
 
 def copy_biggan(tiny_models_dir: Path, tmp_path: Path) -> Path:
@@ -187,3 +187,18 @@ def test_spectral_norm_is_computed_once_in_float32_at_load(tiny_models_dir):
     with torch.no_grad():
         assert torch.allclose(biggan(z, classes, 1.0), library.eval()(z, classes, 1.0),
                               atol=1e-5)
+
+
+def test_a_refused_clip_names_its_missing_unexpected_and_misshapen_keys(tmp_path):
+    state = {k: v.half() for k, v in tiny_clip().state_dict().items()}
+    state["visual.extra"] = state.pop("ln_final.bias")
+    state["visual.proj"] = torch.zeros(64, 16)
+    torch.save(state, tmp_path / "clip.pt")
+    with pytest.raises(GenerationError) as caught:
+        load_clip(tmp_path / "clip.pt")
+    message = str(caught.value)
+    assert f"{tmp_path / 'clip.pt'}: clip: weights do not match" in message
+    assert "missing keys: ln_final.bias" in message
+    assert "unexpected keys: visual.extra" in message
+    assert "wrong tensor shapes: visual.proj has shape (64, 16), expected (64, 32)" in message
+    assert "make weights" in message
