@@ -33,11 +33,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from generator.bigsleep.bundle import bundle_of
 from generator.bigsleep.device import choose_device
 from generator.bigsleep.lockfile import LOCK_NAME, Lockfile, canonical_json
 from generator.bigsleep.planning import Action, Plan, plan_jobs
 from generator.bigsleep.weight_files import default_models_dir
-from generator.errors import GenerationError
+from generator.errors import GenerationError, Problem
 from generator.gallery.jobs import ImageJob
 from generator.gallery.model import Manifest
 from generator.runlock import run_lock
@@ -87,9 +88,13 @@ class BigSleepGenerator:
         return [plan.job for plan in plans if plan.action.needs_work]
 
     def generate(self, jobs: Sequence[ImageJob]) -> None:
-        with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out):
+        with run_lock(self.cache_dir / "lock", wait=self.wait, out=self.out) as waited:
             lock = Lockfile.load(self.lock_path)  # another run may have changed it meanwhile
             plans = plan_jobs(jobs, lock, self.manifest, self.models_dir)
+            if waited and not any(plan.action.needs_work for plan in plans):
+                self._say(f"images: the run waited for made all {len(plans)} meanwhile; "
+                          "nothing left to do")
+                return
             conflicts = [problem for plan in plans
                          if plan.action in (Action.GENERATE, Action.REUSE)
                          for problem in plan.conflicts]
@@ -101,6 +106,7 @@ class BigSleepGenerator:
             todo = [plan for plan in plans if plan.action is Action.GENERATE]
             if todo:
                 self._generate_distinct(todo, lock)
+            self._retire_renamed(jobs, lock)
 
     # -- reuse -----------------------------------------------------------------------------------
 
@@ -168,16 +174,42 @@ class BigSleepGenerator:
     def _run_group(self, plans: list[Plan], models: Models, hashes: dict[str, str], lock: Lockfile,
                    device: torch.device) -> None:
         """Optimise every candidate of `plans` (one set of models), writing entries as they end."""
-        from generator.bigsleep.batches import make_batches, pending_tasks, run_batch
+        from generator.bigsleep.batches import (
+            NonFiniteError,
+            make_batches,
+            pending_tasks,
+            run_batch,
+        )
 
         # candidates finished by an interrupted run first, then after every batch
         unwritten = [plan for plan in plans if not self._finish(plan, hashes, lock)]
         work = pending_tasks(unwritten, hashes, self.results)
         batches = make_batches(work, self.batch_size, models, device)
+        problems: list[Problem] = []
         for number, batch in enumerate(batches, 1):
-            run_batch(batch, models, device, f"batch {number}/{len(batches)}", self.checkpoints,
-                      self.results, self.out)
+            try:
+                run_batch(batch, models, device, f"batch {number}/{len(batches)}",
+                          self.checkpoints, self.results, self.out)
+            except NonFiniteError as error:  # those tasks stop; the others went on
+                problems += [self._non_finite(stopped.key, stopped.iteration, plans, hashes)
+                             for stopped in error.stopped]
             unwritten = [plan for plan in unwritten if not self._finish(plan, hashes, lock)]
+        if problems:
+            raise GenerationError(problems)
+
+    def _non_finite(self, key: str, iteration: int, plans: list[Plan],
+                    hashes: dict[str, str]) -> Problem:
+        """The problem of a task whose numbers went NaN or infinite, at its entry."""
+        plan, candidate = next((plan, candidate) for plan in plans
+                               for candidate in range(plan.settings.candidates)
+                               if plan.task_hash(candidate, hashes) == key)
+        which = f"candidate {candidate}" if plan.settings.candidates > 1 else "the image"
+        return Problem(
+            self.manifest.path, plan.job.entry.line, plan.key,
+            f"{which} stopped at iteration {iteration}: its similarity or image became NaN or "
+            "infinite (nothing was written or recorded for it)",
+            "check the weights with `make weights`, or change `lr`, `class_temperature` or "
+            f"`seed`; its checkpoint is kept in {self.cache_dir} for inspection")
 
     def _finish(self, plan: Plan, hashes: dict[str, str], lock: Lockfile) -> bool:
         """Write `plan`'s files once every candidate is done; whether they are written."""
@@ -192,6 +224,25 @@ class BigSleepGenerator:
         self._say(f"images: {plan.key}: written (similarity {results[chosen].similarity:.3f}"
                   + (f", candidate {chosen} of {len(results)})" if len(results) > 1 else ")"))
         return True
+
+    def _retire_renamed(self, jobs: Sequence[ImageJob], lock: Lockfile) -> None:
+        """Move the tool's images no entry of their post names any more (a prompt edit renamed
+        the image, an entry was removed) to the post's replaced/ folder, forgetting their
+        records; only in the posts of `jobs`, whose bundles this run has in hand."""
+        from generator.bigsleep.outputs import retire_entry
+
+        named = {f"{post.slug}/{entry.image}" for post in self.manifest.posts
+                 for entry in post.entries}
+        bundles = {job.post.slug: bundle_of(job) for job in jobs}
+        for key in sorted(lock.records):
+            slug, _, name = key.rpartition("/")
+            if key not in named and slug in bundles:
+                moved = retire_entry(bundles[slug], name, lock.records[key])
+                del lock.records[key]
+                lock.save()
+                if moved:
+                    self._say(f"images: {key}: no entry names it any more; moved to "
+                              f"{slug}/replaced/")
 
     def _drop_stale(self) -> None:
         """After a complete run, what is left in the cache belongs to inputs since changed."""

@@ -105,7 +105,7 @@ class Results:
     def save(self, task_hash: str, result: TaskResult) -> None:
         payload = {"png": result.png.hex(), "similarity": result.similarity,
                    "frames": [[it, png.hex()] for it, png in result.frames]}
-        atomic_write_bytes(self._path(task_hash), json.dumps(payload).encode())
+        atomic_write_bytes(self._path(task_hash), json.dumps(payload, allow_nan=False).encode())
 
     def load_all(self, task_hashes: Sequence[str]) -> list[TaskResult] | None:
         """The results of these tasks, or None while any is not finished."""

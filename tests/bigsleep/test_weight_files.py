@@ -33,6 +33,22 @@ outdated = BigSleepGenerator(changed).outdated(image_jobs(changed, project / "co
 assert [job.entry.image for job in outdated] == ["cat"], outdated
 heavy = sorted(set(sys.argv[2:]) & set(sys.modules))
 assert not heavy, f"imported {heavy}"
+
+import generator.bigsleep.generate as generate_module
+
+class Locked(Exception):
+    pass
+
+def lock_then_stop(*args, **kwargs):
+    heavy = sorted(set(sys.argv[2:]) & set(sys.modules))
+    assert not heavy, f"the run lock was taken after importing {heavy}"
+    raise Locked
+
+generate_module.run_lock = lock_then_stop
+try:
+    BigSleepGenerator(changed).generate(outdated)
+except Locked:
+    print("locked before torch")
 """
 
 
@@ -46,7 +62,7 @@ def test_biggan_names_are_the_librarys() -> None:
     assert (biggan_library.CONFIG_NAME, biggan_library.WEIGHTS_NAME) == (CONFIG_NAME, WEIGHTS_NAME)
 
 
-def test_planning_imports_no_torch(tmp_path: Path, tiny_models_dir: Path) -> None:
+def test_planning_and_the_run_lock_import_no_torch(tmp_path: Path, tiny_models_dir: Path) -> None:
     (tmp_path / "gallery.yaml").write_text(gallery_text(tiny_models_dir), encoding="utf-8")
     (tmp_path / "changed.yaml").write_text(gallery_text(tiny_models_dir, prompt="cat"),
                                            encoding="utf-8")
@@ -57,3 +73,4 @@ def test_planning_imports_no_torch(tmp_path: Path, tiny_models_dir: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "all 2 up to date" in result.stdout
+    assert "locked before torch" in result.stdout  # waiting starts before 20 s of imports
