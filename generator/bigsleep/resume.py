@@ -1,6 +1,8 @@
 """What .cache/generation/ keeps between runs, so a stopped run resumes where it was.
 
-- `<hash>.pt` (`Checkpoints`): optimiser state and progress frames of a running batch;
+- `<hash>.pt` (`Checkpoints`): optimiser state and progress frames of a running batch, loaded
+  with `torch.load(weights_only=True)` (tensors and plain values only: checkpoints may come
+  from other machines, and a pickle can run code);
 - `done/<hash>.json` (`Results`): a finished candidate (PNG, similarity, frames), kept until its
   entry's files are written.
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,7 @@ import torch
 
 from generator.bigsleep.lockfile import canonical_json, sha256_text
 from generator.bigsleep.optimiser import BatchOptimiser, Task
+from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_write_bytes
 
 CHECKPOINT_VERSION = 1
@@ -50,8 +54,17 @@ class Checkpoints:
         return self.folder / f"{sha256_text(canonical_json(sorted(t.key for t in tasks)))[:32]}.pt"
 
     def _read(self, path: Path) -> dict[str, Any] | None:
+        """A checkpoint's contents; None when damaged or of another version (the tasks then
+        start afresh). Only tensors and plain values are unpickled: a file holding anything
+        else (which could run code as it loads) is refused."""
         try:
-            saved = torch.load(path, map_location="cpu", weights_only=False)
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise GenerationError(Problem(
+                path, None, None, "refused: this checkpoint holds more than tensors and plain "
+                "values, and loading it could run code (it was not written by this tool)",
+                f"delete it; only the tool writes into {self.folder}, and the images it was "
+                "for are optimised again")) from error
         except Exception:  # damaged (never by us: writes are atomic) or from another version
             return None
         return saved if isinstance(saved, dict) and saved.get("version") == CHECKPOINT_VERSION \

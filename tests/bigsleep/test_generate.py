@@ -477,6 +477,30 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path: Path, fake: Pa
     assert not list((tmp_path / ".cache" / "generation").rglob("*.pt"))
 
 
+class Payload:
+    """Unpickled with weights_only=False, this would create the file `marker`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_holding_more_than_tensors_is_refused_unrun(tmp_path: Path,
+                                                                 fake: Path) -> None:
+    folder = tmp_path / ".cache" / "generation"
+    folder.mkdir(parents=True)
+    marker = tmp_path / "code-ran"
+    torch.save({"version": 1, "keys": [], "frames": {}, "optimiser": Payload(marker)},
+               folder / "crafted.pt")
+    with pytest.raises(GenerationError) as error:
+        run(tmp_path, fake, entry("Bioshock"))
+    assert f"{folder / 'crafted.pt'}: refused" in str(error.value)
+    assert "could run code" in str(error.value) and "delete it" in str(error.value)
+    assert not marker.exists() and not image(tmp_path, "bioshock").exists()
+
+
 def test_a_checkpoint_of_other_inputs_is_not_used(tmp_path: Path, fake: Path) -> None:
     FakeOptimiser.crash_at = 5
     with pytest.raises(KeyboardInterrupt):
