@@ -34,6 +34,10 @@ class GalleryError(Exception):
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[GalleryError], tuple[list[Problem]]]:
+        """Pickled with its problems (Ray hands a worker's error to the driver so)."""
+        return type(self), (self.problems,)
+
 
 class ManifestError(GalleryError):
     """gallery.yaml is invalid."""

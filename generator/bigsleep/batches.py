@@ -46,6 +46,9 @@ class NonFiniteError(Exception):
         self.stopped = stopped
         super().__init__(", ".join(f"{s.key} at iteration {s.iteration}" for s in stopped))
 
+    def __reduce__(self) -> tuple[type[NonFiniteError], tuple[list[Stopped]]]:
+        return type(self), (self.stopped,)
+
 
 def pending_tasks(plans: Sequence[Plan], hashes: dict[str, str], results: Results) -> list[Work]:
     """A task for every candidate of the plans to generate that has no result yet."""
@@ -71,7 +74,7 @@ def make_batches(work: list[Work], batch_size: int | None, models: Models,
     as many as fit the free GPU memory)."""
     shapes: dict[str, list[Work]] = {}
     for task, name in work:
-        shapes.setdefault(_batch_shape(task.settings), []).append((task, name))
+        shapes.setdefault(batch_shape(task.settings), []).append((task, name))
     batches = []
     for same in shapes.values():
         settings = same[0][0].settings
@@ -82,8 +85,11 @@ def make_batches(work: list[Work], batch_size: int | None, models: Models,
 
 
 def run_batch(work: list[Work], models: Models, device: torch.device, label: str,
-              checkpoints: Checkpoints, results: Results, out: TextIO) -> None:
+              checkpoints: Checkpoints, results: Results, out: TextIO,
+              on_step: Callable[[BatchOptimiser], None] | None = None) -> int:
     """Optimise one batch to the end, checkpointing; leaves each task's result in `results`.
+    Returns the iteration it resumed from (0: from the start). `on_step` sees the optimiser
+    after every step (a cluster worker reports its progress so).
 
     A task whose similarity or final image is not finite stops the batch at once: the state of
     every task is checkpointed (kept for inspection: it is never dropped while that task has
@@ -98,6 +104,7 @@ def run_batch(work: list[Work], models: Models, device: torch.device, label: str
     path = checkpoints.path(tasks)
     _capture(frames, optimiser, tasks)
     total = max(task.settings.iterations for task in tasks)
+    resumed_from = optimiser.iteration
     bad: list[int] = []
     with tqdm(total=total, initial=optimiser.iteration, desc=label, unit="it",
               file=out, dynamic_ncols=True) as bar:
@@ -108,6 +115,8 @@ def run_batch(work: list[Work], models: Models, device: torch.device, label: str
             bad = [i for i, value in enumerate(similarities) if not math.isfinite(value)]
             if bad:
                 break
+            if on_step:
+                on_step(optimiser)
             _capture(frames, optimiser, tasks)
             if optimiser.iteration % checkpoint_every == 0 and not optimiser.done:
                 checkpoints.save(path, optimiser, tasks, frames)
@@ -120,15 +129,16 @@ def run_batch(work: list[Work], models: Models, device: torch.device, label: str
                if not math.isfinite(score) or not bool(torch.isfinite(images[index]).all())]
     if bad:
         _stop(work, bad, optimiser, frames, checkpoints, lambda rest: run_batch(
-            rest, models, device, label, checkpoints, results, out))
+            rest, models, device, label, checkpoints, results, out, on_step))
     for index, task in enumerate(tasks):
         results.save(task.key, TaskResult(_encode(images[index]), scores[index],
                                           frames.get(task.key, [])))
     checkpoints.drop(results.done)
+    return resumed_from
 
 
 def _stop(work: list[Work], bad: list[int], optimiser: BatchOptimiser, frames: Frames,
-          checkpoints: Checkpoints, run_rest: Callable[[list[Work]], None]) -> NoReturn:
+          checkpoints: Checkpoints, run_rest: Callable[[list[Work]], int]) -> NoReturn:
     """Checkpoint the batch, run its finite tasks on, then raise NonFiniteError for the others."""
     tasks = [task for task, _ in work]
     checkpoints.save(checkpoints.path(tasks), optimiser, tasks, frames)
@@ -142,7 +152,7 @@ def _stop(work: list[Work], bad: list[int], optimiser: BatchOptimiser, frames: F
     raise NonFiniteError(stopped)
 
 
-def _batch_shape(settings: GenerationSettings) -> str:
+def batch_shape(settings: GenerationSettings) -> str:
     """Tasks with the same shape can share a batch (models are already the same)."""
     return canonical_json([settings.cutouts, settings.iterations])
 
