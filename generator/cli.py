@@ -34,6 +34,14 @@ def _models(args: argparse.Namespace) -> Path | None:
     return Path(args.models) if args.models else None
 
 
+def _gpu_share(text: str) -> float:
+    share = float(text)
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a share of one GPU (use a number above 0, at most 1)")
+    return share
+
+
 def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGenerator:
     from generator.bigsleep.generate import BigSleepGenerator
 
@@ -43,6 +51,8 @@ def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGener
         device=args.device,
         batch_size=args.batch_size,
         wait=not args.no_wait,
+        cluster=args.cluster,
+        gpu_share=args.gpu_share,
     )
 
 
@@ -288,6 +298,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
+        sub.add_argument("--cluster", metavar="ADDRESS",
+                         help="generate on Ray workers, one per GPU: `local` (every GPU here) "
+                         "or ray://HOST:PORT (needs the `cluster` extra; see the README)")
+        sub.add_argument("--gpu-share", type=_gpu_share, default=1.0, metavar="FRACTION",
+                         help="with --cluster, the share of a GPU each worker takes (0.5: two "
+                         "workers per GPU, for small models; default: 1)")
 
     command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
             ("content", "theme"))
