@@ -58,7 +58,7 @@ class Slot:
     number: int
     actor: Any
     where: dict[str, Any] = field(default_factory=dict)  # host, gpu, pid, device
-    sizes: dict[str, int] = field(default_factory=dict)  # batch shape -> its batch size
+    sizes: dict[int, int] = field(default_factory=dict)  # cutouts -> its batch size
 
     @property
     def name(self) -> str:
@@ -108,7 +108,7 @@ class WorkerPool:
         self._say(f"cluster: starting {self.size} worker(s) on {gpus:g} GPU(s)")
         self.started = len(self.slots)
         self.batches = 0
-        self.preparing: tuple[GenerationSettings, dict[str, str]] | None = None
+        self.preparing: tuple[GenerationSettings, dict[str, str], list[int]] | None = None
 
     def _start_store(self, client: bool) -> Any:
         """The store actor: on this machine, or on the head node for a Ray Client driver."""
@@ -139,11 +139,12 @@ class WorkerPool:
             after_batch: Callable[[], None]) -> list[Stopped]:
         """Run every task of `work` (one set of models: `settings`'), calling `after_batch`
         after each batch; returns the tasks stopped for non-finite numbers."""
-        self.preparing = (settings, expected)  # what a replacement worker loads
+        cutouts = sorted({task.settings.cutouts for task, _ in work})
+        self.preparing = (settings, expected, cutouts)  # what a replacement worker loads
         queues: dict[str, deque[Work]] = {}
         for item in work:
             queues.setdefault(batch_shape(item[0].settings), deque()).append(item)
-        starting = {slot.actor.prepare.remote(settings, expected): slot for slot in self.slots}
+        starting = {slot.actor.prepare.remote(*self.preparing): slot for slot in self.slots}
         ready: list[Slot] = []
         running: dict[Any, Running] = {}
         refused: list[Problem] = []
@@ -185,15 +186,12 @@ class WorkerPool:
 
     def _take(self, queues: dict[str, deque[Work]], slot: Slot) -> tuple[list[Work], str] | None:
         """The next batch for `slot`: up to its batch size of the first queued shape."""
-        shape, queue = next(((shape, queue) for shape, queue in queues.items() if queue),
-                            (None, None))
-        if shape is None or queue is None:
+        queue = next((queue for queue in queues.values() if queue), None)
+        if queue is None:
             return None
         settings = queue[0][0].settings
-        if shape not in slot.sizes:
-            slot.sizes[shape] = self.batch_size or settings.batch_size or int(
-                self.ray.get(slot.actor.batch_size.remote(settings)))
-        batch = [queue.popleft() for _ in range(min(slot.sizes[shape], len(queue)))]
+        size = self.batch_size or settings.batch_size or slot.sizes[settings.cutouts]
+        batch = [queue.popleft() for _ in range(min(size, len(queue)))]
         self.batches += 1
         return batch, f"batch {self.batches}"
 
@@ -201,7 +199,7 @@ class WorkerPool:
                  refused: list[Problem]) -> None:
         """A worker has loaded its models (ready), was refused, or died while starting."""
         try:
-            self.ray.get(ref)
+            prepared = self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as error:
             cause = error.cause
             if not isinstance(cause, GalleryError):
@@ -212,7 +210,7 @@ class WorkerPool:
         except self.ray.exceptions.RayActorError:
             self._replace(slot, starting, "died while starting")
             return
-        slot.where = self.ray.get(slot.actor.describe.remote())
+        slot.where, slot.sizes = prepared["where"], prepared["sizes"]
         ready.append(slot)
         self._say(f"cluster: {slot.name} ready ({slot.where['device']})")
 

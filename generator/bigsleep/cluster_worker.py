@@ -51,11 +51,17 @@ class BigSleepWorker:
         return {"host": socket.gethostname(), "gpu": gpus or "-", "pid": os.getpid(),
                 "device": self.device.type}
 
-    def prepare(self, settings: GenerationSettings, expected: dict[str, str]) -> None:
-        """Load the models of `settings` (once) and check they are the driver's."""
+    def prepare(self, settings: GenerationSettings, expected: dict[str, str],
+                cutouts: list[int]) -> dict[str, Any]:
+        """Load the models of `settings` (once) and check they are the driver's; returns where
+        it runs (`describe`) and its batch size for each number of cutouts (`batch_size`)."""
         key = models_key(settings)
-        if key in self.models:
-            return
+        if key not in self.models:
+            self.models[key] = self._load(settings, expected)
+        return {"where": self.describe(),
+                "sizes": {count: self.batch_size(key, count) for count in cutouts}}
+
+    def _load(self, settings: GenerationSettings, expected: dict[str, str]) -> Models:
         if self.device.type == "cuda" and not torch.cuda.is_available():
             where = self.describe()
             raise GenerationError(Problem(
@@ -77,13 +83,12 @@ class BigSleepWorker:
                 + "; its images would not match gallery.lock",
                 "give every machine the driver's weights files: run `make weights` there, or "
                 "copy the driver's models folder into its $BIGSLEEP_MODELS"))
-        self.models[key] = models
+        return models
 
-    def batch_size(self, settings: GenerationSettings) -> int:
-        """How many images of `settings`' shape fit this worker's share of its GPU."""
-        models = self.models[models_key(settings)]
-        return max(1, int(fit_batch_size(models, self.device, settings.cutouts)
-                          * min(1.0, self.gpu_share)))
+    def batch_size(self, key: str, cutouts: int) -> int:
+        """How many images with `cutouts` fit this worker's share of its GPU."""
+        return max(1, int(fit_batch_size(self.models[key], self.device, cutouts)
+                          * self.gpu_share))
 
     def run(self, work: list[Work], label: str) -> int:
         """Run one batch to the end; returns the iteration it resumed from."""

@@ -16,13 +16,15 @@
   <bundle>/replaced/ (`outputs`).
 
     BigSleepGenerator(manifest, models_dir=None, device=None, batch_size=None, wait=True,
-                      cache_dir=None, out=None)
+                      cache_dir=None, out=None, cluster=None, gpu_share=1.0)
 
 `device`: None = CUDA, or a GenerationError saying what to run when there is none; "cpu" only when
 asked (prints an estimate first; see `device`). `batch_size`: None = the entries' `batch_size`,
 else fitted to free GPU memory. `wait`: queue behind another run on the same manifest, or stop.
 `cache_dir`: default .cache/generation/ beside gallery.yaml. `out`: where messages and progress
-bars go (stderr by default).
+bars go (stderr by default). `cluster`: a Ray address ("local", "ray://HOST:PORT") whose workers,
+`gpu_share` of a GPU each, run the batches instead of this machine (see `cluster`); this process
+still writes every file.
 """
 
 from __future__ import annotations

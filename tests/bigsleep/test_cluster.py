@@ -136,7 +136,7 @@ def test_a_worker_with_other_weights_is_refused(tmp_path: Path, tiny_models_dir:
         1, store, str(tmp_path / "cache"), "cpu", None, 1.0)
     try:
         with pytest.raises(ray.exceptions.RayTaskError) as error:
-            ray.get(worker.prepare.remote(settings, expected))
+            ray.get(worker.prepare.remote(settings, expected, [4]))
     finally:
         ray.kill(worker)
         ray.kill(store)
