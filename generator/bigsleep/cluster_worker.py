@@ -1,11 +1,11 @@
 """A cluster worker: one Ray actor per GPU (or per share of one) that runs the batches it is fed.
 
 It loads each set of models once, from its own machine's weights (`$BIGSLEEP_MODELS`, or the
-driver's `--models` folder when one was given), and refuses to work with weights whose hashes
-differ from the driver's: its images would not be the ones gallery.lock records. It fits its own
-batch size to its GPU's free memory (times its share of the GPU), runs each batch with
-`batches.run_batch` (checkpoints and results going to the driver's `cluster_store`) and reports
-its progress there for the driver's display.
+driver's `--models` folder when one was given; named models it lacks are fetched first), and
+refuses to work with weights whose hashes differ from the driver's: its images would not be the
+ones gallery.lock records. It fits its own batch size to its GPU's free memory (times its share
+of the GPU), runs each batch with `batches.run_batch` (checkpoints and results going to the
+driver's `cluster_store`) and reports its progress there for the driver's display.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from generator.bigsleep.cluster_store import StoreCheckpoints, StoreResults
 from generator.bigsleep.models import Models, load_models
 from generator.bigsleep.optimiser import BatchOptimiser, fit_batch_size
 from generator.bigsleep.weight_files import models_key
+from generator.bigsleep.weights import fetch_missing_weights
 from generator.errors import GenerationError, Problem
 from generator.settings import GenerationSettings
 
@@ -69,6 +70,8 @@ class BigSleepWorker:
                 "no CUDA GPU is usable here although Ray gave this worker one",
                 "check the machine's NVIDIA driver and that `ray start` saw the right GPUs "
                 "(--num-gpus)"))
+        with open(os.devnull, "w", encoding="utf-8") as quiet:  # the driver shows progress
+            fetch_missing_weights(settings, self.models_dir, quiet)
         models = load_models(settings, self.models_dir, self.device)
         found = {"clip": models.clip_hash, "biggan": models.biggan_hash}
         differ = sorted(name for name in expected if found[name] != expected[name])

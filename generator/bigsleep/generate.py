@@ -195,14 +195,17 @@ class BigSleepGenerator:
     # -- generation ------------------------------------------------------------------------------
 
     def _generate(self, plans: list[Plan], lock: Lockfile, device: torch.device | None) -> None:
-        """Generate `plans`, loading each set of models once (here, or once per worker)."""
+        """Generate `plans`, loading each set of models once (here, or once per worker), the
+        named ones fetched first if this machine does not have them yet."""
         from generator.bigsleep.models import load_models
+        from generator.bigsleep.weights import fetch_missing_weights
 
         groups: dict[str, list[Plan]] = {}
         for plan in plans:
             self._say(f"images: {plan.key}: {plan.reason}")
             groups.setdefault(models_key(plan.settings), []).append(plan)
         for group in groups.values():
+            fetch_missing_weights(group[0].settings, self.models_dir, self.out)
             if self.pool is not None:
                 self._run_on_cluster(group, self._weights_hashes(group[0].settings), lock)
                 continue
