@@ -274,8 +274,15 @@ def worker_pool(address: str, cache_dir: Path, *, device: str | None, models_dir
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level="WARNING")
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level="WARNING")
+        except Exception as error:  # Ray raises many kinds for an address it cannot use
+            raise GenerationError(Problem(
+                "--cluster", None, None, f"cannot use the Ray cluster at {address!r}: "
+                f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}",
+                "start it first (`ray start --head`, see the README), check the address and "
+                "the token (RAY_AUTH_TOKEN), or use `--cluster local`")) from error
     pool = None
     try:
         pool = WorkerPool(ray, cache_dir, client=address.startswith("ray://"), device=device,
