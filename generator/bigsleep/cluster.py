@@ -20,6 +20,7 @@ left out; the run goes on while any worker is left.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from generator.settings import GenerationSettings
 INSTALL = "pip install -e '.[cluster]' (`make site CLUSTER=...` installs it)"
 START_TIMEOUT_S = 600.0  # longest wait for a worker to start when no other worker is running
 POLL_S = 0.5  # how often the progress display is refreshed
+CONNECT_TIMEOUT_S = 5.0  # how long an address may take to answer
 
 
 def import_ray() -> Any:
@@ -49,6 +51,19 @@ def import_ray() -> Any:
         raise GenerationError(Problem("--cluster", None, None, "Ray is not installed",
                                       f"install the cluster extra: {INSTALL}")) from error
     return ray
+
+
+def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Refuse at once an address nothing answers at (Ray itself retries for many minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError) as error:
+        raise GenerationError(Problem(
+            "--cluster", None, None, f"nothing answers at {address!r} ({error})",
+            "give `local`, `ray://HOST:PORT` (the head's client server, 10001 by default) or "
+            "`HOST:PORT` (its GCS, 6379), and start the cluster first (`ray start --head`, "
+            "see the README)")) from error
 
 
 @dataclass(eq=False)  # each worker is itself (hashable by identity)
@@ -274,6 +289,8 @@ def worker_pool(address: str, cache_dir: Path, *, device: str | None, models_dir
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
+        if address != "local":
+            check_reachable(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      logging_level="WARNING")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import pytest
 import ray
 import torch
 
+from generator.bigsleep.cluster import check_reachable
 from generator.bigsleep.cluster_store import CheckpointStore
 from generator.bigsleep.cluster_worker import BigSleepWorker
 from generator.bigsleep.weight_files import weights_hash
@@ -145,3 +147,14 @@ def test_a_worker_with_other_weights_is_refused(tmp_path: Path, tiny_models_dir:
     text = str(cause)
     assert "worker 1 on" in text and "refused: its biggan weights" in text
     assert "differ from the driver's" in text and "make weights" in text
+
+
+def test_an_address_nothing_answers_at_is_refused_at_once() -> None:
+    with socket.socket() as probe:  # a loopback port no one listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for address in [f"ray://127.0.0.1:{port}", f"127.0.0.1:{port}", "head-without-port"]:
+        with pytest.raises(GenerationError) as error:
+            check_reachable(address, timeout_s=2)
+        assert f"nothing answers at {address!r}" in str(error.value)
+        assert "ray start --head" in str(error.value)
