@@ -18,12 +18,10 @@ from generator.errors import DeployError, GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
-from generator.settings import GenerationSettings
+from generator.settings import GenerationSettings, allowed_range, in_range
 
 if TYPE_CHECKING:
     from generator.site.config import SiteConfig
-
-if TYPE_CHECKING:
     from generator.site.deploy import Destination, ProjectPaths
 
 Handler = Callable[[argparse.Namespace, Folders], None]
@@ -39,6 +37,14 @@ def _models(args: argparse.Namespace) -> Path | None:
     return Path(args.models) if args.models else None
 
 
+def _gpu_share(text: str) -> float:
+    share = float(text)
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a share of one GPU (use a number above 0, at most 1)")
+    return share
+
+
 def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGenerator:
     from generator.bigsleep.generate import BigSleepGenerator
 
@@ -48,6 +54,8 @@ def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGener
         device=args.device,
         batch_size=args.batch_size,
         wait=not args.no_wait,
+        cluster=args.cluster,
+        gpu_share=args.gpu_share,
     )
 
 
@@ -274,12 +282,21 @@ DREAM_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("--biggan",), "biggan"),
 )
 DREAM_HELP = {"image_prompt": "Image file to match too."}
+# Where `dream` follows big-sleep's `dream` command rather than a gallery entry's defaults.
+DREAM_DEFAULTS: dict[str, object] = {"ema_decay": 0.5}
+DREAM_DIFFERENCES = (
+    "Defaults are a gallery entry's, but --ema-decay is 0.5 as in big-sleep's dream. Unlike "
+    "big-sleep's dream: --image-size 256 (big-sleep: 512; 256 is 4x faster), --iterations "
+    "1000 (big-sleep: 20 epochs x 1050; images rarely improve after 1000 and often collapse), "
+    "--seed a stable hash of the prompt (big-sleep: 0, so different prompts share a start); "
+    "see the README's \"Differences from big-sleep\".")
 
 
 def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: str) -> None:
     """An option setting GenerationSettings field `name`, with its documentation and limits."""
     field = next(f for f in dataclasses.fields(GenerationSettings) if f.name == name)
-    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), field.default
+    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), DREAM_DEFAULTS.get(name,
+                                                                                 field.default)
     if isinstance(default, bool):
         sub.add_argument(*flags, dest=name, action="store_true", default=None, help=doc)
         return
@@ -289,13 +306,12 @@ def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: 
         return
     numeric = "min" in field.metadata or "choices" in field.metadata
     kind = type(default) if default is not None else int if numeric else str
-    low, high = field.metadata.get("min"), field.metadata.get("max")
 
     def value(text: str) -> object:
         number = kind(text)
-        if (low is not None and number < low) or (high is not None and number > high):
-            allowed = f"{low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range (use {allowed})")
+        if not in_range(number, field.metadata):
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range (use a value {allowed_range(field.metadata)})")
         return number
 
     value.__name__ = kind.__name__  # argparse names the type in its "invalid value" errors
@@ -308,7 +324,7 @@ def _dream_settings(args: argparse.Namespace) -> GenerationSettings:
              if getattr(args, name) is not None}
     if "penalize" in given:
         given["penalize"] = tuple(given["penalize"])
-    return dataclasses.replace(GenerationSettings(), **given)
+    return dataclasses.replace(GenerationSettings(), **(DREAM_DEFAULTS | given))
 
 
 def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
@@ -363,6 +379,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
+        sub.add_argument("--cluster", metavar="ADDRESS",
+                         help="generate on Ray workers, one per GPU: `local` (every GPU here) "
+                         "or ray://HOST:PORT (needs the `cluster` extra; see the README)")
+        sub.add_argument("--gpu-share", type=_gpu_share, default=1.0, metavar="FRACTION",
+                         help="with --cluster, the share of a GPU each worker takes (0.5: two "
+                         "workers per GPU, for small models; default: 1)")
 
     check = command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
                     ("source", "content", "theme"))
@@ -394,7 +416,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="S3: delete objects the site no longer has (rsync and git always "
                              "mirror the site)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
-    dream = commands.add_parser("dream", help=dream_help, description=dream_help)
+    dream = commands.add_parser("dream", help=dream_help, description=dream_help,
+                                epilog=DREAM_DIFFERENCES)
     dream.set_defaults(handler=cmd_dream)
     dream.add_argument("prompt", help="what to dream: `a|b` steers towards both")
     dream.add_argument("--out", help="the PNG to write, or a folder (default: the prompt's "

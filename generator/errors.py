@@ -37,6 +37,10 @@ class GalleryError(Exception):
         lines = [str(p) for p in self.problems]
         super().__init__("\n".join([*lines, advice] if advice else lines))
 
+    def __reduce__(self) -> tuple[type[GalleryError], tuple[list[Problem]]]:
+        """Pickled with its problems (Ray hands a worker's error to the driver so)."""
+        return type(self), (self.problems,)
+
 
 class ManifestError(GalleryError):
     """gallery.yaml is invalid."""
