@@ -87,10 +87,10 @@ def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholde
 def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
     reporting every problem."""
-    from generator.gallery.writer import check_posts
+    from generator.gallery.writer import check_posts, interrupted_write
     from generator.site.build import check_content
 
-    problems: list[Problem] = []
+    problems: list[Problem] = [p for p in [interrupted_write(folders.content)] if p]
     settings = SiteSettings()
     try:
         manifest = _manifest(folders)
@@ -114,6 +114,11 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
+    from generator.gallery.writer import interrupted_write
+
+    interrupted = interrupted_write(folders.content)
+    if interrupted is not None:
+        raise GalleryError(interrupted)
     settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
     _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders)
 

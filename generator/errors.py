@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,3 +46,30 @@ class BuildError(GalleryError):
 
 class GenerationError(GalleryError):
     """Images cannot be generated (no GPU, missing weights, a bad checkpoint...)."""
+
+
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_problem(error: OSError, folder: Path, doing: str) -> Problem:
+    """A failed write into `folder` (read-only, a full disk...) as one line saying what to do."""
+    if error.errno in _READ_ONLY:
+        return Problem(folder, None, None, f"cannot {doing}: the folder is read-only "
+                       f"({error.strerror})",
+                       f"make it writable (chmod -R u+w {folder}), then run again")
+    if error.errno in _FULL:
+        return Problem(folder, None, None, f"cannot {doing}: the disk is full",
+                       "free some space, then run again")
+    return Problem(folder, None, None, f"cannot {doing}: {error.strerror or error}"
+                   + (f" ({error.filename})" if error.filename else ""),
+                   "fix the folder, then run again")
+
+
+def writing_failed(error: OSError, folder: Path) -> bool:
+    """True when `error` came from writing into `folder` or from a full disk (not from reading
+    an input elsewhere)."""
+    if error.errno in _FULL:
+        return True
+    name = error.filename if isinstance(error.filename, str) else None
+    return name is not None and Path(name).absolute().is_relative_to(folder.absolute())

@@ -15,9 +15,7 @@ writes the files, `theme` renders the templates.
 from __future__ import annotations
 
 import html as htmlmod
-import os
 import re
-import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +24,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.site.content import Page, is_markdown, load_pages
-from generator.errors import BuildError, Problem
+from generator.errors import BuildError, Problem, disk_problem, writing_failed
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
-from generator.fsutil import swap_in_directory
 from generator.site.images import ImageProcessor
 from generator.site.listings import (
     menu,
@@ -40,6 +37,7 @@ from generator.site.listings import (
     write_taxonomies,
 )
 from generator.site.markdown import render_markdown
+from generator.site.outdir import clean_leftovers, put_in_place, work_folder
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
@@ -80,15 +78,19 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     public yet).
     """
     out_dir = Path(out_dir).absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    fresh = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
-    fresh.mkdir()
+    clean_leftovers(out_dir)
+    fresh = work_folder(out_dir)
     try:
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                            placeholders=placeholders, out=fresh,
                            processor=ImageProcessor(Path(cache_dir), settings.image_widths))
-        builder.build()
-        swap_in_directory(fresh, out_dir)
+        try:
+            builder.build()
+        except OSError as error:
+            if not writing_failed(error, fresh):
+                raise
+            raise BuildError(disk_problem(error, out_dir, "write the site")) from error
+        put_in_place(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
