@@ -106,16 +106,29 @@ def is_stale(name: str) -> bool:
     return pid is not None and pid != os.getpid() and not is_alive(pid)
 
 
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Remove the hidden `.NAME.<pid>-<hex>.tmp` files that killed runs left under `folder`."""
+def temporary_folder(parent: Path, stem: str) -> Path:
+    """A new hidden folder `.STEM.<pid>-<hex>.tmp` in `parent`, to fill and rename into place."""
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = parent / f".{stem}.{os.getpid()}-{secrets.token_hex(8)}.tmp"
+    folder.mkdir()
+    return folder
+
+
+def remove_stale_temporaries(folder: Path, *, deep: bool = True) -> list[Path]:
+    """Remove the hidden `.NAME.<pid>-<hex>.tmp` files and folders that killed runs left in
+    `folder` (and, if `deep`, in every folder under it)."""
     removed = []
-    for directory, _, files in os.walk(folder):
-        for name in files:
+    for directory, folders, files in os.walk(folder):
+        for name in [*files, *folders]:
             if _TEMPORARY.fullmatch(name) and is_stale(name):
                 path = Path(directory) / name
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                if name in folders:
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
                 removed.append(path)
+        folders[:] = [name for name in folders if deep and not _TEMPORARY.fullmatch(name)]
     return removed
 
 

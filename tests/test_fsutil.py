@@ -114,3 +114,11 @@ def test_only_temporaries_of_ended_processes_are_removed(tmp_path: Path) -> None
         path.write_text("x")
     assert fsutil.remove_stale_temporaries(tmp_path) == [stale]
     assert live.exists() and authors.exists() and not stale.exists()
+
+
+def test_staging_folders_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    mine = fsutil.temporary_folder(tmp_path, "entry")
+    stale = tmp_path / f".entry.{_dead_pid()}-0123456789abcdef.tmp"
+    (stale / "deeper").mkdir(parents=True)
+    assert fsutil.remove_stale_temporaries(tmp_path, deep=False) == [stale]
+    assert os.listdir(tmp_path) == [mine.name]

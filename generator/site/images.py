@@ -27,7 +27,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -36,7 +35,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
 from generator.errors import BuildError, Problem
-from generator.fsutil import atomic_write_bytes
+from generator.fsutil import atomic_write_bytes, remove_stale_temporaries, temporary_folder
 
 CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant is remade
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
@@ -97,6 +96,7 @@ class ImageProcessor:
 
     def __init__(self, cache_dir: Path, widths: tuple[int, ...]) -> None:
         self.root = cache_dir / "images"
+        remove_stale_temporaries(self.root, deep=False)  # staging folders of killed runs
         self.widths = tuple(sorted(set(widths)))
         self.encoded = 0  # images decoded and encoded (cache misses)
         self.cache_hits = 0  # images served from the cache without decoding
@@ -294,7 +294,7 @@ def _install_entry(root: Path, entry: Path, files: dict[str, bytes], meta: dict)
     file sizes catch files that a power loss left short, so such an entry is remade.
     """
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name[:16]}-", dir=root))
+    staging = temporary_folder(root, entry.name[:16])
     try:
         for name, content in files.items():
             (staging / name).write_bytes(content)
