@@ -74,12 +74,13 @@ def _write(manifest: Manifest, folders: Folders) -> None:
     print(f"posts: {len(changed)} file(s) written to {folders.content}")
 
 
-def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool) -> None:
+def _build(settings: SiteSettings, folders: Folders, *, drafts: bool, placeholders: bool,
+           full: bool = False) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, settings, theme_dir=folders.theme,
-        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders,
+        cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, full=full,
     )
     print(report)
 
@@ -120,7 +121,7 @@ def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
     if interrupted is not None:
         raise GalleryError(interrupted)
     settings = _manifest(folders).site if folders.manifest.exists() else SiteSettings()
-    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders)
+    _build(settings, folders, drafts=args.drafts, placeholders=args.placeholders, full=args.full)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -131,14 +132,15 @@ def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
 def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
     _generate(manifest, args, folders, drafts_may_wait=True)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=False, placeholders=False)
+    _build(manifest.site, folders, drafts=False, placeholders=False, full=args.full)
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images."""
     manifest = _manifest(folders)
     _write(manifest, folders)
-    _build(manifest.site, folders, drafts=True, placeholders=True)
+    _build(manifest.site, folders, drafts=True, placeholders=True,
+           full=vars(args).get("full", False))
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
@@ -279,6 +281,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--models", help="weights folder (default: $BIGSLEEP_MODELS or "
                          "~/.cache/bigsleep-gallery/models)")
 
+    def building(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--full", action="store_true",
+                         help="a cold build: reuse no file of the last builds")
+        return sub
+
     def generating(sub: argparse.ArgumentParser) -> None:
         devices(sub)
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
@@ -290,18 +297,18 @@ def _parser() -> argparse.ArgumentParser:
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = command("build", cmd_build, "render a content tree into a static site")
+    build = building(command("build", cmd_build, "render a content tree into a static site"))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
-    generating(command("site", cmd_site, "images, posts and site: the whole job"))
-    command("draft", cmd_draft, "the whole site with placeholders for missing images")
+    generating(building(command("site", cmd_site, "images, posts and site: the whole job")))
+    building(command("draft", cmd_draft, "the whole site with placeholders for missing images"))
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
     weights = command("weights", cmd_weights, "download and verify model checkpoints", ())
     weights.add_argument("--models", help="weights folder")
-    deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
+    deploy = building(command("deploy", cmd_deploy, "rebuild and publish site/"))
     generating(deploy)
     deploy.add_argument("--to", help="rsync destination (default: site.deploy)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"

@@ -66,10 +66,13 @@ def disk_problem(error: OSError, folder: Path, doing: str) -> Problem:
                    "fix the folder, then run again")
 
 
-def writing_failed(error: OSError, folder: Path) -> bool:
-    """True when `error` came from writing into `folder` or from a full disk (not from reading
-    an input elsewhere)."""
-    if error.errno in _FULL:
-        return True
+def failed_folder(error: OSError, work: Path, shown_as: Path) -> Path | None:
+    """The folder a write failed in, for `disk_problem`: `shown_as` for files in the work folder
+    `work` (or none named), the file's folder for a read-only or full disk elsewhere (a cache);
+    None for any other error (an input that cannot be read reports itself)."""
     name = error.filename if isinstance(error.filename, str) else None
-    return name is not None and Path(name).absolute().is_relative_to(folder.absolute())
+    if name is not None and Path(name).absolute().is_relative_to(work.absolute()):
+        return shown_as
+    if error.errno not in (*_FULL, *_READ_ONLY):
+        return None
+    return shown_as if name is None else Path(name).parent

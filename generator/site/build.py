@@ -14,6 +14,7 @@ writes the files, `theme` renders the templates.
 
 from __future__ import annotations
 
+import contextlib
 import html as htmlmod
 import re
 import shutil
@@ -24,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.site.content import Page, is_markdown, load_pages
-from generator.errors import BuildError, Problem, disk_problem, writing_failed
+from generator.errors import BuildError, Problem, disk_problem, failed_folder
 from generator.site.feeds import FeedItem, SitemapEntry, rss, sitemap
 from generator.site.figures import Figures
 from generator.site.images import ImageProcessor
@@ -37,10 +38,12 @@ from generator.site.listings import (
     write_taxonomies,
 )
 from generator.site.markdown import render_markdown
-from generator.site.outdir import clean_leftovers, put_in_place, work_folder
+from generator.site.buildstate import BuildState, discard_state, load_state, save_state
+from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.settings import SiteSettings
+from generator.site.sitefiles import SiteFiles
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
 from generator.site.theme import Theme
 from generator.site.urls import absolute, is_external, page_path, relative_links
@@ -58,43 +61,58 @@ class BuildReport:
     posts: int
     images: int  # images published
     processed: int  # images decoded and resized this time (0 when all came from the cache)
+    written: int = 0  # files whose bytes changed (the others were kept from the last builds)
     placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
     warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
 
     def __str__(self) -> str:
         text = (f"site: {self.pages} pages ({self.posts} posts), {self.images} images "
-                f"({self.processed} processed, {self.images - self.processed} from cache) "
-                f"-> {self.out_dir}")
+                f"({self.processed} processed, {self.images - self.processed} from cache), "
+                f"{self.written} file(s) changed -> {self.out_dir}")
         if self.placeholders:
             text += f"\nsite: {len(self.placeholders)} placeholder image(s) shown (draft build)"
         return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-               cache_dir: Path, drafts: bool = False, placeholders: bool = False) -> BuildReport:
+               cache_dir: Path, drafts: bool = False, placeholders: bool = False,
+               full: bool = False) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts and future-dated pages are left out unless `drafts` (a preview of everything not
-    public yet).
+    public yet). Files whose bytes did not change are reused from the last builds (`sitefiles`,
+    `buildstate`) unless `full`, which starts from an empty folder and forgets the build state.
     """
-    out_dir = Path(out_dir).absolute()
+    out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
     clean_leftovers(out_dir)
-    fresh = work_folder(out_dir)
+    processor = ImageProcessor(cache_dir, settings.image_widths)
+    spare = spare_folder(out_dir)
+    if full:
+        discard_state(cache_dir, out_dir)
+    state = load_state(cache_dir, out_dir, spare, processor.params)
+    processor.source_keys = state.image_keys
+    fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
+    files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site)
     try:
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
-                           placeholders=placeholders, out=fresh,
-                           processor=ImageProcessor(Path(cache_dir), settings.image_widths))
+                           placeholders=placeholders, out=files, processor=processor)
         try:
             builder.build()
+            records = files.finish()
         except OSError as error:
-            if not writing_failed(error, fresh):
+            folder = failed_folder(error, fresh, out_dir)
+            if folder is None:
                 raise
-            raise BuildError(disk_problem(error, out_dir, "write the site")) from error
-        put_in_place(fresh, out_dir)
+            raise BuildError(disk_problem(error, folder, "write the site")) from error
+        kept_spare = put_in_place(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return builder.report(out_dir)
+    with contextlib.suppress(OSError):  # the state is a hint: without it the next build redoes more
+        save_state(cache_dir, out_dir, spare, BuildState(
+            site=records, spare=state.site if kept_spare else None,
+            image_keys=processor.source_keys), processor.params)
+    return builder.report(out_dir, written=files.written)
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
@@ -117,7 +135,7 @@ class _Builder:
     """One build: pages in, files out (or, with out=None, only the checks)."""
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme_dir: Path, *,
-                 drafts: bool, placeholders: bool, out: Path | None,
+                 drafts: bool, placeholders: bool, out: SiteFiles | None,
                  processor: ImageProcessor | None) -> None:
         self.content_dir = content_dir
         self.settings = settings
@@ -172,9 +190,9 @@ class _Builder:
                     "rebuild after that date; a draft build (--drafts) previews it"))
         return [p for p in pages if p.date is None or p.date <= now]
 
-    def report(self, out_dir: Path) -> BuildReport:
+    def report(self, out_dir: Path, written: int) -> BuildReport:
         return BuildReport(
-            out_dir=out_dir, pages=self.output.pages, posts=self.posts,
+            out_dir=out_dir, pages=self.output.pages, posts=self.posts, written=written,
             images=self.figures.published,
             processed=self.processor.encoded if self.processor else 0,
             placeholders=self.figures.placeholders,
@@ -253,9 +271,7 @@ class _Builder:
                 continue
             source = (page.bundle / ref).resolve()
             if source.is_file() and root in source.parents and not is_markdown(source):
-                target = self.out / PurePosixPath(path).parent / PurePosixPath(ref)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+                self.out.put_copy(str(PurePosixPath(path).parent / PurePosixPath(ref)), source)
 
     def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
         """Every page of its own; posts link the next newer and older post."""

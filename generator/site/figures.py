@@ -31,6 +31,7 @@ from generator.errors import BuildError, Problem
 from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
+from generator.site.sitefiles import SiteFiles
 from generator.site.theme import Theme
 from generator.site.urls import is_external, relative
 
@@ -77,7 +78,8 @@ class Figures:
     With no processor or no output folder (check_content) images are resolved and checked only.
     """
 
-    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None) -> None:
+    def __init__(self, theme: Theme, processor: ImageProcessor | None,
+                 out: SiteFiles | None) -> None:
         self.theme = theme
         self.processor = processor
         self.out = out

@@ -7,7 +7,6 @@ still checked. The output also counts the pages and collects their sitemap entri
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from generator.site.feeds import SitemapEntry
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
 from generator.settings import SiteSettings
+from generator.site.sitefiles import SiteFiles
 from generator.site.theme import Theme
 from generator.site.urls import absolute, relative
 
@@ -38,10 +38,10 @@ class Rendered:
 
 
 class SiteOutput:
-    """Writes one build's files into `out` (or, with out=None, only checks them)."""
+    """Writes one build's files through `out` (or, with out=None, only checks them)."""
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme: Theme,
-                 out: Path | None) -> None:
+                 out: SiteFiles | None) -> None:
         self.content_dir = content_dir
         self.settings = settings
         self.theme = theme
@@ -85,9 +85,8 @@ class SiteOutput:
                                      "give the page another url or slug"
                                      if source else
                                      "a page's url or alias collides with a generated page"))
-        target = self._claim(path)
-        if target is not None:
-            target.write_text(text, encoding="utf-8")
+        if self._claim(path) and self.out is not None:
+            self.out.put_bytes(path, text.encode("utf-8"))
 
     def copy(self, path: str, source: Path) -> None:
         """Copy `source` to site path `path`; refused when a page is at or under that address."""
@@ -96,18 +95,13 @@ class SiteOutput:
                                      f"a page's address /{path} collides with the theme's "
                                      f"static file {source}",
                                      "change that page's url or alias"))
-        target = self._claim(path)
-        if target is not None:
-            shutil.copyfile(source, target)
+        if self._claim(path) and self.out is not None:
+            self.out.put_copy(path, source)
 
-    def _claim(self, path: str) -> Path | None:
-        """Mark site path `path` as taken -> the file to write (its folder made), if writing."""
+    def _claim(self, path: str) -> bool:
+        """Mark site path `path` as taken; True when files are written (not only checked)."""
         self.written.add(path)
-        if self.out is None:
-            return None
-        target = self.out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        return self.out is not None
 
     def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
         """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""

@@ -14,7 +14,7 @@ from tests.site.helpers import THEME, write_post
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
-from generator.site import outdir
+from generator.site import outdir, sitefiles
 from generator.site.build import build_site
 
 SETTINGS = SiteSettings(title="Gallery", base_url="https://example.org/")
@@ -26,8 +26,9 @@ def build(root: Path) -> None:
 
 
 def beside(root: Path) -> list[str]:
-    """What lies beside site/ that a build made (its work folders and set-aside sites)."""
-    return sorted(p.name for p in root.iterdir() if p.name.startswith(".site"))
+    """Leftovers beside site/: work folders and set-aside sites (not the spare)."""
+    return sorted(p.name for p in root.iterdir()
+                  if p.name.startswith((".site-build-", ".site-old-")))
 
 
 def dead_pid() -> int:
@@ -48,7 +49,7 @@ def test_rebuild_keeps_site_a_real_folder_and_leaves_nothing_beside(built: Path)
     build(built)
     assert (built / "site").is_dir() and not (built / "site").is_symlink()
     assert "Second" in (built / "site" / "index.html").read_text(encoding="utf-8")
-    assert beside(built) == []
+    assert beside(built) == [] and (built / ".site-previous" / "index.html").is_file()
 
 
 def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(built: Path) -> None:
@@ -86,10 +87,10 @@ def test_full_disk_or_read_only_while_writing_keeps_the_site(
     before = (built / "site" / "index.html").read_bytes()
     write_post(built / "content", "second", title="Second", date="2021-01-02")
 
-    def fail(path: Path, *_: object, **__: object) -> None:
-        raise OSError(code, os.strerror(code), str(path))
+    def fail(_: object, target: object) -> None:
+        raise OSError(code, os.strerror(code), str(target))
 
-    monkeypatch.setattr(Path, "write_text", fail)
+    monkeypatch.setattr(sitefiles.os, "replace", fail)
     with pytest.raises(BuildError) as caught:
         build(built)
     [problem] = caught.value.problems
