@@ -92,7 +92,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     state = load_state(cache_dir, out_dir, spare, processor.params)
     processor.source_keys = state.image_keys
     fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
-    files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site)
+    files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
+                      renders=state.renders)
     try:
         builder = _Builder(Path(content_dir), settings, Path(theme_dir), drafts=drafts,
                            placeholders=placeholders, out=files, processor=processor)
@@ -111,7 +112,7 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     with contextlib.suppress(OSError):  # the state is a hint: without it the next build redoes more
         save_state(cache_dir, out_dir, spare, BuildState(
             site=records, spare=state.site if kept_spare else None,
-            image_keys=processor.source_keys), processor.params)
+            image_keys=processor.source_keys, renders=files.rendered), processor.params)
     return builder.report(out_dir, written=files.written)
 
 

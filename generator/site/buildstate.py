@@ -3,7 +3,8 @@
 For the live site and the spare (the site before it, kept beside it by `outdir`): the folder's
 inode and a record of every file in it (digest, size, mtime_ns, inode). For every source image:
 its size, mtime_ns and inode and the image-cache key of its bytes, so an unchanged image is not
-read and hashed again.
+read and hashed again. For every page: the fingerprint of its render inputs and the digest of
+the file made from them, so an unchanged page is not rendered again.
 
 The state is a hint, never trusted blindly: it is versioned; a missing, unreadable or
 other-version file is discarded; a folder whose inode is not the recorded one (a run killed
@@ -21,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.fsutil import atomic_write_text
-from generator.site.sitefiles import FileRecord, Records
+from generator.site.sitefiles import FileRecord, Records, Renders
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -33,6 +34,7 @@ class BuildState:
     site: Records = field(default_factory=dict)
     spare: Records | None = None  # None: no spare, or one this state cannot vouch for
     image_keys: dict[str, list[int | str]] = field(default_factory=dict)
+    renders: Renders = field(default_factory=dict)  # page path -> (inputs, digest), live site
 
 
 def state_file(cache_dir: Path, out_dir: Path) -> Path:
@@ -50,7 +52,9 @@ def load_state(cache_dir: Path, out_dir: Path, spare: Path, image_params: str) -
         keys = data["image_keys"] if data["image_params"] == image_params else {}
         return BuildState(site=_folder(data["site"], out_dir) or {},
                           spare=_folder(data["spare"], spare),
-                          image_keys={str(k): list(v) for k, v in keys.items()})
+                          image_keys={str(k): list(v) for k, v in keys.items()},
+                          renders={str(k): (str(v[0]), str(v[1]))
+                                   for k, v in data["renders"].items()})
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return BuildState()
 
@@ -63,6 +67,7 @@ def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState,
         "site": _folder_json(out_dir, state.site),
         "spare": _folder_json(spare, state.spare) if state.spare is not None else None,
         "image_params": image_params, "image_keys": state.image_keys,
+        "renders": state.renders,
     }
     atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
 

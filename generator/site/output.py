@@ -7,6 +7,7 @@ still checked. The output also counts the pages and collects their sitemap entri
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +53,10 @@ class SiteOutput:
         self.sitemap: list[SitemapEntry] = []
         self.menu: list[dict[str, str]] = []  # header links on every page
         self.year: int | None = None  # of the newest post: the output depends on content only
+        # A page is a pure function of its templates, the settings, the UI strings and its
+        # context: their fingerprint tells when the file of the last build can be kept as is.
+        self._inputs = repr((settings, theme.strings)).encode() + tree_digest(
+            theme.dir / "templates")
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
              source: Path | None = None, **context: Any) -> None:
@@ -59,23 +64,44 @@ class SiteOutput:
 
         `source`: the content file of the page, named if another output wants `path` too.
         """
-        html = self.theme.render(template,
-            site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
-            year=self.year, **meta, **context)
-        self.text(path, html)
+        def render() -> str:
+            return self.theme.render(template,
+                site=self.settings, link=linker(path), t=self.theme.strings, menu=self.menu,
+                year=self.year, **meta, **context)
+
+        self._rendered(path, (template, self.menu, self.year, meta, context), render)
         self.pages += 1
         if source is not None:
             self.sources[path] = source
 
     def alias(self, path: str, target: str) -> None:
         """A redirect page at `path` to the page at `target`."""
-        html = self.theme.render("alias.html",
-            site=self.settings, target=relative(path, target),
-            canonical=absolute(self.settings.base_url, target))
-        self.text(path, html)
+        def render() -> str:
+            return self.theme.render("alias.html",
+                site=self.settings, target=relative(path, target),
+                canonical=absolute(self.settings.base_url, target))
+
+        self._rendered(path, ("alias.html", target), render)
+
+    def _rendered(self, path: str, inputs: tuple[Any, ...], render: Callable[[], str]) -> None:
+        """Write what `render` makes from `inputs` at `path`; not rendered again when the file
+        the last build made from the same inputs is still there."""
+        if self.out is None:
+            self.text(path, render())
+            return
+        self._check_free(path)
+        self._claim(path)
+        fingerprint = hashlib.sha256(self._inputs + repr((path, inputs)).encode()).hexdigest()
+        self.out.put_rendered(path, fingerprint, lambda: render().encode("utf-8"))
 
     def text(self, path: str, text: str) -> None:
         """Write `text` at site path `path`, which no other output may have."""
+        self._check_free(path)
+        if self._claim(path) and self.out is not None:
+            self.out.put_bytes(path, text.encode("utf-8"))
+
+    def _check_free(self, path: str) -> None:
+        """A BuildError if another output has site path `path` already."""
         if path in self.written:
             source = self.sources.get(path)
             raise BuildError(Problem(source or self.content_dir, None, None,
@@ -85,8 +111,6 @@ class SiteOutput:
                                      "give the page another url or slug"
                                      if source else
                                      "a page's url or alias collides with a generated page"))
-        if self._claim(path) and self.out is not None:
-            self.out.put_bytes(path, text.encode("utf-8"))
 
     def copy(self, path: str, source: Path) -> None:
         """Copy `source` to site path `path`; refused when a page is at or under that address."""
@@ -113,6 +137,16 @@ class SiteOutput:
     def date(self, value: datetime | None) -> dict[str, str] | None:
         """`value` for templates, in the site's language."""
         return date_view(value, self.theme.strings)
+
+
+def tree_digest(folder: Path) -> bytes:
+    """SHA-256 of every file's name and bytes under `folder`."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
 
 
 def linker(from_path: str) -> Callable[[str], str]:

@@ -10,6 +10,9 @@ by `outdir`), whose files the build state describes. For every output, `SiteFile
   browser caches see no change);
 - else writes the bytes to a hidden temporary and renames it into place.
 
+A page whose render inputs have the fingerprint they had in the last build is not even rendered
+(`put_rendered`) when the file made from them is still at hand.
+
 Files are only ever replaced by rename, never rewritten in place, because the live site, the
 spare and the image cache share inodes. `finish` removes what this build did not produce and
 returns the record of every file, for the next build. Safe to use from several threads.
@@ -23,6 +26,7 @@ import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -58,18 +62,21 @@ class FileRecord:
 
 
 Records = dict[str, FileRecord]
+Renders = dict[str, tuple[str, str]]  # site path -> (fingerprint of its inputs, digest of its bytes)
 
 
 class SiteFiles:
     """Puts files at site paths ("posts/a/index.html") in `work`, reusing what is there."""
 
     def __init__(self, work: Path, known: Records | None = None, live: Path | None = None,
-                 live_records: Records | None = None) -> None:
+                 live_records: Records | None = None, renders: Renders | None = None) -> None:
         self.work = work
         self.known = known or {}  # what the work folder held when the build began
         self.live = live
         self.live_records = live_records or {}
+        self.renders = renders or {}  # of the last build
         self.records: Records = {}
+        self.rendered: Renders = {}
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
 
@@ -84,6 +91,16 @@ class SiteFiles:
             handle.write(data)
         os.replace(tmp, target)
         self._record(path, digest, target)
+
+    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
+        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`;
+        `render` is not called when the last build made a file from the same inputs and that
+        file is still there (in the work folder or the live site)."""
+        last = self.renders.get(path)
+        if last is None or last[0] != inputs or not self._reuse(path, last[1]):
+            self.put_bytes(path, render())
+        with self._lock:
+            self.rendered[path] = (inputs, self.records[path].digest)
 
     def put_copy(self, path: str, source: Path) -> None:
         """Give site path `path` the bytes of the file `source`."""
