@@ -9,7 +9,7 @@ import sys
 import time
 
 # Each module exposes `run(quick: bool) -> list[str]`; modules not written yet are skipped.
-MODULES = ("bench.site", "bench.generation")
+MODULES = ("bench.site", "bench.rebuild", "bench.generation")
 
 
 def main(argv: list[str] | None = None) -> int:

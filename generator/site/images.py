@@ -31,13 +31,15 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
-from PIL.PngImagePlugin import PngInfo
 
 from generator.errors import BuildError, Problem
 from generator.fsutil import atomic_write_bytes, remove_stale_temporaries, temporary_folder
 from generator.site.sitefiles import SiteFiles
+
+if TYPE_CHECKING:  # Pillow is imported where images are decoded: a no-op rebuild needs none
+    from PIL import Image, ImageFont
 
 CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant is remade
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
@@ -177,6 +179,8 @@ class ImageProcessor:
 
     def _encode(self, source: Path, data: bytes, key: str, entry: Path) -> ProcessedImage:
         """Decode `data`, encode every variant, and install the finished cache entry."""
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
         try:
             with Image.open(io.BytesIO(data)) as opened:
                 animated = bool(getattr(opened, "is_animated", False))
@@ -210,6 +214,7 @@ class ImageProcessor:
         return _entry_image(source, key, entry, meta)
 
     def _variants(self, image: Image.Image) -> list[tuple[int, int, bytes, str, bytes]]:
+        from PIL import Image
         """(width, height, WebP, fallback extension, fallback) for each width below the
         original (never upscaled) and for the original width."""
         alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -237,6 +242,9 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
     Drawn lines: "PLACEHOLDER", "not generated yet" and the name (DejaVu Sans when installed,
     for Cyrillic names; Pillow's default font otherwise). A PNG text chunk marks the file too.
     """
+    from PIL import Image, ImageDraw
+    from PIL.PngImagePlugin import PngInfo
+
     image = Image.new("RGB", (width, height), (206, 206, 206))
     draw = ImageDraw.Draw(image)
     for offset in range(-height, width, 32):
@@ -259,6 +267,8 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.truetype("DejaVuSans.ttf", size)
     except OSError:

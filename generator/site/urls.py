@@ -85,7 +85,11 @@ def relative(from_path: str, to_path: str) -> str:
         to_path, fragment = to_path.split("#", 1)
         fragment = "#" + fragment
     start = folder_of(from_path) or "."
-    rel = posixpath.relpath(to_path or from_path, start)
+    target = to_path or from_path
+    if ".." in target or ".." in start or target.startswith("/") or start.startswith("/"):
+        rel = posixpath.relpath(target, start)
+    else:  # both under one root: relpath without asking the OS for the working folder
+        rel = posixpath.relpath("/" + target, "/" + start)
     return quote(rel, safe="/") + fragment
 
 
