@@ -7,13 +7,14 @@ read and hashed again. For every page: the fingerprint of its render inputs and 
 the file made from them, so an unchanged page is not rendered again.
 
 The state is a hint, never trusted blindly: it is versioned; a missing, unreadable or
-other-version file is discarded; a folder whose inode is not the recorded one (a run killed
+other-version file, or one left by other renderer code, is discarded; a folder whose inode is not the recorded one (a run killed
 between the swap and saving the state, a site replaced by hand) has its record dropped; and each
 file's record is checked against the file itself before it is reused (`FileRecord.matches`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,7 +48,8 @@ def load_state(cache_dir: Path, out_dir: Path, spare: Path, image_params: str) -
     """The state of `out_dir`, only the parts that still describe its folders (else empty)."""
     try:
         data = json.loads(state_file(cache_dir, out_dir).read_text(encoding="utf-8"))
-        if data["version"] != STATE_VERSION or data["out"] != str(out_dir.absolute()):
+        if (data["version"] != STATE_VERSION or data["out"] != str(out_dir.absolute())
+                or data["tool"] != tool_digest()):
             return BuildState()
         keys = data["image_keys"] if data["image_params"] == image_params else {}
         return BuildState(site=_folder(data["site"], out_dir) or {},
@@ -63,13 +65,24 @@ def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState,
                image_params: str) -> None:
     """Record the folders as they are now, after a build swapped its site in."""
     data = {
-        "version": STATE_VERSION, "out": str(out_dir.absolute()),
+        "version": STATE_VERSION, "tool": tool_digest(), "out": str(out_dir.absolute()),
         "site": _folder_json(out_dir, state.site),
         "spare": _folder_json(spare, state.spare) if state.spare is not None else None,
         "image_params": image_params, "image_keys": state.image_keys,
         "renders": state.renders,
     }
     atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
+
+
+@functools.cache
+def tool_digest() -> str:
+    """SHA-256 of the renderer's own code: a state left by another version is not trusted (its
+    pages may have been rendered differently from the same inputs)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def discard_state(cache_dir: Path, out_dir: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 from tests.site.helpers import THEME, stand_in, write_post
 
 from generator.settings import SiteSettings
-from generator.site import images
+from generator.site import buildstate, images
 from generator.site.build import BuildReport, build_site
 from generator.site.buildstate import STATE_VERSION, state_file
 from generator.site.theme import Theme
@@ -174,3 +174,14 @@ def test_unchanged_images_are_not_read_again(tmp_path: Path,
     stand_in(project.content / "posts" / "post-5" / "images" / "a.png", 99, (40, 30))
     project.build()
     assert read == [project.content / "posts" / "post-5" / "images" / "a.png"]
+
+
+def test_a_state_left_by_other_renderer_code_is_not_trusted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages rendered by another version of the renderer may differ from the same inputs."""
+    project = Project(tmp_path)
+    project.build()
+    assert project.build().written == 0
+    monkeypatch.setattr(buildstate, "tool_digest", lambda: "another version")
+    assert project.build().written == len(
+        [data for data in tree(project.root / "site").values() if data is not None])
