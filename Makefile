@@ -67,4 +67,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf site .cache .pytest_cache .ruff_cache
+	rm -rf site .site-previous .cache .pytest_cache .ruff_cache

@@ -107,14 +107,16 @@ def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
 
 
 def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
-           strict: bool = False, placeholder_size: int = GenerationSettings.image_size,
+           strict: bool = False, full: bool = False,
+           placeholder_size: int = GenerationSettings.image_size,
            placeholder_sizes: dict[Path, int] | None = None) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, config.settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
-        config=config, placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
+        full=full, config=config, placeholder_size=placeholder_size,
+        placeholder_sizes=placeholder_sizes,
     )
     print(report)
 
@@ -122,11 +124,11 @@ def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: 
 def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
     reporting every problem."""
-    from generator.gallery.writer import check_posts
+    from generator.gallery.writer import check_posts, interrupted_write
     from generator.site.build import check_content
     from generator.site.deploy import destination_problems
 
-    problems: list[Problem] = []
+    problems: list[Problem] = [p for p in [interrupted_write(folders.content)] if p]
     manifest = None
     if folders.manifest.exists() or not folders.content.exists():
         try:
@@ -158,9 +160,14 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
+    from generator.gallery.writer import interrupted_write
+
+    interrupted = interrupted_write(folders.content)
+    if interrupted is not None:
+        raise GalleryError(interrupted)
     manifest = _manifest(folders) if folders.manifest.exists() else None
     _build(_site_config(folders, manifest), folders, drafts=args.drafts,
-           placeholders=args.placeholders, strict=args.strict)
+           placeholders=args.placeholders, strict=args.strict, full=args.full)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -171,7 +178,8 @@ def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
 def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
     _generate(manifest, args, folders, drafts_may_wait=True)
     _write(manifest, folders)
-    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False)
+    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False,
+           full=args.full)
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
@@ -185,7 +193,8 @@ def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
              for job in image_jobs(manifest, folders.content)}
     _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
-           placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes)
+           full=vars(args).get("full", False), placeholder_size=image_size(manifest.defaults),
+           placeholder_sizes=sizes)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
@@ -374,6 +383,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--models", help="weights folder (default: $BIGSLEEP_MODELS or "
                          "~/.cache/bigsleep-gallery/models)")
 
+    def building(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--full", action="store_true",
+                         help="a cold build: reuse no file of the last builds")
+        return sub
+
     def generating(sub: argparse.ArgumentParser) -> None:
         devices(sub)
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
@@ -392,21 +406,21 @@ def _parser() -> argparse.ArgumentParser:
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = command("build", cmd_build, "render a content tree into a static site",
-                    ("source", "content", "out", "theme", "cache-dir"))
+    build = building(command("build", cmd_build, "render a content tree into a static site",
+                             ("source", "content", "out", "theme", "cache-dir")))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
     build.add_argument("--strict", action="store_true",
                        help="fail on any warning (as a CI would), not only on errors")
-    generating(command("site", cmd_site, "images, posts and site: the whole job"))
-    command("draft", cmd_draft, "the whole site with placeholders for missing images")
+    generating(building(command("site", cmd_site, "images, posts and site: the whole job")))
+    building(command("draft", cmd_draft, "the whole site with placeholders for missing images"))
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
     weights = command("weights", cmd_weights, "download and verify model weights", ())
     weights.add_argument("--models", help="weights folder")
-    deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
+    deploy = building(command("deploy", cmd_deploy, "rebuild and publish site/"))
     generating(deploy)
     deploy.add_argument("--to", help="a folder, host:path, s3://bucket/prefix?endpoint=URL"
                         "&region=NAME or git+ssh://host/repo.git#branch (default: site.deploy)")
