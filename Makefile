@@ -9,17 +9,23 @@ RUN    := $(PY) -m generator
 # the Nu HTML validator that tests/site/test_html_valid.py runs, installed from npm by `make test`
 VNU_VERSION := 26.9.27
 VNU    := .cache/npm/node_modules/vnu-jar/build/dist/vnu.jar
+# CLUSTER=local (every GPU here) or ray://HOST:PORT: generate on Ray workers (installs Ray first)
+CLUSTER ?=
+ON_CLUSTER = $(if $(CLUSTER),--cluster $(CLUSTER))
+RAY = $(if $(CLUSTER),$(PY) -c 'import ray' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[cluster]')
 
 .PHONY: site draft generate posts build check weights deploy serve dream test lint bench clean
 
-site: $(STAMP)            ## generate missing images, write posts, render site/
-	$(RUN) site
+site: $(STAMP)            ## generate missing images, write posts, render site/ (CLUSTER=...)
+	$(RAY)
+	$(RUN) site $(ON_CLUSTER)
 
 draft: $(STAMP)           ## the whole site now, placeholders for images not generated yet
 	$(RUN) draft
 
-generate: $(STAMP)        ## only generate missing or changed images (needs a CUDA GPU)
-	$(RUN) generate
+generate: $(STAMP)        ## only generate missing or changed images (needs a CUDA GPU; CLUSTER=...)
+	$(RAY)
+	$(RUN) generate $(ON_CLUSTER)
 
 posts: $(STAMP)           ## only write content/ from gallery.yaml
 	$(RUN) write
@@ -47,7 +53,7 @@ test: $(STAMP)            ## lint and the whole test suite (installs the system 
 	bash tests/system_tools.sh
 	$(MAKE) --no-print-directory $(VNU)
 	$(PY) -m ruff check generator tests bench
-	$(PY) -m pytest -n auto -q
+	$(PY) -m pytest -n auto --dist loadgroup -q
 
 bench: $(STAMP)           ## speed and memory against the baselines, as ratios
 	$(PY) -m bench
@@ -61,4 +67,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf site .cache .pytest_cache .ruff_cache
+	rm -rf site .site-previous .cache .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ from PIL import Image, ImageFilter
 FRONT_MATTER = """---
 title: "Bench post {n}"
 subtitle: "Ну, в смысле, с картиночками"
-date: 2021-03-{day:02d}T15:00:00+03:00
+date: 2021-{month:02d}-{day:02d}T15:00:00+03:00
 draft: false
 author: Bench
 url: "/2021/bench-post-{n}/"
@@ -65,7 +65,8 @@ def write_content(content: Path, posts: int, images: int, size: int) -> int:
     for n in range(1, posts + 1):
         bundle = content / "posts" / f"bench-post-{n}"
         (bundle / "images").mkdir(parents=True)
-        body = [FRONT_MATTER.format(n=n, day=n)]
+        # valid dates for any number of posts (day n of March broke past 31 posts)
+        body = [FRONT_MATTER.format(n=n, month=1 + (n - 1) // 28 % 12, day=1 + (n - 1) % 28)]
         for i in range(1, images + 1):
             name = f"game_{n}_{i}"
             unique_image(base, size, rng).save(bundle / "images" / f"{name}.png", compress_level=1)

@@ -8,6 +8,7 @@ images: unreadable ones and those over `MAX_PIXELS` (`image_problem`).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,6 +52,9 @@ def image_problem(image_file: Path | BinaryIO) -> tuple[str, str] | None:
     its pixels."""
     from PIL import Image, UnidentifiedImageError
 
+    # MAX_PIXELS is ours, reported as a Problem: Pillow's own warning for images it thinks
+    # large (89 megapixels) would only repeat it, as noise on stderr.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
         with Image.open(image_file) as image:
             too_large = pixel_problem(*image.size)

@@ -18,12 +18,10 @@ from generator.errors import DeployError, GalleryError, GenerationError, Problem
 from generator.folders import Folders
 from generator.gallery.jobs import ImageGenerator
 from generator.gallery.model import Manifest
-from generator.settings import GenerationSettings
+from generator.settings import GenerationSettings, allowed_range, in_range
 
 if TYPE_CHECKING:
     from generator.site.config import SiteConfig
-
-if TYPE_CHECKING:
     from generator.site.deploy import Destination, ProjectPaths
 
 Handler = Callable[[argparse.Namespace, Folders], None]
@@ -42,6 +40,14 @@ def _models(args: argparse.Namespace) -> Path | None:
     return Path(args.models) if args.models else None
 
 
+def _gpu_share(text: str) -> float:
+    share = float(text)
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a share of one GPU (use a number above 0, at most 1)")
+    return share
+
+
 def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGenerator:
     from generator.bigsleep.generate import BigSleepGenerator
 
@@ -51,6 +57,8 @@ def _image_generator(manifest: Manifest, args: argparse.Namespace) -> ImageGener
         device=args.device,
         batch_size=args.batch_size,
         wait=not args.no_wait,
+        cluster=args.cluster,
+        gpu_share=args.gpu_share,
     )
 
 
@@ -102,14 +110,16 @@ def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
 
 
 def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
-           strict: bool = False, placeholder_size: int = GenerationSettings.image_size,
+           strict: bool = False, full: bool = False,
+           placeholder_size: int = GenerationSettings.image_size,
            placeholder_sizes: dict[Path, int] | None = None) -> None:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, config.settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
-        config=config, placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
+        full=full, config=config, placeholder_size=placeholder_size,
+        placeholder_sizes=placeholder_sizes,
     )
     print(report)
 
@@ -118,11 +128,11 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     """Validate gallery.yaml, that `write` may write its posts, and every page of content/ as
     `write` will leave it (so hand-written pages and posts cannot clash), reporting every
     problem."""
-    from generator.gallery.writer import check_posts, planned_pages
+    from generator.gallery.writer import check_posts, interrupted_write, planned_pages
     from generator.site.build import check_content
     from generator.site.deploy import destination_problems
 
-    problems: list[Problem] = []
+    problems: list[Problem] = [p for p in [interrupted_write(folders.content)] if p]
     manifest = None
     planned: dict[Path, str | None] = {}
     if folders.manifest.exists() or not folders.content.exists():
@@ -158,9 +168,14 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
+    from generator.gallery.writer import interrupted_write
+
+    interrupted = interrupted_write(folders.content)
+    if interrupted is not None:
+        raise GalleryError(interrupted)
     manifest = _manifest(folders) if folders.manifest.exists() else None
     _build(_site_config(folders, manifest), folders, drafts=args.drafts,
-           placeholders=args.placeholders, strict=args.strict)
+           placeholders=args.placeholders, strict=args.strict, full=args.full)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -171,7 +186,8 @@ def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
 def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> None:
     _generate(manifest, args, folders, drafts_may_wait=True)
     _write(manifest, folders)
-    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False)
+    _build(_site_config(folders, manifest), folders, drafts=False, placeholders=False,
+           full=args.full)
 
 
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
@@ -185,7 +201,8 @@ def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
              for job in image_jobs(manifest, folders.content)}
     _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
-           placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes)
+           full=vars(args).get("full", False), placeholder_size=image_size(manifest.defaults),
+           placeholder_sizes=sizes)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
@@ -282,12 +299,21 @@ DREAM_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("--biggan",), "biggan"),
 )
 DREAM_HELP = {"image_prompt": "Image file to match too."}
+# Where `dream` follows big-sleep's `dream` command rather than a gallery entry's defaults.
+DREAM_DEFAULTS: dict[str, object] = {"ema_decay": 0.5}
+DREAM_DIFFERENCES = (
+    "Defaults are a gallery entry's, but --ema-decay is 0.5 as in big-sleep's dream. Unlike "
+    "big-sleep's dream: --image-size 256 (big-sleep: 512; 256 is 4x faster), --iterations "
+    "1000 (big-sleep: 20 epochs x 1050; images rarely improve after 1000 and often collapse), "
+    "--seed a stable hash of the prompt (big-sleep: 0, so different prompts share a start); "
+    "see the README's \"Differences from big-sleep\".")
 
 
 def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: str) -> None:
     """An option setting GenerationSettings field `name`, with its documentation and limits."""
     field = next(f for f in dataclasses.fields(GenerationSettings) if f.name == name)
-    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), field.default
+    doc, default = DREAM_HELP.get(name, field.metadata["doc"]), DREAM_DEFAULTS.get(name,
+                                                                                 field.default)
     if isinstance(default, bool):
         sub.add_argument(*flags, dest=name, action="store_true", default=None, help=doc)
         return
@@ -297,13 +323,12 @@ def _setting_option(sub: argparse.ArgumentParser, flags: tuple[str, ...], name: 
         return
     numeric = "min" in field.metadata or "choices" in field.metadata
     kind = type(default) if default is not None else int if numeric else str
-    low, high = field.metadata.get("min"), field.metadata.get("max")
 
     def value(text: str) -> object:
         number = kind(text)
-        if (low is not None and number < low) or (high is not None and number > high):
-            allowed = f"{low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range (use {allowed})")
+        if not in_range(number, field.metadata):
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range (use a value {allowed_range(field.metadata)})")
         return number
 
     value.__name__ = kind.__name__  # argparse names the type in its "invalid value" errors
@@ -316,7 +341,7 @@ def _dream_settings(args: argparse.Namespace) -> GenerationSettings:
              if getattr(args, name) is not None}
     if "penalize" in given:
         given["penalize"] = tuple(given["penalize"])
-    return dataclasses.replace(GenerationSettings(), **given)
+    return dataclasses.replace(GenerationSettings(), **(DREAM_DEFAULTS | given))
 
 
 def cmd_dream(args: argparse.Namespace, folders: Folders) -> None:
@@ -366,11 +391,22 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--models", help="weights folder (default: $BIGSLEEP_MODELS or "
                          "~/.cache/bigsleep-gallery/models)")
 
+    def building(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--full", action="store_true",
+                         help="a cold build: reuse no file of the last builds")
+        return sub
+
     def generating(sub: argparse.ArgumentParser) -> None:
         devices(sub)
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
         sub.add_argument("--no-wait", action="store_true",
                          help="stop instead of waiting when another run holds the lock")
+        sub.add_argument("--cluster", metavar="ADDRESS",
+                         help="generate on Ray workers, one per GPU: `local` (every GPU here) "
+                         "or ray://HOST:PORT (needs the `cluster` extra; see the README)")
+        sub.add_argument("--gpu-share", type=_gpu_share, default=1.0, metavar="FRACTION",
+                         help="with --cluster, the share of a GPU each worker takes (0.5: two "
+                         "workers per GPU, for small models; default: 1)")
 
     check = command("check", cmd_check, "validate gallery.yaml and content/, report every problem",
                     ("source", "content", "theme"))
@@ -378,21 +414,21 @@ def _parser() -> argparse.ArgumentParser:
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = command("build", cmd_build, "render a content tree into a static site",
-                    ("source", "content", "out", "theme", "cache-dir"))
+    build = building(command("build", cmd_build, "render a content tree into a static site",
+                             ("source", "content", "out", "theme", "cache-dir")))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
     build.add_argument("--strict", action="store_true",
                        help="fail on any warning (as a CI would), not only on errors")
-    generating(command("site", cmd_site, "images, posts and site: the whole job"))
-    command("draft", cmd_draft, "the whole site with placeholders for missing images")
+    generating(building(command("site", cmd_site, "images, posts and site: the whole job")))
+    building(command("draft", cmd_draft, "the whole site with placeholders for missing images"))
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
     weights = command("weights", cmd_weights, "download and verify model weights", ())
     weights.add_argument("--models", help="weights folder")
-    deploy = command("deploy", cmd_deploy, "rebuild and publish site/")
+    deploy = building(command("deploy", cmd_deploy, "rebuild and publish site/"))
     generating(deploy)
     deploy.add_argument("--to", help="a folder, host:path, s3://bucket/prefix?endpoint=URL"
                         "&region=NAME or git+ssh://host/repo.git#branch (default: site.deploy)")
@@ -402,7 +438,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="S3: delete objects the site no longer has (rsync and git always "
                              "mirror the site)")
     dream_help = "one image from a prompt, outside the gallery (like big-sleep's `dream`)"
-    dream = commands.add_parser("dream", help=dream_help, description=dream_help)
+    dream = commands.add_parser("dream", help=dream_help, description=dream_help,
+                                epilog=DREAM_DIFFERENCES)
     dream.set_defaults(handler=cmd_dream)
     dream.add_argument("prompt", help="what to dream: `a|b` steers towards both")
     dream.add_argument("--out", help="the PNG to write, or a folder (default: the prompt's "

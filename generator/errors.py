@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ class GalleryError(Exception):
         lines = [str(p) for p in self.problems]
         super().__init__("\n".join([*lines, advice] if advice else lines))
 
+    def __reduce__(self) -> tuple[type[GalleryError], tuple[list[Problem]]]:
+        """Pickled with its problems (Ray hands a worker's error to the driver so)."""
+        return type(self), (self.problems,)
+
 
 class ManifestError(GalleryError):
     """gallery.yaml is invalid."""
@@ -52,3 +57,33 @@ class GenerationError(GalleryError):
 
 class DeployError(GalleryError):
     """The site cannot be published to its destination (refused, unreachable, incomplete...)."""
+
+
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_problem(error: OSError, folder: Path, doing: str) -> Problem:
+    """A failed write into `folder` (read-only, a full disk...) as one line saying what to do."""
+    if error.errno in _READ_ONLY:
+        return Problem(folder, None, None, f"cannot {doing}: the folder is read-only "
+                       f"({error.strerror})",
+                       f"make it writable (chmod -R u+w {folder}), then run again")
+    if error.errno in _FULL:
+        return Problem(folder, None, None, f"cannot {doing}: the disk is full",
+                       "free some space, then run again")
+    return Problem(folder, None, None, f"cannot {doing}: {error.strerror or error}"
+                   + (f" ({error.filename})" if error.filename else ""),
+                   "fix the folder, then run again")
+
+
+def failed_folder(error: OSError, work: Path, shown_as: Path) -> Path | None:
+    """The folder a write failed in, for `disk_problem`: `shown_as` for files in the work folder
+    `work` (or none named), the file's folder for a read-only or full disk elsewhere (a cache);
+    None for any other error (an input that cannot be read reports itself)."""
+    name = error.filename if isinstance(error.filename, str) else None
+    if name is not None and Path(name).absolute().is_relative_to(work.absolute()):
+        return shown_as
+    if error.errno not in (*_FULL, *_READ_ONLY):
+        return None
+    return shown_as if name is None else Path(name).parent

@@ -19,10 +19,14 @@ from generator.errors import GalleryError, GenerationError, Problem
 
 @contextmanager
 def run_lock(path: Path, *, wait: bool, out: TextIO, what: str = "generation run",
-             error: type[GalleryError] = GenerationError) -> Iterator[None]:
-    """Hold the run lock at `path`; wait for another run to finish, or stop when `wait` is False."""
+             error: type[GalleryError] = GenerationError) -> Iterator[bool]:
+    """Hold the run lock at `path`; wait for another run to finish, or stop when `wait` is False.
+
+    Yields whether it waited: the other run may have done this one's work meanwhile.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    waited = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -36,9 +40,10 @@ def run_lock(path: Path, *, wait: bool, out: TextIO, what: str = "generation run
             print(f"waiting for another {what}{holder} to finish ({path})...",
                   file=out, flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            waited = True
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        yield waited
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 

@@ -1,12 +1,15 @@
 """Typed settings: the site section and the BigSleep generation defaults of gallery.yaml.
 
-Each field's metadata says what the manifest accepts for it (`doc`, and for numbers `min`/`max`,
-for choices `choices`), so validation and documentation come from this one place.
+Each field's metadata says what the manifest accepts for it (`doc`, and for numbers `min`/`max`
+with `exclusive_min` when the minimum itself is not allowed, for choices `choices`), so
+validation (`in_range`, `allowed_range`) and documentation come from this one place.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -59,7 +62,8 @@ class SiteSettings:
 class GenerationSettings:
     """The `generation:` section (global defaults); every entry may override any field.
 
-    Defaults follow lucidrains' big-sleep 0.9.1 except `iterations` (see the README).
+    Defaults follow lucidrains' big-sleep 0.9.1 `Imagine` except `iterations` and `image_size`
+    (every difference is listed in the README's "Differences from big-sleep").
     """
 
     image_size: int = option(256, "BigGAN-deep resolution when no local `biggan` folder is given.",
@@ -74,7 +78,7 @@ class GenerationSettings:
     max_classes: int | None = option(None, "Differentiable top-k over BigGAN classes.",
                                      min=1, max=1000)
     class_temperature: float = option(2.0, "Temperature of the top-k class softmax.",
-                                      min=0.0, max=100.0)
+                                      min=0.0, exclusive_min=True, max=100.0)
     ema_decay: float = option(0.99, "Decay of the EMA latents images are saved from.",
                               min=0.0, max=1.0)
     seed: int | None = option(None, "Random seed; default is a stable hash of the prompt.",
@@ -96,3 +100,23 @@ class GenerationSettings:
 def field_names(cls: type) -> list[str]:
     """The manifest keys a settings class accepts, in declaration order."""
     return [f.name for f in fields(cls)]
+
+
+def in_range(value: float, limits: Mapping[str, Any]) -> bool:
+    """Whether a number is finite and within a field's `min`/`max` (see `exclusive_min`)."""
+    low, high = limits.get("min"), limits.get("max")
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    if low is not None and (value < low or (limits.get("exclusive_min") and value == low)):
+        return False
+    return high is None or value <= high
+
+
+def allowed_range(limits: Mapping[str, Any]) -> str:
+    """The numbers a field accepts, in words: "from 1 to 64", "above 0 up to 100", "from 1 or
+    more"."""
+    low, high = limits.get("min"), limits.get("max")
+    start = f"above {low}" if limits.get("exclusive_min") else f"from {low}"
+    if high is None:
+        return f"{start} or more"
+    return f"{start} {'up to' if limits.get('exclusive_min') else 'to'} {high}"

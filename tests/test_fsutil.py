@@ -1,6 +1,10 @@
-"""Atomic writes and the site swap leave either the old state or the new one, never a mix."""
+"""Atomic writes and the site swap leave either the old state or the new one, never a mix;
+what a killed run leaves is known by the process id in its name."""
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,13 +57,68 @@ def test_copy_copies_the_bytes(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "out") == ["b.bin"]
 
 
-def test_swap_replaces_folder_and_removes_the_old_one(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "old.html").write_text("old")
-    fresh = tmp_path / ".site-new"
-    fresh.mkdir()
-    (fresh / "index.html").write_text("new")
-    fsutil.swap_in_directory(fresh, site)
-    assert sorted(os.listdir(site)) == ["index.html"]
-    assert sorted(os.listdir(tmp_path)) == ["site"]
+def _folder(path: Path, text: str) -> Path:
+    path.mkdir()
+    (path / "index.html").write_text(text)
+    return path
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (a killed run's)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_swap_exchanges_the_folders_in_one_step(tmp_path: Path) -> None:
+    site = _folder(tmp_path / "site", "old")
+    fresh = _folder(tmp_path / ".site-new", "new")
+    inode = site.stat().st_ino
+    old = fsutil.swap_in_directory(fresh, site)
+    assert (site / "index.html").read_text() == "new"
+    assert old == fresh and (old / "index.html").read_text() == "old"
+    assert old.stat().st_ino == inode  # the old folder itself, not a copy
+
+
+def test_swap_without_exchange_renames_and_a_crash_between_is_repaired(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where renameat2 is missing, a kill between the two renames leaves no site/ at all until
+    the next run puts the old one back."""
+    monkeypatch.setattr(fsutil, "exchange", lambda *_: False)
+    site = _folder(tmp_path / "site", "old")
+    fresh = _folder(tmp_path / ".site-new", "new")
+    old = fsutil.swap_in_directory(fresh, site)
+    assert old is not None and (old / "index.html").read_text() == "old"
+    assert (site / "index.html").read_text() == "new"
+    # a run killed right after renaming the site aside:
+    os.rename(site, tmp_path / f".site-old-{_dead_pid()}-abcd")
+    shutil.rmtree(old)
+    fsutil.recover_directory(site)
+    assert (site / "index.html").read_text() == "new"
+    assert os.listdir(tmp_path) == ["site"]
+
+
+def test_swap_into_a_missing_folder(tmp_path: Path) -> None:
+    fresh = _folder(tmp_path / ".site-new", "new")
+    assert fsutil.swap_in_directory(fresh, tmp_path / "site") is None
+    assert os.listdir(tmp_path) == ["site"]
+
+
+def test_only_temporaries_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    dead, alive = _dead_pid(), os.getpid()
+    (tmp_path / "a" / "images").mkdir(parents=True)
+    stale = tmp_path / "a" / "images" / f".x.png.{dead}-0123456789abcdef.tmp"
+    live = tmp_path / "a" / f".index.md.{alive}-0123456789abcdef.tmp"
+    authors = tmp_path / "a" / ".notes.tmp"
+    for path in (stale, live, authors):
+        path.write_text("x")
+    assert fsutil.remove_stale_temporaries(tmp_path) == [stale]
+    assert live.exists() and authors.exists() and not stale.exists()
+
+
+def test_staging_folders_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    mine = fsutil.temporary_folder(tmp_path, "entry")
+    stale = tmp_path / f".entry.{_dead_pid()}-0123456789abcdef.tmp"
+    (stale / "deeper").mkdir(parents=True)
+    assert fsutil.remove_stale_temporaries(tmp_path, deep=False) == [stale]
+    assert os.listdir(tmp_path) == [mine.name]

@@ -20,9 +20,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 ROOMS = ("generator.gallery", "generator.site", "generator.bigsleep")
 SHARED = ("errors", "fsutil", "runlock", "settings", "bundles", "boundaries")
 RULES = {
-    "generator.site": ("generator.gallery", "generator.bigsleep", "torch"),
-    "generator.gallery": ("generator.site", "generator.bigsleep", "torch"),
-    **{f"generator.{name}": (*ROOMS, "torch") for name in SHARED},
+    "generator.site": ("generator.gallery", "generator.bigsleep", "torch", "ray"),
+    "generator.gallery": ("generator.site", "generator.bigsleep", "torch", "ray"),
+    **{f"generator.{name}": (*ROOMS, "torch", "ray") for name in SHARED},
 }
 
 

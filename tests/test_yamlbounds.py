@@ -50,3 +50,13 @@ def test_a_scalar_its_tag_cannot_convert_is_a_yaml_error_at_its_line(text: str,
     with pytest.raises(yaml.MarkedYAMLError) as caught:
         construct(compose_bounded("ok: 1\n" + text + "\n"))
     assert message in caught.value.problem and caught.value.problem_mark.line == 1
+
+
+def test_libyaml_composition_has_the_same_bounds() -> None:
+    lines = ["a0: &a0 {k: v}"] + [f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}]}}"
+                                  for i in range(1, 30)]
+    for text in ("site: &s {<<: *s}\n", "\n".join(lines) + "\n"):
+        with pytest.raises(YamlBoundsError):
+            compose_bounded(text, fast=True)
+    text = "base: &b {k: 1}\nother: {<<: *b, j: 2}\n"
+    assert construct(compose_bounded(text, fast=True)) == yaml.safe_load(text)

@@ -20,7 +20,7 @@ from typing import TextIO
 import torch
 
 from generator.bigsleep import progress
-from generator.bigsleep.batches import run_batch
+from generator.bigsleep.batches import NonFiniteError, run_batch
 from generator.bigsleep.bundle import progress_files
 from generator.bigsleep.device import available_device, no_gpu_problem
 from generator.bigsleep.lockfile import canonical_json, image_spec, sha256_text, spec_hash
@@ -89,8 +89,15 @@ def dream(prompt: str, settings: GenerationSettings, path: Path, *,
     results = Results(folder)
     if not results.done(key):
         task = Task(key, prompt, settings.penalize, seed, settings, image_prompt=image_prompt)
-        run_batch([(task, image_name(prompt)[:12])], models, chosen, "dream",
-                  Checkpoints(folder), results, out)
+        try:
+            run_batch([(task, image_name(prompt)[:12])], models, chosen, "dream",
+                      Checkpoints(folder), results, out)
+        except NonFiniteError as error:
+            raise GenerationError(Problem(
+                path, None, "prompt", f"stopped at iteration {error.stopped[0].iteration}: the "
+                "similarity or image became NaN or infinite (nothing was written)",
+                "check the weights with `make weights`, or change --lr, --class-temperature "
+                f"or --seed; the checkpoint is kept in {folder} for inspection")) from None
     finished = results.load_all([key])
     assert finished is not None  # run_batch leaves its task's result
     result = finished[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ NON_IMAGE_SETTINGS = frozenset(
 
 
 def canonical_json(value: Any) -> str:
-    """One byte-exact JSON text per value: sorted keys, no spaces, Unicode kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """One byte-exact JSON text per value: sorted keys, no spaces, Unicode kept, strict JSON (a
+    NaN or infinity raises ValueError)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
 
 
 def sha256_text(text: str) -> str:
@@ -139,6 +142,9 @@ class Lockfile:
             if data.get("version") != LOCK_VERSION:
                 raise ValueError(f"version {data.get('version')!r}, expected {LOCK_VERSION}")
             records = {str(k): ImageRecord.from_json(v) for k, v in data["images"].items()}
+            # a NaN similarity (from a version that accepted it) is no image: make it again
+            records = {key: record for key, record in records.items()
+                       if all(math.isfinite(c.similarity) for c in record.candidates)}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GenerationError(Problem(
                 path, None, None, f"unreadable lock file ({exc})",
@@ -157,7 +163,8 @@ class Lockfile:
         """The file's text: deterministic (sorted keys), one line per value, diff-friendly."""
         images = {key: self.records[key].to_json() for key in sorted(self.records)}
         payload = {"version": LOCK_VERSION, "images": images}
-        return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False,
+                          allow_nan=False) + "\n"
 
     def save(self) -> None:
         atomic_write_text(self.path, self.text())

@@ -4,8 +4,9 @@
 the prompt, seed, settings and models), its alternates and its progress files, after copying
 the image it replaces to replaced/. `copy_entry` does the same from another bundle's files made
 from the same inputs (see `reuse`). `apply_pick` makes another candidate the image by swapping
-files, without generating. gallery.lock is saved before the files, so a run killed while writing
-still knows them as its own (see `bundle.ours`).
+files, without generating. `retire_entry` moves the files of an image no entry names any more (its
+prompt was edited, so its name changed) to replaced/. gallery.lock is saved before the files, so a
+run killed while writing still knows them as its own (see `bundle.ours`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from PIL.PngImagePlugin import PngInfo
 
 from generator import __version__
 from generator.bigsleep import progress
-from generator.bigsleep.bundle import alternate, bundle_of, ours, progress_paths
+from generator.bigsleep.bundle import (
+    alternate,
+    bundle_of,
+    ours,
+    progress_files,
+    progress_paths,
+)
 from generator.bigsleep.lockfile import Candidate, ImageRecord, Lockfile, canonical_json
 from generator.bigsleep.planning import Action, Plan
 from generator.bigsleep.resume import TaskResult
@@ -170,6 +177,30 @@ def _keep_replaced(plan: Plan, bundle: Path, ownership: Ownership, candidates: i
     for source, target in olds:
         if source.is_file() and ours(ownership, source, plan.record):
             atomic_copy(source, bundle / "replaced" / target)
+
+
+def retire_entry(bundle: Path, name: str, record: ImageRecord) -> list[Path]:
+    """Move image `name`'s files the tool wrote (image, alternates, progress files) from
+    `bundle` to <bundle>/replaced/, the author's files staying where they are; returns the
+    files moved there."""
+    ownership = Ownership.load(bundle)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    image = bundle / "images" / f"{name}.png"
+    files = [(image, f"{name}-{stamp}.png")]
+    files += [(alternate(bundle, name, i), f"{name}-{stamp}-{i}.png")
+              for i in range(len(record.candidates))]
+    files += [(path, f"{path.stem}-{stamp}{path.suffix}")
+              for path in progress_files(image.parent, name)]
+    moved = []
+    for source, target_name in files:
+        if source.is_file() and ours(ownership, source, record):
+            target = bundle / "replaced" / target_name
+            atomic_copy(source, target)
+            source.unlink()
+            ownership.forget(source)
+            ownership.save()
+            moved.append(target)
+    return moved
 
 
 def _drop_old_alternates(plan: Plan, bundle: Path, ownership: Ownership,

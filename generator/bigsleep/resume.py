@@ -1,6 +1,8 @@
 """What .cache/generation/ keeps between runs, so a stopped run resumes where it was.
 
-- `<hash>.pt` (`Checkpoints`): optimiser state and progress frames of a running batch;
+- `<hash>.pt` (`Checkpoints`): optimiser state and progress frames of a running batch, loaded
+  with `torch.load(weights_only=True)` (tensors and plain values only: checkpoints may come
+  from other machines, and a pickle can run code);
 - `done/<hash>.json` (`Results`): a finished candidate (PNG, similarity, frames), kept until its
   entry's files are written.
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,7 @@ import torch
 
 from generator.bigsleep.lockfile import canonical_json, sha256_text
 from generator.bigsleep.optimiser import BatchOptimiser, Task
+from generator.errors import GenerationError, Problem
 from generator.fsutil import atomic_write_bytes
 
 CHECKPOINT_VERSION = 1
@@ -49,17 +53,41 @@ class Checkpoints:
     def path(self, tasks: Sequence[Task]) -> Path:
         return self.folder / f"{sha256_text(canonical_json(sorted(t.key for t in tasks)))[:32]}.pt"
 
-    def _read(self, path: Path) -> dict[str, Any] | None:
+    # -- storage: the folder here; a cluster worker's stand-in stores through the driver ------
+
+    def stored(self) -> list[tuple[Path, bytes]]:
+        """Every checkpoint file and its bytes, oldest first."""
+        paths = sorted(self.folder.glob("*.pt"), key=lambda p: p.stat().st_mtime_ns)
+        return [(path, path.read_bytes()) for path in paths]
+
+    def store(self, path: Path, data: bytes) -> None:
+        atomic_write_bytes(path, data)
+
+    def delete(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+    # -- contents --------------------------------------------------------------------------
+
+    def _read(self, path: Path, data: bytes) -> dict[str, Any] | None:
+        """A checkpoint's contents; None when damaged or of another version (the tasks then
+        start afresh). Only tensors and plain values are unpickled: a file holding anything
+        else (which could run code as it loads) is refused."""
         try:
-            saved = torch.load(path, map_location="cpu", weights_only=False)
+            saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise GenerationError(Problem(
+                path, None, None, "refused: this checkpoint holds more than tensors and plain "
+                "values, and loading it could run code (it was not written by this tool)",
+                f"delete it; only the tool writes into {self.folder}, and the images it was "
+                "for are optimised again")) from error
         except Exception:  # damaged (never by us: writes are atomic) or from another version
             return None
         return saved if isinstance(saved, dict) and saved.get("version") == CHECKPOINT_VERSION \
             else None
 
     def _all(self) -> list[tuple[Path, dict[str, Any]]]:
-        paths = sorted(self.folder.glob("*.pt"), key=lambda p: p.stat().st_mtime_ns)
-        return [(path, saved) for path in paths if (saved := self._read(path)) is not None]
+        return [(path, saved) for path, data in self.stored()
+                if (saved := self._read(path, data)) is not None]
 
     def resume(self, optimiser: BatchOptimiser, tasks: Sequence[Task]) -> Frames:
         """Restore every task found in a checkpoint (newest wins); returns their frames."""
@@ -76,13 +104,13 @@ class Checkpoints:
         buffer = io.BytesIO()
         torch.save({"version": CHECKPOINT_VERSION, "keys": [task.key for task in tasks],
                     "frames": frames, "optimiser": optimiser.state_dict()}, buffer)
-        atomic_write_bytes(path, buffer.getvalue())
+        self.store(path, buffer.getvalue())
 
     def drop(self, finished: Callable[[str], bool]) -> None:
         """Delete the checkpoints whose tasks are all finished."""
         for path, saved in self._all():
             if all(finished(key) for key in saved["keys"]):
-                path.unlink()
+                self.delete(path)
 
     def clear(self) -> None:
         """Delete every checkpoint."""
@@ -102,19 +130,26 @@ class Results:
     def done(self, task_hash: str) -> bool:
         return self._path(task_hash).exists()
 
+    def write(self, task_hash: str, data: bytes) -> None:
+        """Store a result's file (a cluster worker's stand-in stores through the driver)."""
+        atomic_write_bytes(self._path(task_hash), data)
+
     def save(self, task_hash: str, result: TaskResult) -> None:
         payload = {"png": result.png.hex(), "similarity": result.similarity,
                    "frames": [[it, png.hex()] for it, png in result.frames]}
-        atomic_write_bytes(self._path(task_hash), json.dumps(payload).encode())
+        self.write(task_hash, json.dumps(payload, allow_nan=False).encode())
 
     def load_all(self, task_hashes: Sequence[str]) -> list[TaskResult] | None:
         """The results of these tasks, or None while any is not finished."""
         if not all(self.done(task_hash) for task_hash in task_hashes):
             return None
-        return [self._load(self._path(task_hash)) for task_hash in task_hashes]
+        return [self._load(self.read(task_hash)) for task_hash in task_hashes]
 
-    def _load(self, path: Path) -> TaskResult:
-        data = json.loads(path.read_bytes())
+    def read(self, task_hash: str) -> bytes:
+        return self._path(task_hash).read_bytes()
+
+    def _load(self, text: bytes) -> TaskResult:
+        data = json.loads(text)
         return TaskResult(bytes.fromhex(data["png"]), float(data["similarity"]),
                           [(int(it), bytes.fromhex(png)) for it, png in data["frames"]])
 

@@ -78,6 +78,11 @@ def model_paths(settings: GenerationSettings, models_dir: Path | None = None) ->
     return clip_file(settings.clip, models_dir), biggan_folder(biggan_spec(settings), models_dir)
 
 
+def models_key(settings: GenerationSettings) -> str:
+    """Settings with the same key use the same models (a run loads each set once)."""
+    return sha256_text(repr((settings.clip, settings.biggan, settings.image_size)))
+
+
 LOCAL_IN_MANIFEST = "set `{key}:` to a local weights file"
 
 

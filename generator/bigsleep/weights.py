@@ -3,8 +3,9 @@
 Where they live in a models folder (default $BIGSLEEP_MODELS or ~/.cache/bigsleep-gallery/models)
 and how they are hashed is `weight_files` (no torch).
 
-Generation reads only local files (never the network). `download_weights` (`make weights`)
-fetches named models once, atomically, checks CLIP's published SHA-256 and loads every
+Generation loads local files only; a named model missing there is first fetched and verified
+as `make weights` does (`fetch_missing_weights`, with a progress bar). `download_weights` (`make
+weights`) fetches named models once, atomically, checks CLIP's published SHA-256 and loads every
 weights file with a strict key and shape check before recording it as verified.
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 import torch
 from pytorch_pretrained_biggan import BigGAN, BigGANConfig
@@ -27,6 +29,7 @@ from pytorch_pretrained_biggan.model import (
 )
 from torch.nn.utils import remove_spectral_norm
 from torch.nn.utils.spectral_norm import SpectralNorm
+from tqdm import tqdm
 
 from generator.bigsleep.clip_package import _MODELS, CLIP, clip
 from generator.bigsleep.weight_files import (
@@ -39,6 +42,8 @@ from generator.bigsleep.weight_files import (
     default_models_dir,
     file_hash,
     missing_problem,
+    missing_weights,
+    model_paths,
     record_hash,
 )
 from generator.errors import GenerationError, Problem
@@ -75,9 +80,44 @@ def load_clip(path: Path, device: torch.device | str = "cpu") -> CLIP:
             warnings.simplefilter("ignore")  # torch.jit deprecation; "not a JIT archive"
             model, _ = clip.load(str(path), device="cpu", jit=False)
     except Exception as error:  # torch raises many types for a bad file
-        message = f"cannot load CLIP weights: {_first_line(error)}"
+        mismatch = _clip_mismatch(error)
+        message = (f"weights do not match the CLIP their shapes describe: {mismatch}" if mismatch
+                   else f"cannot load CLIP weights: {_first_line(error)}")
         raise _invalid(path, "clip", message) from error
     return model.float().eval().requires_grad_(False).to(device)
+
+
+_KEYS_LINE = re.compile(r"(Missing|Unexpected) key\(s\) in state_dict: (.*)$", re.MULTILINE)
+_SHAPE_LINE = re.compile(r"size mismatch for (\S+): copying a param with shape "
+                         r"torch\.Size\(\[([\d, ]*)\]\) from checkpoint, the shape in "
+                         r"current model is torch\.Size\(\[([\d, ]*)\]\)")
+
+
+def _clip_mismatch(error: BaseException) -> str:
+    """The keys and shapes named by torch's strict `load_state_dict` error, as `_mismatch`
+    words them ("" for any other error): clip's loader builds the model itself."""
+    text = str(error)
+    if not isinstance(error, RuntimeError) or "Error(s) in loading state_dict" not in text:
+        return ""
+    keys = {found.group(1): re.findall(r'"([^"]+)"', found.group(2))
+            for found in _KEYS_LINE.finditer(text)}
+    wrong = [f"{key} has shape ({_dims(saved)}), expected ({_dims(expected)})"
+             for key, saved, expected in _SHAPE_LINE.findall(text)]
+    return _mismatch(keys.get("Missing", []), keys.get("Unexpected", []), wrong)
+
+
+def _dims(listed: str) -> str:
+    """torch.Size's "3, 4" as a tuple's "3, 4" ("5," for one dimension)."""
+    dims = [d.strip() for d in listed.split(",") if d.strip()]
+    return ", ".join(dims) + ("," if len(dims) == 1 else "")
+
+
+def _mismatch(missing: list[str], unexpected: list[str], wrong: list[str]) -> str:
+    """What differs between weights and their model, each kind with its first few names."""
+    parts = [f"{what}: {_first(items)}" for what, items in
+             (("missing keys", missing), ("unexpected keys", unexpected),
+              ("wrong tensor shapes", wrong)) if items]
+    return "; ".join(parts)
 
 
 def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
@@ -91,17 +131,12 @@ def check_state_dict(model: torch.nn.Module, state: Any, path: Path) -> None:
         if key in state and state[key].shape != value.shape
     ]
     if wrong:
-        raise _invalid(path, "biggan", "wrong tensor shapes: " + _first(wrong))
+        raise _invalid(path, "biggan", _mismatch([], [], wrong))
     # Load non-strictly to let spectral norm convert pre-1.0 weights, then check the keys.
     result = model.load_state_dict(state, strict=False)
-    problems = []
-    if result.missing_keys:
-        problems.append("missing keys: " + _first(result.missing_keys))
-    if result.unexpected_keys:
-        problems.append("unexpected keys: " + _first(result.unexpected_keys))
-    if problems:
-        raise _invalid(path, "biggan", "weights do not match config.json: "
-                       + "; ".join(problems))
+    mismatch = _mismatch(result.missing_keys, result.unexpected_keys, [])
+    if mismatch:
+        raise _invalid(path, "biggan", f"weights do not match config.json: {mismatch}")
 
 
 def load_biggan(folder: Path, device: torch.device | str = "cpu") -> BigGAN:
@@ -151,14 +186,19 @@ def _first_line(error: BaseException) -> str:
 # --- downloading ---------------------------------------------------------------------------
 
 
-def _download(url: str, target: Path, opener: Opener) -> None:
-    """Fetch `url` into `target` atomically: a partial download never has the target's name."""
+def _download(url: str, target: Path, opener: Opener, progress: TextIO | None) -> None:
+    """Fetch `url` into `target` atomically: a partial download never has the target's name.
+    With `progress`, a bar of the bytes fetched goes there."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as output, opener(url) as source:
+        with os.fdopen(fd, "wb") as output, opener(url) as source, tqdm(
+                total=getattr(source, "length", None), unit="B", unit_scale=True,
+                desc=f"downloading {target.name}", file=progress,
+                disable=progress is None) as bar:
             while block := source.read(1 << 20):
                 output.write(block)
+                bar.update(len(block))
             output.flush()
             os.fsync(output.fileno())
         os.replace(tmp, target)
@@ -172,12 +212,13 @@ def _download(url: str, target: Path, opener: Opener) -> None:
             os.unlink(tmp)
 
 
-def _fetch_clip(name: str, url: str, models_dir: Path, opener: Opener) -> Path:
+def _fetch_clip(name: str, url: str, models_dir: Path, opener: Opener,
+                progress: TextIO | None) -> Path:
     """Download a named CLIP unless present with the SHA-256 in its URL; verify it."""
     target = clip_file(name, models_dir, {name: url})
     expected = url.rstrip("/").split("/")[-2]
     if not target.is_file() or file_hash(target) != expected:
-        _download(url, target, opener)
+        _download(url, target, opener, progress)
         if file_hash(target) != expected:
             target.unlink()
             raise GenerationError(Problem(url, None, "clip", "downloaded file has the wrong "
@@ -187,14 +228,15 @@ def _fetch_clip(name: str, url: str, models_dir: Path, opener: Opener) -> Path:
     return target
 
 
-def _fetch_biggan(name: str, urls: tuple[str, str], models_dir: Path, opener: Opener) -> Path:
+def _fetch_biggan(name: str, urls: tuple[str, str], models_dir: Path, opener: Opener,
+                  progress: TextIO | None) -> Path:
     """Download a named BigGAN folder unless it loads strictly already; verify it."""
     folder = models_dir / name
     try:
         load_biggan(folder)
     except GenerationError:
         for url, file_name in zip(urls, (CONFIG_NAME, WEIGHTS_NAME), strict=True):
-            _download(url, folder / file_name, opener)
+            _download(url, folder / file_name, opener, progress)
         load_biggan(folder)
     for file_name in (CONFIG_NAME, WEIGHTS_NAME):
         record_hash(folder / file_name, file_hash(folder / file_name), verified=True)
@@ -208,6 +250,7 @@ def download_weights(
     opener: Opener = urllib.request.urlopen,
     clip_urls: Mapping[str, str] = CLIP_URLS,
     biggan_urls: Mapping[str, tuple[str, str]] = BIGGAN_URLS,
+    progress: TextIO | None = None,
 ) -> list[Path]:
     """Make all weights the settings name present and verified; returns their paths.
 
@@ -220,14 +263,34 @@ def download_weights(
     for settings in settings_list:
         name = settings.clip
         if name not in clips and name in clip_urls:
-            clips[name] = _fetch_clip(name, clip_urls[name], models_dir, opener)
+            clips[name] = _fetch_clip(name, clip_urls[name], models_dir, opener, progress)
         elif name not in clips:
             clips[name] = clip_file(name, models_dir, clip_urls)
             load_clip(clips[name])
         name = biggan_spec(settings)
         if name not in biggans and name in biggan_urls:
-            biggans[name] = _fetch_biggan(name, biggan_urls[name], models_dir, opener)
+            biggans[name] = _fetch_biggan(name, biggan_urls[name], models_dir, opener,
+                                          progress)
         elif name not in biggans:
             biggans[name] = biggan_folder(name, models_dir, biggan_urls)
             load_biggan(biggans[name])
     return [*clips.values(), *biggans.values()]
+
+
+def fetch_missing_weights(settings: GenerationSettings, models_dir: Path | None,
+                          progress: TextIO) -> list[Path]:
+    """Download and verify the named models `settings` need that are not in `models_dir` yet,
+    as `make weights` does, with a progress bar: a first run on a fresh GPU machine needs no
+    other command. Returns what was fetched. Weights named by path are never fetched (loading
+    them then names the file), and offline the download error says what to run.
+    """
+    models_dir = models_dir or default_models_dir()
+    clip_path, biggan_path = model_paths(settings, models_dir)
+    absent = {problem.key for problem in missing_weights(clip_path, biggan_path)}
+    named = {"clip": settings.clip in CLIP_URLS, "biggan": biggan_spec(settings) in BIGGAN_URLS}
+    if not any(named[key] for key in absent):
+        return []
+    print(f"weights: fetching {' and '.join(sorted(absent))} into {models_dir} (once; "
+          "`make weights` does this ahead of time)", file=progress, flush=True)
+    return download_weights([settings], models_dir, opener=urllib.request.urlopen,
+                            clip_urls=CLIP_URLS, biggan_urls=BIGGAN_URLS, progress=progress)

@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
 from generator.gallery.yamlnodes import MERGE, TAG, found, is_null, join, line, merged_pairs
+from generator.settings import allowed_range, in_range
 
 DATE_EXAMPLE = "2021-03-30T15:00:00+03:00"
 NAME = re.compile(r"\w[\w-]*")  # names: file stems safe in a path and a shortcode, map keys
@@ -145,13 +146,12 @@ def _limits(value: Any, limits: Any) -> None:
     """Raise Invalid if a number is outside the field's min/max/choices."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
-    low, high, choices = limits.get("min"), limits.get("max"), limits.get("choices")
+    choices = limits.get("choices")
     if choices is not None and value not in choices:
         listed = ", ".join(map(str, choices))
         raise Invalid(f"{value} is not one of {listed}", f"use one of {listed}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"from {low}" + (f" to {high}" if high is not None else " or more")
-        raise Invalid(f"{value} is out of range", f"use a value {bounds}")
+    if not in_range(value, limits):
+        raise Invalid(f"{value} is out of range", f"use a value {allowed_range(limits)}")
 
 
 class Validator:

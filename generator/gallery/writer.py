@@ -19,6 +19,7 @@ again rather than reported as "not written by this tool", and unpublished when i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,13 +29,15 @@ from typing import Any
 import yaml
 
 from generator.bundles import IMAGE_SUFFIXES, bundle_dir
-from generator.errors import GalleryError, Problem
+from generator.errors import GalleryError, Problem, disk_problem
+from generator.fsutil import atomic_write_text, remove_stale_temporaries
 from generator.gallery.model import Entry, Figure, Item, Manifest, Post, Text
 from generator.gallery.ownership import Ownership
 
 MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
           "(a hand-edited copy is never overwritten).")
 FINGERPRINT = "# Fingerprint: "  # + the sha256 of the slug and of the file without this line
+PENDING_NAME = ".write-in-progress"  # in content/ while `write_posts` runs: gone when complete
 SPACER = "\\\n\\"  # a paragraph of `\` lines: vertical space between items, as in the seed
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
@@ -223,12 +226,37 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
     """Write every post's bundle; remove bundles of posts gone from the manifest.
 
     Returns the paths written or removed. Raises GalleryError (writing nothing) when any target
-    is a file the tool does not own.
+    is a file the tool does not own, and a one-line GalleryError naming content_dir when it
+    cannot be written (read-only, disk full). Each file is replaced atomically, but a run killed
+    half-way leaves some posts old and some new: the `PENDING_NAME` marker says so until a later
+    run (which writes the whole manifest again) finishes the job.
     """
     plans = _plans(manifest, content_dir)
     problems = _all_conflicts(plans)
     if problems:
         raise GalleryError(problems)
+    try:
+        remove_stale_temporaries(content_dir)
+        atomic_write_text(content_dir / PENDING_NAME, f"{os.getpid()}\n")
+        changed = _write_plans(plans) + _remove_stale(content_dir,
+                                                      {post.slug for post in manifest.posts})
+        (content_dir / PENDING_NAME).unlink()
+    except OSError as error:
+        raise GalleryError(disk_problem(error, content_dir, "write the posts")) from error
+    return changed
+
+
+def interrupted_write(content_dir: Path) -> Problem | None:
+    """The problem of a content folder a killed `write` left half old, half new, if it is one."""
+    marker = content_dir / PENDING_NAME
+    if not marker.exists():
+        return None
+    return Problem(marker, None, None, "a write of the posts was interrupted: content/ holds some "
+                   "posts from an older gallery.yaml",
+                   "run `make posts` (python -m generator write) or `make draft` to finish it")
+
+
+def _write_plans(plans: list[tuple[Ownership, list[_Write]]]) -> list[Path]:
     changed: list[Path] = []
     for ownership, writes in plans:
         for write in writes:
@@ -240,8 +268,7 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
                     else ownership.write_text(write.path, write.text or "")):
                 changed.append(write.path)
         ownership.save()
-    slugs = {post.slug for post in manifest.posts}
-    return changed + _remove_stale(content_dir, slugs)
+    return changed
 
 
 def planned_pages(manifest: Manifest, content_dir: Path) -> dict[Path, str | None]:

@@ -16,10 +16,9 @@ disableKinds, build options) shapes all of it. Internal links are relative and n
 
 from __future__ import annotations
 
+import contextlib
 import html as htmlmod
-import os
 import re
-import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -29,11 +28,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from generator.boundaries import Boundary
-from generator.errors import BuildError, Problem
+from generator.errors import BuildError, Problem, disk_problem, failed_folder
 from generator.folders import PACKAGE_THEME
-from generator.fsutil import swap_in_directory
 from generator.settings import SiteSettings
 from generator.site.body_check import body_problems, unloaded_bodies
+from generator.site.buildstate import BuildState, discard_state, load_state, save_state
 from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
 from generator.site.config import SiteConfig
 from generator.site.content import (
@@ -59,10 +58,12 @@ from generator.site.listings import (
     write_taxonomies,
 )
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
+from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
+from generator.site.sitefiles import Files, FilesUnder, SiteFiles
 from generator.site.theme import Theme
 from generator.site.urls import (
     absolute,
@@ -87,16 +88,18 @@ class BuildReport:
     posts: int
     images: int  # images published
     processed: int  # images decoded and resized this time (0 when all came from the cache)
+    written: int = 0  # files whose bytes changed (the others were kept from the last builds)
     placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
     warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
 
     @classmethod
-    def of(cls, builders: list[_Builder], out_dir: Path) -> BuildReport:
-        """The report of a build made by `builders` (one per language)."""
+    def of(cls, builders: list[_Builder], out_dir: Path, written: int) -> BuildReport:
+        """The report of a build made by `builders` (one per language) that wrote `written`
+        files."""
         processor = builders[0].processor
         return cls(
             out_dir=out_dir, pages=sum(b.output.pages for b in builders),
-            posts=sum(b.posts for b in builders),
+            posts=sum(b.posts for b in builders), written=written,
             images=sum(b.figures.published for b in builders),
             processed=processor.encoded if processor else 0,
             placeholders=tuple(p for b in builders for p in b.figures.placeholders),
@@ -105,8 +108,8 @@ class BuildReport:
 
     def __str__(self) -> str:
         text = (f"site: {self.pages} pages ({self.posts} posts), {self.images} images "
-                f"({self.processed} processed, {self.images - self.processed} from cache) "
-                f"-> {self.out_dir}")
+                f"({self.processed} processed, {self.images - self.processed} from cache), "
+                f"{self.written} file(s) changed -> {self.out_dir}")
         if self.placeholders:
             text += f"\nsite: {len(self.placeholders)} placeholder image(s) shown (draft build)"
         return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
@@ -114,7 +117,7 @@ class BuildReport:
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
-               strict: bool = False, config: SiteConfig | None = None,
+               strict: bool = False, full: bool = False, config: SiteConfig | None = None,
                placeholder_size: int = 512,
                placeholder_sizes: Mapping[Path, int] | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
@@ -125,26 +128,44 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     a CI would use), any warning fails the build. With `placeholders`, a missing image shows as
     a square placeholder of the size the generator will make it: `placeholder_sizes` by the
     image's path without its extension (content/posts/x/images/NAME), else `placeholder_size`
-    pixels.
+    pixels. Files whose bytes did not change are reused from the last builds (`sitefiles`,
+    `buildstate`) unless `full`, which starts from an empty folder and forgets the build state.
     """
-    out_dir = Path(out_dir).absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    fresh = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
-    fresh.mkdir()
+    out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
+    clean_leftovers(out_dir)
+    processor = ImageProcessor(cache_dir, settings.image_widths)
+    spare = spare_folder(out_dir)
+    if full:
+        discard_state(cache_dir, out_dir)
+    state = load_state(cache_dir, out_dir, spare, processor.params)
+    processor.source_keys = state.image_keys
+    fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
+    files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
+                      renders=state.renders)
     try:
-        builders = _build_languages(
-            Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
-            placeholders=placeholders, out=fresh,
-            processor=ImageProcessor(Path(cache_dir), settings.image_widths),
-            placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes)
-        warnings = [warning for builder in builders for warning in builder.all_warnings()]
-        if strict and warnings:
-            raise BuildError(warnings)
-        swap_in_directory(fresh, out_dir)
+        try:
+            builders = _build_languages(
+                Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
+                placeholders=placeholders, out=files, processor=processor,
+                placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes)
+            warnings = [warning for builder in builders for warning in builder.all_warnings()]
+            if strict and warnings:
+                raise BuildError(warnings)
+            records = files.finish()
+        except OSError as error:
+            folder = failed_folder(error, fresh, out_dir)
+            if folder is None:
+                raise
+            raise BuildError(disk_problem(error, folder, "write the site")) from error
+        kept_spare = put_in_place(fresh, out_dir)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return BuildReport.of(builders, out_dir)
+    with contextlib.suppress(OSError):  # the state is a hint: without it the next build redoes more
+        save_state(cache_dir, out_dir, spare, BuildState(
+            site=records, spare=state.site if kept_spare else None,
+            image_keys=processor.source_keys, renders=files.rendered), processor.params)
+    return BuildReport.of(builders, out_dir, written=files.written)
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
@@ -171,7 +192,7 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
 
 def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                      config: SiteConfig | None, *, drafts: bool, placeholders: bool,
-                     out: Path | None, processor: ImageProcessor | None,
+                     out: SiteFiles | None, processor: ImageProcessor | None,
                      placeholder_size: int = 512,
                      placeholder_sizes: Mapping[Path, int] | None = None,
                      overlay: Mapping[Path, str | None] | None = None) -> list[_Builder]:
@@ -180,7 +201,7 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
     every language is raised together."""
     config = replace(config or SiteConfig(), settings=settings)
     builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
-                         out=out / site.prefix if out and site.prefix else out,
+                         out=FilesUnder(out, site.prefix) if out and site.prefix else out,
                          processor=processor, placeholder_size=placeholder_size,
                          placeholder_sizes=placeholder_sizes)
                 for site in language_sites(config, content_dir)]
@@ -233,7 +254,7 @@ class _Builder:
     """One language's build: pages in, files out (or, with out=None, only the checks)."""
 
     def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
-                 placeholders: bool, out: Path | None,
+                 placeholders: bool, out: Files | None,
                  processor: ImageProcessor | None, placeholder_size: int = 512,
                  placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.site = site
@@ -429,9 +450,8 @@ class _Builder:
                     page.source, page.line_of_text(written), None,
                     f"the link {written!r} to a file of this page leads outside the site",
                     f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
-            target = self.output.target(site_path)
-            if target is not None:
-                shutil.copyfile(source, target)
+            if self.out is not None:
+                self.out.put_copy(site_path, source)
 
     def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
         """Every page of its own; posts link the next newer and older post."""

@@ -304,7 +304,7 @@ def _split_json(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int]
 
 def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node = compose_bounded(raw)
+        node = compose_bounded(raw, fast=True)  # front matter: most of a rebuild's reading
         meta = construct(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

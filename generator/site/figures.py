@@ -33,6 +33,7 @@ from generator.site.content import Page
 from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage, inspect_image
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
+from generator.site.sitefiles import Files
 from generator.site.theme import Theme
 from generator.site.urls import folder_of, is_external, joined, relative
 
@@ -82,7 +83,7 @@ class Figures:
     With no processor or no output folder (check_content) images are resolved and checked only.
     """
 
-    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Path | None,
+    def __init__(self, theme: Theme, processor: ImageProcessor | None, out: Files | None,
                  placeholder_size: int = 512,
                  placeholder_sizes: Mapping[Path, int] | None = None) -> None:
         self.theme = theme

@@ -16,7 +16,8 @@ An entry is built in a staging folder and renamed into place, so it is complete 
 A second `process()` of unchanged bytes reads only the source bytes (to hash them) and
 meta.json: no decoding or encoding. A damaged entry (missing or short files) is remade.
 `publish()` hard-links (or copies) the files into the output site under deterministic names
-(`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`).
+(`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`). With `source_keys` from the last build, a source
+whose size, mtime_ns and inode did not change is not even read to hash it.
 `process()` and `publish()` are safe to call from several threads at once.
 
 Decoding needs about 12 bytes per pixel (the image, its RGB(A) copy and a resized one), so an
@@ -33,29 +34,26 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
-from PIL.PngImagePlugin import PngInfo
+from typing import TYPE_CHECKING
 
 from generator.bundles import MAX_PIXELS, image_problem
 from generator.errors import BuildError, Problem
-from generator.fsutil import atomic_write_bytes
+from generator.fsutil import atomic_write_bytes, remove_stale_temporaries, temporary_folder
+from generator.site.sitefiles import Files
+
+if TYPE_CHECKING:  # Pillow is imported where images are decoded: a no-op rebuild needs none
+    from PIL import Image, ImageFont
 
 CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant is remade
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
 PIXEL_BUDGET = 2 * MAX_PIXELS  # pixels decoded at once by every thread together
-# MAX_PIXELS is checked from the header and reported as a Problem: Pillow's own warning for
-# images it thinks large (89 megapixels) would only repeat it, as noise on stderr.
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 @dataclass(frozen=True)
@@ -111,29 +109,54 @@ class ImageProcessor:
 
     def __init__(self, cache_dir: Path, widths: tuple[int, ...]) -> None:
         self.root = cache_dir / "images"
+        remove_stale_temporaries(self.root, deep=False)  # staging folders of killed runs
         self.widths = tuple(sorted(set(widths)))
         self.encoded = 0  # images decoded and encoded (cache misses)
         self.cache_hits = 0  # images served from the cache without decoding
+        # source path -> [size, mtime_ns, inode, cache key]: filled as images are processed
+        self.source_keys: dict[str, list[int | str]] = {}
         self._lock = threading.Lock()
         self._budget = _PixelBudget(PIXEL_BUDGET)
         self._params = json.dumps(
             {"v": CACHE_VERSION, "widths": self.widths, "webp": WEBP_QUALITY, "jpeg": JPEG_QUALITY}
         ).encode()
 
+    @property
+    def params(self) -> str:
+        """The encoding parameters: cache keys are made of these and the source bytes."""
+        return self._params.decode()
+
     def process(self, source: Path) -> ProcessedImage:
         """The variants of `source`, from the cache when its bytes were processed before."""
-        data = _read(source)
-        key = hashlib.sha256(self._params + b"\0" + data).hexdigest()
+        key, data = self._key(source)
         entry = self.root / key
         cached = _load_entry(source, key, entry)
         if cached is not None:
             with self._lock:
                 self.cache_hits += 1
             return cached
-        processed = self._encode(source, data, key, entry)
+        processed = self._encode(source, _read(source) if data is None else data, key, entry)
         with self._lock:
             self.encoded += 1
         return processed
+
+    def _key(self, source: Path) -> tuple[str, bytes | None]:
+        """The cache key of `source`'s bytes (and the bytes, when they had to be read): an image
+        whose size, mtime_ns and inode are those recorded in `source_keys` is not read again."""
+        try:
+            stat = source.stat()
+            identity: list[int | str] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        except OSError:
+            identity = []
+        known = self.source_keys.get(str(source))
+        if identity and known is not None and known[:3] == identity:
+            return str(known[3]), None
+        data = _read(source)
+        key = hashlib.sha256(self._params + b"\0" + data).hexdigest()
+        if identity:
+            with self._lock:
+                self.source_keys[str(source)] = [*identity, key]
+        return key, data
 
     def placeholder(self, name: str, width: int = 512, height: int = 512) -> ProcessedImage:
         """A processed placeholder for image `name`, which has not been generated yet."""
@@ -143,15 +166,13 @@ class ImageProcessor:
         return self.process(path)
 
     def publish(
-        self, image: ProcessedImage, out_dir: Path, folder: str, name: str
+        self, image: ProcessedImage, out: Files, folder: str, name: str
     ) -> PublishedImage:
-        """Put `image`'s files in `out_dir/folder/` as NAME.ext, NAME-W.webp, NAME-W.jpg|png."""
-        target_dir = out_dir / folder
-        target_dir.mkdir(parents=True, exist_ok=True)
+        """Put `image`'s files in site folder `folder` as NAME.ext, NAME-W.webp, NAME-W.jpg|png."""
         base = PurePosixPath(folder)
 
         def put(path: Path, filename: str) -> str:
-            _link_or_copy(path, target_dir / filename)
+            out.put_link(str(base / filename), path)
             return str(base / filename)
 
         full = put(image.original, f"{name}{image.original.suffix}")
@@ -168,17 +189,19 @@ class ImageProcessor:
 
     def _encode(self, source: Path, data: bytes, key: str, entry: Path) -> ProcessedImage:
         """Decode `data`, encode every variant, and install the finished cache entry."""
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
         try:
             unusable = image_problem(io.BytesIO(data))  # what check refuses, refused alike
             if unusable:
                 raise BuildError(Problem(source, None, None, *unusable))
             with (Image.open(io.BytesIO(data)) as opened,
                   self._budget.hold(opened.width * opened.height)):
-                    animated = bool(getattr(opened, "is_animated", False))
-                    image = opened if animated else ImageOps.exif_transpose(opened)
-                    image.load()
-                    width, height = image.size
-                    encoded = [] if animated else self._variants(image)
+                animated = bool(getattr(opened, "is_animated", False))
+                image = opened if animated else ImageOps.exif_transpose(opened)
+                image.load()
+                width, height = image.size
+                encoded = [] if animated else self._variants(image)
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
             raise _unreadable(source, err) from err
         original = f"original{source.suffix.lower()}"
@@ -199,6 +222,7 @@ class ImageProcessor:
         return _entry_image(source, key, entry, meta)
 
     def _variants(self, image: Image.Image) -> list[tuple[int, int, bytes, str, bytes]]:
+        from PIL import Image
         """(width, height, WebP, fallback extension, fallback) for each width below the
         original (never upscaled) and for the original width."""
         alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -263,6 +287,9 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
     Drawn lines: "PLACEHOLDER", "not generated yet" and the name (DejaVu Sans when installed,
     for Cyrillic names; Pillow's default font otherwise). A PNG text chunk marks the file too.
     """
+    from PIL import Image, ImageDraw
+    from PIL.PngImagePlugin import PngInfo
+
     image = Image.new("RGB", (width, height), (206, 206, 206))
     draw = ImageDraw.Draw(image)
     for offset in range(-height, width, 32):
@@ -285,6 +312,8 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.truetype("DejaVuSans.ttf", size)
     except OSError:
@@ -344,7 +373,7 @@ def _install_entry(root: Path, entry: Path, files: dict[str, bytes], meta: dict)
     file sizes catch files that a power loss left short, so such an entry is remade.
     """
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name[:16]}-", dir=root))
+    staging = temporary_folder(root, entry.name[:16])
     try:
         for name, content in files.items():
             (staging / name).write_bytes(content)
@@ -358,13 +387,3 @@ def _install_entry(root: Path, entry: Path, files: dict[str, bytes], meta: dict)
             os.rename(staging, entry)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link `source` at `target` (replacing it); copy when linking is impossible."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)

@@ -7,20 +7,20 @@ still checked. The output also counts the pages and collects their sitemap entri
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
 from generator.site.content import Page
 from generator.site.feeds import SitemapEntry
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
+from generator.site.sitefiles import Files
 from generator.site.theme import Theme
 from generator.site.urls import absolute, relative
 
@@ -39,16 +39,14 @@ class Rendered:
 
 
 class SiteOutput:
-    """Writes one build's files into `out` (or, with out=None, only checks them)."""
+    """Writes one build's files through `out` (or, with out=None, only checks them)."""
 
     def __init__(self, content_dir: Path, settings: SiteSettings, theme: Theme,
-                 out: Path | None) -> None:
+                 out: Files | None) -> None:
         self.content_dir = content_dir
         self.settings = settings
         self.theme = theme
         self.out = out
-        self.inside = (Boundary(out, name=f"the output folder {out}", error=BuildError)
-                       if out is not None else None)
         self.written: set[str] = set()
         self.sources: dict[str, Path] = {}  # site path -> the content file of the page there
         self.pages = 0  # HTML pages written (aliases not counted)
@@ -57,6 +55,10 @@ class SiteOutput:
         self.params: dict[str, Any] = {}  # the site config's params, for every template
         self.prefix = ""  # where `out` is in the whole site ("fr/"): static files are above
         self.year: int | None = None  # of the newest post: the output depends on content only
+        # A page is a pure function of its templates, the settings, the UI strings and its
+        # context: their fingerprint tells when the file of the last build can be kept as is.
+        self._inputs = repr((settings, theme.strings)).encode() + tree_digest(
+            theme.dir / "templates")
 
     def page(self, path: str, template: str | list[str], meta: dict[str, Any],
              source: Path | None = None, **context: Any) -> None:
@@ -64,24 +66,46 @@ class SiteOutput:
 
         `source`: the content file of the page, named if another output wants `path` too.
         """
-        html = self.theme.render(template,
-            site=self.settings, link=linker(path), static=linker(self.prefix + path),
-            t=self.theme.strings, menu=self.menu,
-            year=self.year, params=self.params, **meta, **context)
-        self.text(path, html)
+        def render() -> str:
+            return self.theme.render(template,
+                site=self.settings, link=linker(path), static=linker(self.prefix + path),
+                t=self.theme.strings, menu=self.menu, year=self.year, params=self.params,
+                **meta, **context)
+
+        self._rendered(path, (template, self.menu, self.year, self.params, meta, context),
+                       render)
         self.pages += 1
         if source is not None:
             self.sources[path] = source
 
     def alias(self, path: str, target: str) -> None:
         """A redirect page at `path` to the page at `target`."""
-        html = self.theme.render("alias.html",
-            site=self.settings, target=relative(path, target),
-            canonical=absolute(self.settings.base_url, target))
-        self.text(path, html)
+        def render() -> str:
+            return self.theme.render("alias.html",
+                site=self.settings, target=relative(path, target),
+                canonical=absolute(self.settings.base_url, target))
+
+        self._rendered(path, ("alias.html", target), render)
+
+    def _rendered(self, path: str, inputs: tuple[Any, ...], render: Callable[[], str]) -> None:
+        """Write what `render` makes from `inputs` at `path`; not rendered again when the file
+        the last build made from the same inputs is still there."""
+        if self.out is None:
+            self.text(path, render())
+            return
+        self._check_free(path)
+        self._claim(path)
+        fingerprint = hashlib.sha256(self._inputs + repr((path, inputs)).encode()).hexdigest()
+        self.out.put_rendered(path, fingerprint, lambda: render().encode("utf-8"))
 
     def text(self, path: str, text: str) -> None:
         """Write `text` at site path `path`, which no other output may have."""
+        self._check_free(path)
+        if self._claim(path) and self.out is not None:
+            self.out.put_bytes(path, text.encode("utf-8"))
+
+    def _check_free(self, path: str) -> None:
+        """A BuildError if another output has site path `path` already."""
         if path in self.written:
             source = self.sources.get(path)
             raise BuildError(Problem(source or self.content_dir, None, None,
@@ -91,9 +115,6 @@ class SiteOutput:
                                      "give the page another url or slug"
                                      if source else
                                      "a page's url or alias collides with a generated page"))
-        target = self._claim(path)
-        if target is not None:
-            target.write_text(text, encoding="utf-8")
 
     def copy(self, path: str, source: Path) -> None:
         """Copy `source` to site path `path`; refused when a page is at or under that address."""
@@ -102,24 +123,13 @@ class SiteOutput:
                                      f"a page's address /{path} collides with the theme's "
                                      f"static file {source}",
                                      "change that page's url or alias"))
-        target = self._claim(path)
-        if target is not None:
-            shutil.copyfile(source, target)
+        if self._claim(path) and self.out is not None:
+            self.out.put_copy(path, source)
 
-    def _claim(self, path: str) -> Path | None:
-        """Mark site path `path` as taken -> the file to write (its folder made), if writing."""
+    def _claim(self, path: str) -> bool:
+        """Mark site path `path` as taken; True when files are written (not only checked)."""
         self.written.add(path)
-        return self.target(path)
-
-    def target(self, path: str) -> Path | None:
-        """The file at site path `path` with its folder made (None when only checking);
-        a BuildError when it resolves outside the output folder (see generator.boundaries)."""
-        if self.out is None or self.inside is None:
-            return None
-        target = self.inside.check(self.out / path, hint="this is a bug in the site builder: "
-                                   "please report it with the page that caused it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        return self.out is not None
 
     def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
         """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""
@@ -131,6 +141,16 @@ class SiteOutput:
     def date(self, value: datetime | None) -> dict[str, str] | None:
         """`value` for templates, in the site's language."""
         return date_view(value, self.theme.strings)
+
+
+def tree_digest(folder: Path) -> bytes:
+    """SHA-256 of every file's name and bytes under `folder`."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
 
 
 def linker(from_path: str) -> Callable[[str], str]:

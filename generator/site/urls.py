@@ -137,8 +137,23 @@ def relative(from_path: str, to_path: str) -> str:
         to_path, fragment = to_path.split("#", 1)
         fragment = "#" + fragment
     start = folder_of(from_path) or "."
-    rel = posixpath.relpath(to_path or from_path, start)
+    target = to_path or from_path
+    if ".." in target or ".." in start or target.startswith("/") or start.startswith("/"):
+        rel = posixpath.relpath(target, start)
+    else:
+        rel = _relpath(target, start)
     return quote(rel, safe="/") + fragment
+
+
+def _relpath(target: str, start: str) -> str:
+    """posixpath.relpath for two paths under one root with no `..` (a few times faster: it
+    needs neither the working folder nor normalisation; lists link thousands of images)."""
+    to = [part for part in target.split("/") if part not in ("", ".")]
+    at = [part for part in start.split("/") if part not in ("", ".")]
+    common = 0
+    while common < min(len(to), len(at)) and to[common] == at[common]:
+        common += 1
+    return "/".join([".."] * (len(at) - common) + to[common:]) or "."
 
 
 def absolute(base_url: str, path: str) -> str:

@@ -117,6 +117,7 @@ generation:
   clip: {tiny_models_dir / "tiny-clip.pt"}
   iterations: 6
   cutouts: 4
+  ema_decay: 0.5  # dream's default, as big-sleep's dream
 posts:
   - title: Lighthouses
     date: 2021-03-30T15:00:00+03:00
@@ -139,3 +140,23 @@ def test_missing_weights_are_named_with_the_options_to_fix_them_and_no_estimate(
     assert "ViT-B-32.pt: clip: CLIP file not found" in err
     assert "point --clip at local weights" in err and "point --biggan at" in err
     assert "set `clip:`" not in err and "estimated" not in err
+
+
+def test_dream_follows_big_sleeps_dream_defaults_or_says_where_it_does_not(
+        capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["dream", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--ema-decay EMA_DECAY Decay of the EMA latents images are saved from. (default: 0.5)" \
+        in text
+    for difference in ["--image-size 256 (big-sleep: 512", "--iterations 1000 (big-sleep: 20",
+                       "--seed a stable hash of the prompt (big-sleep: 0"]:
+        assert difference in text
+
+
+def test_a_zero_class_temperature_is_refused_before_anything_runs(
+        folder: Path, tiny_models_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        dream(tiny_models_dir, "a lighthouse", "--class-temperature", "0")
+    assert "0 is out of range (use a value above 0.0 up to 100.0)" in capsys.readouterr().err
+    assert not list(folder.glob("*.png"))

@@ -193,6 +193,23 @@ def test_changed_inputs_regenerate_and_keep_the_old_image_in_replaced(tmp_path: 
     assert [path.read_bytes() for path in kept] == [before]
 
 
+def test_a_prompt_edit_that_renames_the_image_moves_the_old_one_to_replaced(
+        tmp_path: Path, fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock", progress=True), entry("Half Life"))
+    old = image(tmp_path, "bioshock").read_bytes()
+    _, out = run(tmp_path, fake, entry("Bioshock Infinite", progress=True), entry("Half Life"))
+    assert "games/bioshock: no entry names it any more; moved to games/replaced/" in out
+    images = sorted(path.name for path in image(tmp_path, "x").parent.iterdir())
+    assert images == ["bioshock_infinite-animation.webp", "bioshock_infinite-iterations.png",
+                      "bioshock_infinite.png", "half_life.png"]
+    replaced = sorted(image(tmp_path, "x", "replaced").parent.iterdir())
+    assert [path.name.split("-")[0] for path in replaced] == ["bioshock"] * 3
+    assert old in [path.read_bytes() for path in replaced]
+    assert sorted(Lockfile.load(tmp_path / "gallery.lock").records) == [
+        "games/bioshock_infinite", "games/half_life"]
+    assert not Ownership.load(image(tmp_path, "x").parent.parent).owns(image(tmp_path, "bioshock"))
+
+
 def test_without_a_lock_record_the_tools_image_is_kept_before_it_is_replaced(
         tmp_path: Path, fake: Path) -> None:
     """gallery.lock deleted (or lost): the tool's images are made again, never lost."""
@@ -460,6 +477,30 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path: Path, fake: Pa
     assert not list((tmp_path / ".cache" / "generation").rglob("*.pt"))
 
 
+class Payload:
+    """Unpickled with weights_only=False, this would create the file `marker`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_holding_more_than_tensors_is_refused_unrun(tmp_path: Path,
+                                                                 fake: Path) -> None:
+    folder = tmp_path / ".cache" / "generation"
+    folder.mkdir(parents=True)
+    marker = tmp_path / "code-ran"
+    torch.save({"version": 1, "keys": [], "frames": {}, "optimiser": Payload(marker)},
+               folder / "crafted.pt")
+    with pytest.raises(GenerationError) as error:
+        run(tmp_path, fake, entry("Bioshock"))
+    assert f"{folder / 'crafted.pt'}: refused" in str(error.value)
+    assert "could run code" in str(error.value) and "delete it" in str(error.value)
+    assert not marker.exists() and not image(tmp_path, "bioshock").exists()
+
+
 def test_a_checkpoint_of_other_inputs_is_not_used(tmp_path: Path, fake: Path) -> None:
     FakeOptimiser.crash_at = 5
     with pytest.raises(KeyboardInterrupt):
@@ -519,6 +560,25 @@ def test_a_second_run_stops_with_no_wait_or_waits(tmp_path: Path, fake: Path) ->
     waiter.join(10)
     assert "waiting for another generation run" in result["out"]
     assert image(tmp_path, "bioshock").exists()
+
+
+def test_a_run_that_waited_and_found_its_work_done_says_so(tmp_path: Path, fake: Path) -> None:
+    out = io.StringIO()
+    generator = BigSleepGenerator(manifest(tmp_path, entry("Bioshock")), models_dir=fake,
+                                  device="cpu", out=out)
+    todo = generator.outdated(image_jobs(generator.manifest, tmp_path / "content"))
+    with run_lock(tmp_path / ".cache" / "generation" / "lock", wait=False, out=io.StringIO()):
+        waiter = threading.Thread(target=generator.generate, args=(todo,))
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while "waiting for" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        run(tmp_path, fake, entry("Bioshock"), cache_dir=tmp_path / "elsewhere")  # the other run
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert "waiting for another generation run" in out.getvalue()
+    assert "the run waited for made all 1 meanwhile; nothing left to do" in out.getvalue()
+    assert FakeOptimiser.created == [[FakeOptimiser.created[0][0]]]  # optimised once
 
 
 # --- devices ---
@@ -611,3 +671,50 @@ def test_real_tiny_models_killed_run_resumes_to_the_same_images(tmp_path: Path,
         assert image(killed, name).read_bytes() == image(whole, name).read_bytes(), name
     assert Image.open(image(whole, "half_life")).size == (32, 32)
     assert not list(checkpoints.rglob("*.pt"))
+
+
+# --- numbers that stop being finite ---
+
+def strict_json(path: Path) -> Any:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} in {path}")
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_a_task_gone_nan_is_stopped_its_batch_mates_finish_and_nothing_is_recorded(
+        tmp_path: Path, tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    step = batches.BatchOptimiser.step
+
+    def poisoned_step(self: Any) -> torch.Tensor:  # Bioshock's BigGAN input goes NaN
+        if self.iteration == 3:
+            with torch.no_grad():
+                for i, task in enumerate(self.tasks):
+                    if task.prompt == "Bioshock":
+                        self.latents[i][0].fill_(float("nan"))
+        return step(self)
+
+    monkeypatch.setattr(batches.BatchOptimiser, "step", poisoned_step)
+    with pytest.raises(GenerationError) as error:
+        real_run(tmp_path, tiny_models_dir, batch_size=2)
+    [problem] = error.value.problems
+    assert (problem.line, problem.key) == (1, "games/bioshock")
+    assert "stopped at iteration 4" in problem.message and "NaN" in problem.message
+    assert "kept in" in str(problem.hint)
+    assert not image(tmp_path, "bioshock").exists()
+    assert image(tmp_path, "half_life").exists()  # its batch-mate went on
+    lock = strict_json(tmp_path / "gallery.lock")
+    assert list(lock["images"]) == ["games/half_life"]
+    assert list((tmp_path / ".cache" / "generation").glob("*.pt"))  # kept for inspection
+
+
+def test_a_nan_similarity_in_an_old_lock_means_the_image_is_made_again(tmp_path: Path,
+                                                                      fake: Path) -> None:
+    run(tmp_path, fake, entry("Bioshock"))
+    lock_path = tmp_path / "gallery.lock"
+    record = strict_json(lock_path)["images"]["games/bioshock"]
+    text = lock_path.read_text(encoding="utf-8")
+    number = f'"similarity": {record["candidates"][0]["similarity"]}'
+    lock_path.write_text(text.replace(number, '"similarity": NaN'), encoding="utf-8")
+    todo, _ = run(tmp_path, fake, entry("Bioshock"))
+    assert [job.entry.image for job in todo] == ["bioshock"]
+    assert strict_json(lock_path)["images"]["games/bioshock"] == record

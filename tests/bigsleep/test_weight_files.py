@@ -25,6 +25,7 @@ from generator.cli import main
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.gallery.jobs import image_jobs
 from generator.gallery.load import load_manifest
+from generator.runlock import run_lock
 
 project = Path(sys.argv[1])
 assert main(["--manifest", str(project / "gallery.yaml"), "generate"]) == 0
@@ -33,6 +34,27 @@ outdated = BigSleepGenerator(changed).outdated(image_jobs(changed, project / "co
 assert [job.entry.image for job in outdated] == ["cat"], outdated
 heavy = sorted(set(sys.argv[2:]) & set(sys.modules))
 assert not heavy, f"imported {heavy}"
+
+import generator.bigsleep.generate as generate_module
+
+class Locked(Exception):
+    pass
+
+def lock_then_stop(*args, **kwargs):
+    heavy = sorted(set(sys.argv[2:]) & set(sys.modules))
+    assert not heavy, f"the run lock was taken after importing {heavy}"
+    raise Locked
+
+generate_module.run_lock = lock_then_stop
+try:
+    BigSleepGenerator(changed).generate(outdated)
+except Locked:
+    print("locked before torch")
+
+generate_module.run_lock = run_lock
+assert main(["--manifest", str(project / "changed.yaml"), "generate", "--device", "cpu"]) == 0
+assert "torch" in sys.modules and "ray" not in sys.modules, "generated without --cluster"
+print("generated without ray")
 """
 
 
@@ -46,7 +68,8 @@ def test_biggan_names_are_the_librarys() -> None:
     assert (biggan_library.CONFIG_NAME, biggan_library.WEIGHTS_NAME) == (CONFIG_NAME, WEIGHTS_NAME)
 
 
-def test_planning_imports_no_torch(tmp_path: Path, tiny_models_dir: Path) -> None:
+def test_planning_and_the_run_lock_import_no_torch_and_generating_no_ray(
+        tmp_path: Path, tiny_models_dir: Path) -> None:
     (tmp_path / "gallery.yaml").write_text(gallery_text(tiny_models_dir), encoding="utf-8")
     (tmp_path / "changed.yaml").write_text(gallery_text(tiny_models_dir, prompt="cat"),
                                            encoding="utf-8")
@@ -57,3 +80,5 @@ def test_planning_imports_no_torch(tmp_path: Path, tiny_models_dir: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "all 2 up to date" in result.stdout
+    assert "locked before torch" in result.stdout  # waiting starts before 20 s of imports
+    assert "generated without ray" in result.stdout  # Ray is imported for --cluster only

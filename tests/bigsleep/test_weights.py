@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
 
-from generator.bigsleep import weight_files
+from generator.bigsleep import weight_files, weights
 from generator.bigsleep.models import load_models
 from generator.bigsleep.weight_files import HASHES_FILE, model_paths, weights_hash
-from generator.bigsleep.weights import download_weights, load_biggan, load_clip
+from generator.bigsleep.weights import (
+    download_weights,
+    fetch_missing_weights,
+    load_biggan,
+    load_clip,
+)
 from generator.errors import GenerationError
 from generator.settings import GenerationSettings
-from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan
+from tests.bigsleep.test_generate import entry, image, run
+from tests.bigsleep.tiny_models import save_tiny_biggan, save_tiny_clip, tiny_biggan, tiny_clip
 
 
 def copy_biggan(tiny_models_dir: Path, tmp_path: Path) -> Path:
@@ -187,3 +195,48 @@ def test_spectral_norm_is_computed_once_in_float32_at_load(tiny_models_dir):
     with torch.no_grad():
         assert torch.allclose(biggan(z, classes, 1.0), library.eval()(z, classes, 1.0),
                               atol=1e-5)
+
+
+def test_a_refused_clip_names_its_missing_unexpected_and_misshapen_keys(tmp_path):
+    state = {k: v.half() for k, v in tiny_clip().state_dict().items()}
+    state["visual.extra"] = state.pop("ln_final.bias")
+    state["visual.proj"] = torch.zeros(64, 16)
+    torch.save(state, tmp_path / "clip.pt")
+    with pytest.raises(GenerationError) as caught:
+        load_clip(tmp_path / "clip.pt")
+    message = str(caught.value)
+    assert f"{tmp_path / 'clip.pt'}: clip: weights do not match" in message
+    assert "missing keys: ln_final.bias" in message
+    assert "unexpected keys: visual.extra" in message
+    assert "wrong tensor shapes: visual.proj has shape (64, 16), expected (64, 32)" in message
+    assert "make weights" in message
+
+
+def test_a_first_run_fetches_the_missing_named_weights_once_with_a_progress_bar(
+        tiny_models_dir, tmp_path, monkeypatch):
+    clip_urls, biggan_urls = serve(tmp_path, tiny_models_dir)
+    monkeypatch.setattr(weights, "CLIP_URLS", clip_urls)
+    monkeypatch.setattr(weights, "BIGGAN_URLS", biggan_urls)
+    models_dir = tmp_path / "models"
+    tiny = dict(clip="ViT-B/32", biggan=None, image_size=128, iterations=2, cutouts=2)
+    todo, out = run(tmp_path / "project", models_dir, entry("Lighthouse", **tiny))
+    assert [job.entry.image for job in todo] == ["lighthouse"]
+    assert f"weights: fetching biggan and clip into {models_dir}" in out
+    assert "downloading ViT-B-32.pt" in out and "downloading pytorch_model.bin" in out
+    assert image(tmp_path / "project", "lighthouse").is_file()
+    record = json.loads((models_dir / HASHES_FILE).read_text())
+    assert record["ViT-B-32.pt"]["verified"] is True  # the checks of `make weights`
+    assert fetch_missing_weights(GenerationSettings(image_size=128), models_dir, out) == []
+
+
+def test_offline_or_local_weights_keep_the_clear_error(tiny_models_dir, tmp_path, monkeypatch):
+    def offline(url: str):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(GenerationError) as caught:
+        fetch_missing_weights(GenerationSettings(image_size=128), tmp_path, io.StringIO())
+    assert "download failed: network unreachable" in str(caught.value)
+    assert "make weights" in str(caught.value)
+    local = GenerationSettings(clip=str(tmp_path / "mine.pt"), biggan=str(tmp_path / "gan"))
+    assert fetch_missing_weights(local, tmp_path, io.StringIO()) == []  # named by path: not ours

@@ -285,6 +285,8 @@ def test_quoted_iso_date_with_offset_is_accepted(tmp_path: Path) -> None:
         ("site:\n  image_widths: [480, 99999]\n", 2, "site.image_widths[1]", "from 16 to 8192"),
         (post_with("      - title: A\n        ema_decay: 1.5\n"), 6, "posts[0].items[0].ema_decay",
          "from 0.0 to 1.0"),
+        ("generation:\n  class_temperature: 0\n", 2, "generation.class_temperature",
+         "above 0.0 up to 100.0"),  # a zero temperature divides by zero: a black image
         (post_with("      - title: A\n        candidates: 2\n        pick: 2\n"), 5,
          "posts[0].items[0].pick", "below `candidates`"),
     ],

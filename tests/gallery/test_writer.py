@@ -3,20 +3,30 @@ overwriting or deleting a file the tool did not write."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from PIL import Image
 
+from generator import fsutil
 from generator.errors import GalleryError, ManifestError
 from generator.gallery.load import load_manifest
 from generator.gallery.ownership import Ownership
-from generator.gallery.writer import FINGERPRINT, MARKER, render_post, write_posts
+from generator.gallery.writer import (
+    FINGERPRINT,
+    MARKER,
+    interrupted_write,
+    render_post,
+    write_posts,
+)
 from tests.hostile.cases import small_png
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -276,3 +286,50 @@ def test_invalid_manifest_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ManifestError):
         write_posts(load_manifest(path), tmp_path / "content")
     assert not (tmp_path / "content").exists()
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
+def test_unwritable_content_is_one_error_naming_the_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    content = tmp_path / "content"
+    manifest = load_manifest(gallery(tmp_path))
+
+    def fail(*_: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fsutil.os, "replace", fail)
+        with pytest.raises(GalleryError) as caught:
+            write_posts(manifest, content)
+    [problem] = caught.value.problems
+    assert problem.file == content
+    assert ("read-only" if code == errno.EROFS else "disk is full") in problem.message
+    assert [p.name for p in content.rglob("*.tmp")] == []
+
+
+def test_interrupted_write_is_reported_until_a_run_finishes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    manifest = load_manifest(gallery(tmp_path))
+    assert interrupted_write(content) is None
+    with monkeypatch.context() as patch:
+        patch.setattr(Ownership, "save", lambda _: 1 / 0)
+        with pytest.raises(ZeroDivisionError):  # stands in for a kill half-way
+            write_posts(manifest, content)
+    problem = interrupted_write(content)
+    assert problem is not None and "make posts" in str(problem.hint)
+    write_posts(manifest, content)
+    assert interrupted_write(content) is None
+    assert sorted(p.name for p in content.iterdir()) == ["posts"]
+
+
+def test_temporaries_of_a_killed_write_are_removed(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    bundle = content / "posts" / "first"
+    bundle.mkdir(parents=True)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    leftover = bundle / f".index.md.{child.pid}-0123456789abcdef.tmp"
+    leftover.write_text("half")
+    write_posts(load_manifest(gallery(tmp_path)), content)
+    assert not leftover.exists()

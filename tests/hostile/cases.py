@@ -258,7 +258,7 @@ def _content_cases() -> list[Case]:
                   "title: Mine\nweight: " + "9" * 5000 + "\n"),
         with_page("front_matter_merge_bomb", "expand", "x:\n" + merge_bomb(29) + "title: Mine\n"),
         with_page("front_matter_recursive", "contains itself", "title: &t {<<: *t}\n"),
-        with_page("front_matter_deep", "nested more than", "x: " + "[" * 3000 + "]" * 3000 + "\n"),
+        with_page("front_matter_deep", "nest", "x: " + "[" * 3000 + "]" * 3000 + "\n"),
         with_page("front_matter_list", "must be a mapping", "- a\n- b\n"),
         Case("front_matter_unclosed", "never closed", {
             "gallery.yaml": manifest(), "content/posts/mine/index.md": "---\ntitle: x\n\nText\n"}),

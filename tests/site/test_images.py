@@ -18,6 +18,7 @@ from generator.site.images import (
     inspect_image,
     placeholder_image,
 )
+from generator.site.sitefiles import SiteFiles
 
 
 def save(path: Path, size: tuple[int, int], mode: str = "RGB", colour: object = "teal") -> Path:
@@ -145,7 +146,7 @@ def test_publish_links_files_under_deterministic_names(
 ) -> None:
     image = processor.process(save(tmp_path / "a.png", (300, 150)))
     out = tmp_path / "site"
-    published = processor.publish(image, out, "2021/post/images", "witcher")
+    published = processor.publish(image, SiteFiles(out), "2021/post/images", "witcher")
     assert published.full == "2021/post/images/witcher.png"
     assert (published.variants[0].webp, published.variants[0].fallback) == (
         "2021/post/images/witcher-100.webp",
@@ -155,7 +156,7 @@ def test_publish_links_files_under_deterministic_names(
     assert [v.width for v in published.variants] == [100, 200, 300]
     assert (out / published.full).read_bytes() == (tmp_path / "a.png").read_bytes()
     assert os.path.samefile(out / published.variants[0].webp, image.variants[0].webp)
-    again = processor.publish(image, out, "2021/post/images", "witcher")  # idempotent
+    again = processor.publish(image, SiteFiles(out), "2021/post/images", "witcher")  # idempotent
     assert again == published
 
 

@@ -1,0 +1,110 @@
+"""What the last build of an output folder left, kept in .cache/ so the next one redoes less.
+
+For the live site and the spare (the site before it, kept beside it by `outdir`): the folder's
+inode and a record of every file in it (digest, size, mtime_ns, inode). For every source image:
+its size, mtime_ns and inode and the image-cache key of its bytes, so an unchanged image is not
+read and hashed again. For every page: the fingerprint of its render inputs and the digest of
+the file made from them, so an unchanged page is not rendered again.
+
+The state is a hint, never trusted blindly: it is versioned; a missing, unreadable or
+other-version file, or one left by other renderer code, is discarded; a folder whose inode is
+not the recorded one (a run killed between the swap and saving the state, a site replaced by
+hand) has its record dropped; and each file's record is checked against the file itself before
+it is reused (`FileRecord.matches`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.fsutil import atomic_write_text
+from generator.site.sitefiles import FileRecord, Records, Renders
+
+STATE_VERSION = 2
+
+
+@dataclass
+class BuildState:
+    """The records of one output folder's live site and spare, and of the source images."""
+
+    site: Records = field(default_factory=dict)
+    spare: Records | None = None  # None: no spare, or one this state cannot vouch for
+    image_keys: dict[str, list[int | str]] = field(default_factory=dict)
+    renders: Renders = field(default_factory=dict)  # page path -> (inputs, digest), live site
+
+
+def state_file(cache_dir: Path, out_dir: Path) -> Path:
+    """Where the state of `out_dir` is kept (one file per output folder)."""
+    name = hashlib.sha256(os.fsencode(out_dir.absolute())).hexdigest()[:16]
+    return cache_dir / "site-state" / f"{name}.json"
+
+
+def load_state(cache_dir: Path, out_dir: Path, spare: Path, image_params: str) -> BuildState:
+    """The state of `out_dir`, only the parts that still describe its folders (else empty)."""
+    try:
+        data = json.loads(state_file(cache_dir, out_dir).read_text(encoding="utf-8"))
+        if (data["version"] != STATE_VERSION or data["out"] != str(out_dir.absolute())
+                or data["tool"] != tool_digest()):
+            return BuildState()
+        keys = data["image_keys"] if data["image_params"] == image_params else {}
+        return BuildState(site=_folder(data["site"], out_dir) or {},
+                          spare=_folder(data["spare"], spare),
+                          image_keys={str(k): list(v) for k, v in keys.items()},
+                          renders={str(k): (str(v[0]), str(v[1]))
+                                   for k, v in data["renders"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return BuildState()
+
+
+def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState,
+               image_params: str) -> None:
+    """Record the folders as they are now, after a build swapped its site in."""
+    data = {
+        "version": STATE_VERSION, "tool": tool_digest(), "out": str(out_dir.absolute()),
+        "site": _folder_json(out_dir, state.site),
+        "spare": _folder_json(spare, state.spare) if state.spare is not None else None,
+        "image_params": image_params, "image_keys": state.image_keys,
+        "renders": state.renders,
+    }
+    atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
+
+
+@functools.cache
+def tool_digest() -> str:
+    """SHA-256 of the renderer's own code: a state left by another version is not trusted (its
+    pages may have been rendered differently from the same inputs)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def discard_state(cache_dir: Path, out_dir: Path) -> None:
+    """Forget what the last build left (a --full build), so nothing of it is reused."""
+    state_file(cache_dir, out_dir).unlink(missing_ok=True)
+
+
+def _folder(data: Any, folder: Path) -> Records | None:
+    if data is None:
+        return None
+    try:
+        if folder.stat().st_ino != data["inode"]:
+            return None
+    except OSError:
+        return None
+    return {str(path): FileRecord.from_json(value) for path, value in data["files"].items()}
+
+
+def _folder_json(folder: Path, records: Records) -> dict[str, Any] | None:
+    try:
+        inode = folder.stat().st_ino
+    except OSError:
+        return None
+    return {"inode": inode, "files": {path: r.to_json() for path, r in records.items()}}

@@ -1,0 +1,231 @@
+"""The files one build puts in its work folder, each written only when its bytes changed.
+
+A build's work folder is not always empty: it may be the site of two builds ago (the spare kept
+by `outdir`), whose files the build state describes. For every output, `SiteFiles`:
+
+- keeps the file already in the work folder when it holds exactly these bytes (its recorded
+  digest matches, and its size, mtime_ns and inode show nobody changed it since);
+- else hard-links the live site's file when that one holds these bytes, so an unchanged file of
+  the new site is the very file of the old one (same inode, same mtime: rsync, S3 ETags and
+  browser caches see no change);
+- else writes the bytes to a hidden temporary and renames it into place.
+
+A page whose render inputs have the fingerprint they had in the last build is not even rendered
+(`put_rendered`) when the file made from them is still at hand.
+
+Files are only ever replaced by rename, never rewritten in place, because the live site, the
+spare and the image cache share inodes. Every file is checked to resolve inside the work folder
+before it is written (`generator.boundaries`): no link, `..` or symlink writes elsewhere. A
+language's pages go through `FilesUnder`, the same files under its prefix ("fr/"). `finish`
+removes what this build did not produce and returns the record of every file, for the next
+build. Safe to use from several threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from generator.boundaries import Boundary
+from generator.errors import BuildError
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What a site file holds (`digest`) and how to tell it is still the same file."""
+
+    digest: str  # sha256 of the bytes, or "inode:DEV:INO" of the cache file it links to
+    size: int
+    mtime_ns: int
+    inode: int
+
+    def matches(self, path: Path) -> bool:
+        """True when `path` is still the file this record describes."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (
+            self.size, self.mtime_ns, self.inode)
+
+    def to_json(self) -> list[str | int]:
+        return [self.digest, self.size, self.mtime_ns, self.inode]
+
+    @classmethod
+    def from_json(cls, value: list[str | int]) -> FileRecord:
+        digest, size, mtime_ns, inode = value
+        if not (isinstance(digest, str) and all(isinstance(n, int)
+                                                for n in (size, mtime_ns, inode))):
+            raise ValueError(f"not a file record: {value!r}")
+        return cls(digest, int(size), int(mtime_ns), int(inode))
+
+
+Records = dict[str, FileRecord]
+# site path -> (fingerprint of its inputs, digest of its bytes)
+Renders = dict[str, tuple[str, str]]
+
+
+class SiteFiles:
+    """Puts files at site paths ("posts/a/index.html") in `work`, reusing what is there."""
+
+    def __init__(self, work: Path, known: Records | None = None, live: Path | None = None,
+                 live_records: Records | None = None, renders: Renders | None = None) -> None:
+        self.work = work
+        self.inside = Boundary(work, name=f"the output folder {work}", error=BuildError)
+        self.known = known or {}  # what the work folder held when the build began
+        self.live = live
+        self.live_records = live_records or {}
+        self.renders = renders or {}  # of the last build
+        self.records: Records = {}
+        self.rendered: Renders = {}
+        self.written = 0  # files whose bytes were written (not kept or linked)
+        self._lock = threading.Lock()
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        """Give site path `path` the bytes `data`."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self._reuse(path, digest):
+            return
+        target = self._prepare(path)
+        tmp = _temporary(target)
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+        self._record(path, digest, target)
+
+    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
+        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`;
+        `render` is not called when the last build made a file from the same inputs and that
+        file is still there (in the work folder or the live site)."""
+        last = self.renders.get(path)
+        if last is None or last[0] != inputs or not self._reuse(path, last[1]):
+            self.put_bytes(path, render())
+        with self._lock:
+            self.rendered[path] = (inputs, self.records[path].digest)
+
+    def put_copy(self, path: str, source: Path) -> None:
+        """Give site path `path` the bytes of the file `source`."""
+        self.put_bytes(path, source.read_bytes())
+
+    def put_link(self, path: str, source: Path) -> None:
+        """Make site path `path` the file `source`, which is never changed in place (an image
+        cache file): hard-linked, or copied where linking is impossible."""
+        stat = source.stat()
+        digest = f"inode:{stat.st_dev}:{stat.st_ino}"
+        if self._reuse(path, digest):
+            return
+        target = self._prepare(path)
+        tmp = _temporary(target)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        self._record(path, digest, target)
+
+    def finish(self) -> Records:
+        """Remove every file and folder of the work folder this build did not put there."""
+        for directory, folders, files in os.walk(self.work, topdown=False):
+            folder = Path(directory)
+            for name in files:
+                path = folder / name
+                if path.relative_to(self.work).as_posix() not in self.records:
+                    path.unlink()
+            for name in folders:
+                with contextlib.suppress(OSError):  # still holds files: kept
+                    (folder / name).rmdir()
+        return dict(self.records)
+
+    def _reuse(self, path: str, digest: str) -> bool:
+        """Keep the work folder's file, or link the live site's, when it holds `digest`."""
+        target = self.work / path
+        known = self.known.get(path)
+        if known is not None and known.digest == digest and known.matches(target):
+            self._keep(path, known)
+            return True
+        live = self.live_records.get(path)
+        if self.live is None or live is None or live.digest != digest:
+            return False
+        source = self.live / path
+        if not live.matches(source):
+            return False
+        target = self._prepare(path)
+        tmp = _temporary(target)
+        os.link(source, tmp)
+        os.replace(tmp, target)
+        self._keep(path, live)
+        return True
+
+    def _keep(self, path: str, record: FileRecord) -> None:
+        with self._lock:
+            self.records[path] = record
+
+    def _record(self, path: str, digest: str, target: Path) -> None:
+        stat = target.stat()
+        with self._lock:
+            self.records[path] = FileRecord(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            self.written += 1
+
+    def _prepare(self, path: str) -> Path:
+        """The file to write for `path`, its folder made; a file or folder in the way (left
+        from an older site) removed."""
+        target = self.work / path
+        self.inside.check(target, hint="this is a bug in the site builder: please report it with "
+                          "the page that caused it")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            for parent in reversed(PurePosixPath(path).parents):
+                folder = self.work / parent
+                if folder.is_file() or folder.is_symlink():
+                    if parent.as_posix() in self.records:
+                        raise NotADirectoryError(
+                            errno.ENOTDIR, "a file of this site is where a folder is needed",
+                            str(folder)) from None
+                    folder.unlink()
+            target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        return target
+
+
+class Files(Protocol):
+    """Where a build puts its files: `SiteFiles`, or a language's `FilesUnder` it."""
+
+    def put_bytes(self, path: str, data: bytes) -> None: ...
+    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None: ...
+    def put_copy(self, path: str, source: Path) -> None: ...
+    def put_link(self, path: str, source: Path) -> None: ...
+
+
+class FilesUnder:
+    """The files of one build under a folder of the site (a language's "fr/")."""
+
+    def __init__(self, files: SiteFiles, prefix: str) -> None:
+        self.files = files
+        self.prefix = prefix
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        self.files.put_bytes(self.prefix + path, data)
+
+    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
+        self.files.put_rendered(self.prefix + path, inputs, render)
+
+    def put_copy(self, path: str, source: Path) -> None:
+        self.files.put_copy(self.prefix + path, source)
+
+    def put_link(self, path: str, source: Path) -> None:
+        self.files.put_link(self.prefix + path, source)
+
+
+def _temporary(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident():x}.tmp")
+

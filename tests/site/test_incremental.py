@@ -1,0 +1,187 @@
+"""Rebuilds reuse what did not change, and give byte for byte the site a cold build gives.
+
+A site is built, then each kind of change an author makes is applied in turn; after each, the
+incremental rebuild (same output folder, its spare and build state) must equal a cold build of
+the same tree (`full=True`, another folder, another cache) file for file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.settings import SiteSettings
+from generator.site import buildstate, images
+from generator.site.build import BuildReport, build_site
+from generator.site.buildstate import STATE_VERSION, state_file
+from generator.site.theme import Theme
+from tests.site.helpers import THEME, stand_in, write_post
+
+SETTINGS = SiteSettings(title="Gallery", base_url="https://example.org/", paginate=3,
+                        image_widths=(16,))
+
+
+class Project:
+    """A content tree, a theme and settings, built incrementally into site/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.content = root / "content"
+        self.theme = root / "theme"
+        self.settings = SETTINGS
+        shutil.copytree(THEME, self.theme)
+        for n in range(8):
+            write_post(self.content, f"post-{n}", title=f"Post {n}",
+                       date=f"2021-01-{n + 10}", body=f"Body of post {n}.\n\n![pic](images/a.png)",
+                       images=("a",), tags=f"[t{n % 3}]")
+
+    def build(self, out: str = "site", cache: str = ".cache", **options: bool) -> BuildReport:
+        return build_site(self.content, self.root / out, self.settings, theme_dir=self.theme,
+                          cache_dir=self.root / cache, **options)
+
+    def edit(self, slug: str, old: str, new: str) -> None:
+        page = self.content / "posts" / slug / "index.md"
+        page.write_text(page.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under `folder`."""
+    found: dict[str, bytes | None] = {}
+    for directory, folders, files in os.walk(folder):
+        base = Path(directory)
+        for name in folders:
+            found[(base / name).relative_to(folder).as_posix()] = None
+        for name in files:
+            found[(base / name).relative_to(folder).as_posix()] = (base / name).read_bytes()
+    return found
+
+
+def retheme(project: Project) -> None:
+    single = project.theme / "templates" / "single.html"
+    single.write_text(single.read_text(encoding="utf-8").replace("</article>",
+                                                                  "</article><!-- edited -->"))
+
+
+def move(project: Project) -> None:
+    posts = project.content / "posts"
+    (posts / "post-3").rename(posts / "post-renamed")
+
+
+CHANGES: list[tuple[str, Callable[[Project], None]]] = [
+    ("nothing", lambda p: None),
+    ("a post's text", lambda p: p.edit("post-2", "Body of post 2.", "A new body.")),
+    ("a post's title", lambda p: p.edit("post-1", 'title: "Post 1"', 'title: "Retitled"')),
+    ("a tag added", lambda p: p.edit("post-4", "tags: [t1]", "tags: [t1, fresh]")),
+    ("a tag removed", lambda p: p.edit("post-4", "tags: [t1, fresh]", "tags: [t1]")),
+    ("a date reordering pages", lambda p: p.edit("post-0", "2021-01-10", "2021-02-01")),
+    ("an image replaced", lambda p: stand_in(p.content / "posts" / "post-5" / "images" / "a.png",
+                                            99, (40, 30))),
+    ("a template edited", retheme),
+    ("a setting changed", lambda p: setattr(p, "settings",
+                                            dataclasses.replace(p.settings, title="Renamed"))),
+    ("a post deleted", lambda p: shutil.rmtree(p.content / "posts" / "post-6")),
+    ("a post renamed", move),
+    ("a page at a file's address", lambda p: p.edit("post-7", "title:", "url: /x.html\ntitle:")),
+    ("that file became a folder", lambda p: p.edit("post-7", "url: /x.html", "url: /x.html/")),
+    ("a second post", lambda p: write_post(p.content, "new", title="New", date="2021-03-01")),
+    ("the folder became a file again", lambda p: p.edit("post-7", "/x.html/", "/x.html")),
+]
+
+
+def test_every_kind_of_change_rebuilds_to_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.build()
+    project.build()  # the spare exists from here on
+    for index, (name, change) in enumerate(CHANGES):
+        change(project)
+        project.build()
+        cold = project.build(out=f"cold-{index}", cache=f".cold-{index}", full=True)
+        assert tree(project.root / "site") == tree(cold.out_dir), name
+
+
+def test_a_no_op_rebuild_writes_nothing_and_keeps_every_file(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.build()
+    before = {path: os.stat(project.root / "site" / path)
+              for path, data in tree(project.root / "site").items() if data is not None}
+    for _ in range(3):  # into a new folder, then into the spare of the build before
+        assert project.build().written == 0
+    after = {path: os.stat(project.root / "site" / path) for path in before}
+    assert {p: (s.st_ino, s.st_mtime_ns) for p, s in after.items()} == {
+        p: (s.st_ino, s.st_mtime_ns) for p, s in before.items()}
+
+
+def test_one_edit_writes_and_renders_only_the_pages_that_show_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = Project(tmp_path)
+    project.build()
+    project.build()
+    rendered: list[str] = []
+    real_render = Theme.render
+
+    def counting(theme: Theme, name: str | list[str], **context: object) -> str:
+        if "canonical" in context:  # a page (not a figure inside one)
+            rendered.append(str(context["canonical"]))
+        return real_render(theme, name, **context)
+
+    monkeypatch.setattr(Theme, "render", counting)
+    assert project.build().written == 0 and rendered == []
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    report = project.build()
+    # its page, the list pages showing its summary (page 2 of 3 posts each), its tag
+    assert sorted(rendered) == [f"https://example.org/{path}" for path in (
+        "page/2/", "posts/page/2/", "posts/post-2/", "tags/t2/")]
+    assert report.written == len(rendered) + 3  # and the feeds: home, posts/, tags/t2/
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "other version", "spare edited by hand"])
+def test_a_damaged_state_or_spare_is_not_trusted(tmp_path: Path, damage: str) -> None:
+    project = Project(tmp_path)
+    project.build()
+    project.build()
+    state = state_file(project.root / ".cache", project.root / "site")
+    if damage == "corrupt":
+        state.write_text(f'{{"version": {STATE_VERSION}, "site": [', encoding="utf-8")
+    elif damage == "other version":
+        text = state.read_text()
+        assert f'"version":{STATE_VERSION},' in text
+        state.write_text(text.replace(f'"version":{STATE_VERSION},', '"version":0,'))
+    else:
+        page = project.root / ".site-previous" / "posts" / "post-5" / "index.html"
+        page.unlink()
+        page.write_text("edited by hand")
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    project.build()
+    cold = project.build(out="cold", cache=".cold", full=True)
+    assert tree(project.root / "site") == tree(cold.out_dir)
+
+
+def test_unchanged_images_are_not_read_again(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Source images are known by size, mtime_ns and inode: a rebuild does not hash them."""
+    project = Project(tmp_path)
+    project.build()
+    read: list[Path] = []
+    real_read = images._read
+    monkeypatch.setattr(images, "_read", lambda source: read.append(source) or real_read(source))
+    project.build()
+    assert read == []
+    stand_in(project.content / "posts" / "post-5" / "images" / "a.png", 99, (40, 30))
+    project.build()
+    assert read == [project.content / "posts" / "post-5" / "images" / "a.png"]
+
+
+def test_a_state_left_by_other_renderer_code_is_not_trusted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages rendered by another version of the renderer may differ from the same inputs."""
+    project = Project(tmp_path)
+    project.build()
+    assert project.build().written == 0
+    monkeypatch.setattr(buildstate, "tool_digest", lambda: "another version")
+    assert project.build().written == len(
+        [data for data in tree(project.root / "site").values() if data is not None])
