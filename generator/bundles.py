@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
-# The largest image accepted (width x height): decoding takes about 12 bytes per pixel.
+# The largest image accepted (width x height): decoding takes about 18 bytes per pixel.
 MAX_PIXELS = 50_000_000
 
 

@@ -20,11 +20,12 @@ meta.json: no decoding or encoding. A damaged entry (missing or short files) is 
 whose size, mtime_ns and inode did not change is not even read to hash it.
 `process()` and `publish()` are safe to call from several threads at once.
 
-Decoding needs about 12 bytes per pixel (the image, its RGB(A) copy and a resized one), so an
-image over `MAX_PIXELS` (50 megapixels, e.g. 8660x5773) is refused with an error, read from its
-header before anything is decoded (`inspect_image`, which `check` runs too; the limit and the
-check live in `generator.bundles`, shared with the manifest's figures), and the images
-decoded at once by all threads together hold at most `PIXEL_BUDGET` pixels (~1 GB).
+Decoding needs about 18 bytes per pixel (the image, its RGB(A) copy, resized copies and their
+encodings: a 7000x7000 PNG peaked at 0.9 GB), so an image over `MAX_PIXELS` (50 megapixels,
+e.g. 8660x5773) is refused with an error, read from its header before anything is decoded
+(`inspect_image`, which `check` runs too; the limit and the check live in `generator.bundles`,
+shared with the manifest's figures), and the images decoded at once by all threads together
+hold at most `PIXEL_BUDGET` pixels (~0.9 GB).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant 
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
-PIXEL_BUDGET = 2 * MAX_PIXELS  # pixels decoded at once by every thread together
+PIXEL_BUDGET = MAX_PIXELS  # pixels decoded at once by every thread together (190 of 512x512)
 
 
 @dataclass(frozen=True)
