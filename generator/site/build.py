@@ -269,6 +269,7 @@ class _Builder:
         self.shortcodes = ThemeShortcodes(
             theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
             fallback_dir=PACKAGE_THEME, strings=self.theme.strings)
+        self.params = {**self.config.params, **settings.params}  # Hugo config's, gallery.yaml's
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)
         self.figures = Figures(self.theme, processor, out, placeholder_size, placeholder_sizes)
@@ -395,12 +396,12 @@ class _Builder:
     def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
         """The body problems of a page that will not be built (see body_check)."""
         return body_problems(source, body, body_line, theme=self.shortcodes,
-                             site_params=self.settings.params, options=self.markdown_options)
+                             site_params=self.params, options=self.markdown_options)
 
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
         page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
-        builtins = BuiltinShortcodes(page.source, page_params, self.settings.params)
+        builtins = BuiltinShortcodes(page.source, page_params, self.params)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
             if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):

@@ -9,7 +9,7 @@ value is a Problem naming the file and line. Without any config file the default
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +119,18 @@ def load_site_config(root: Path) -> SiteConfig:
     return replace(config, static_dir=root / "static", languages=languages)
 
 
+# SiteSettings a Hugo config gives too; the others come from gallery.yaml alone
+SHARED_SETTINGS = ("title", "base_url", "language", "author", "description", "paginate",
+                   "enable_emoji", "unsafe_html")
+
+
 def merge_with_manifest(config: SiteConfig, manifest: SiteSettings,
                         manifest_path: Path) -> SiteConfig:
     """`config` with gallery.yaml's `site:` settings: a setting both give differently fails."""
     defaults = SiteSettings()
     problems = []
     chosen: dict[str, Any] = {}
-    for name in ("title", "base_url", "language", "author", "description", "paginate"):
+    for name in SHARED_SETTINGS:
         ours, theirs = getattr(manifest, name), getattr(config.settings, name)
         if ours == getattr(defaults, name) or ours == theirs:
             chosen[name] = theirs
@@ -137,7 +142,8 @@ def merge_with_manifest(config: SiteConfig, manifest: SiteSettings,
                                     "set it in one of the two files"))
     if problems:
         raise BuildError(problems)
-    rest = {f: getattr(manifest, f) for f in ("image_widths", "deploy", "comments")}
+    rest = {f.name: getattr(manifest, f.name) for f in fields(SiteSettings)
+            if f.name not in SHARED_SETTINGS}
     return replace(config, settings=SiteSettings(**chosen, **rest))
 
 
@@ -156,6 +162,9 @@ def _site_config(read: Reader) -> SiteConfig:
         author=author or "",
         description=description if isinstance(description, str) else "",
         paginate=paginate or defaults.paginate,
+        enable_emoji=bool(read.flag("enableemoji")),
+        # raw HTML in Markdown is omitted unless the config allows it, as in Hugo
+        unsafe_html=bool(read.flag("markup", "goldmark", "renderer", "unsafe")),
     )
     default_language = (read.text("defaultcontentlanguage") or "en").lower()
     config = SiteConfig(

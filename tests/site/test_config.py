@@ -211,3 +211,29 @@ def test_feeds_hold_every_item_unless_limited(tmp_path: Path, config: str, items
     code, printed, out = build(root)
     assert code == 0, printed
     assert (out / "index.xml").read_text(encoding="utf-8").count("<item>") == items
+
+
+def test_markdown_switches_and_params_come_from_the_hugo_config(tmp_path: Path) -> None:
+    """enableEmoji, markup.goldmark.renderer.unsafe (off by default, as in Hugo) and params
+    reach the Markdown and the `param` shortcode."""
+    body = ':smile: <b>raw</b> {{< param greeting >}}'
+    root = site_root(tmp_path, 'enableEmoji = true\n[params]\ngreeting = "Hi there"\n')
+    write_post(root / "content", "hello", title="Hello", date="2021-01-02", body=body)
+    code, printed, out = build(root)
+    page = (out / "posts" / "hello" / "index.html").read_text(encoding="utf-8")
+    assert code == 0, printed
+    assert "😄" in page and "Hi there" in page
+    assert "<b>raw</b>" not in page and "raw HTML omitted" in page
+    (root / "hugo.toml").write_text('[params]\ngreeting = "Hi there"\n'
+                                    '[markup.goldmark.renderer]\nunsafe = true\n', "utf-8")
+    code, printed, out = build(root)
+    page = (out / "posts" / "hello" / "index.html").read_text(encoding="utf-8")
+    assert code == 0 and "<b>raw</b>" in page and ":smile:" in page, printed
+
+
+def test_gallery_settings_the_hugo_config_has_no_word_for_are_kept() -> None:
+    config = load_site_config(Path("/nonexistent"))
+    merged = merge_with_manifest(config, SiteSettings(toc=True, params={"a": "b"},
+                                                      deploy="s3://bucket"), Path("gallery.yaml"))
+    assert merged.settings.toc and merged.settings.params == {"a": "b"}
+    assert merged.settings.deploy == "s3://bucket"
