@@ -298,9 +298,9 @@ def _content_cases() -> list[Case]:
         with_page("body_with_nul_and_controls", None, body="a\x00b\x07c\x0cd"),
         with_page("body_huge_line", None, body="word " * 200_000),
         with_page("body_50000_quote_levels", None, body=">" * 50_000 + " deep"),
-        with_page("body_50000_open_brackets", None, body="[" * 50_000 + "x"),
-        with_page("body_5000_nested_shortcodes", None,
-                  body="{{< note >}}" * 5000 + "x" + "{{< /note >}}" * 5000),
+        with_page("body_20000_open_brackets", None, body="[" * 20_000 + "x"),
+        with_page("body_1000_nested_shortcodes", None,
+                  body="{{< note >}}" * 1000 + "x" + "{{< /note >}}" * 1000),
         with_page("ref_to_missing_page", "", body='[x]({{< ref "nowhere.md" >}})'),
         with_page("image_shortcode_traversal", "", body='{{<img src="../../../outside/secret">}}'),
     ]
