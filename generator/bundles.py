@@ -2,14 +2,19 @@
 
 A post is a leaf bundle `content/posts/<slug>/index.md` with its images in `images/`; an image is
 named without its extension and found under any of `IMAGE_SUFFIXES`. Both sides agree on this
-through this module alone, so neither needs to import the other.
+through this module alone, so neither needs to import the other. Both also refuse the same
+images: unreadable ones and those over `MAX_PIXELS` (`image_problem`).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+# The largest image accepted (width x height): decoding takes about 18 bytes per pixel.
+MAX_PIXELS = 50_000_000
 
 
 def bundle_dir(content_dir: Path, slug: str) -> Path:
@@ -28,4 +33,37 @@ def find_image(images_dir: Path, name: str) -> Path | None:
         candidate = images_dir / f"{name}{suffix}"
         if candidate.is_file():
             return candidate
+    return None
+
+
+def pixel_problem(width: int, height: int) -> tuple[str, str] | None:
+    """(message, hint) when an image of width x height is over MAX_PIXELS."""
+    if width * height <= MAX_PIXELS:
+        return None
+    return (f"image of {width}x{height} pixels is over the limit of "
+            f"{MAX_PIXELS // 1_000_000} megapixels",
+            "scale it down (a web page shows at most a few thousand pixels across): "
+            "e.g. `convert in.png -resize 4000x4000 out.png`")
+
+
+def image_problem(image_file: Path | BinaryIO) -> tuple[str, str] | None:
+    """(message, hint) when an image file (a path, or its bytes opened) cannot be used: it is
+    no image, it is damaged, or it is over MAX_PIXELS. Reads the file's chunks, never decodes
+    its pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    # MAX_PIXELS is ours, reported as a Problem: Pillow's own warning for images it thinks
+    # large (89 megapixels) would only repeat it, as noise on stderr.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    try:
+        with Image.open(image_file) as image:
+            too_large = pixel_problem(*image.size)
+            if too_large:
+                return too_large
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as err:
+        return (f"cannot read this image ({err})",
+                "replace it with a valid PNG, JPEG, WebP or GIF file, "
+                "or delete it and run `make generate` to make it again")
     return None

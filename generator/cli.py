@@ -28,9 +28,12 @@ Handler = Callable[[argparse.Namespace, Folders], None]
 
 
 def _manifest(folders: Folders) -> Manifest:
+    from generator.addresses import theme_static_paths
     from generator.gallery.load import load_manifest
 
-    return load_manifest(folders.manifest)
+    # the site's static/ files and the theme's are copied to the site root: no post goes there
+    static = theme_static_paths(folders.root) + theme_static_paths(folders.theme)
+    return load_manifest(folders.manifest, static)
 
 
 def _models(args: argparse.Namespace) -> Path | None:
@@ -122,25 +125,30 @@ def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: 
 
 
 def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
-    """Validate gallery.yaml and every page in content/, and that `write` may write its posts,
-    reporting every problem."""
-    from generator.gallery.writer import check_posts, interrupted_write
+    """Validate gallery.yaml, that `write` may write its posts, and every page of content/ as
+    `write` will leave it (so hand-written pages and posts cannot clash), reporting every
+    problem."""
+    from generator.gallery.writer import check_posts, interrupted_write, planned_pages
     from generator.site.build import check_content
     from generator.site.deploy import destination_problems
 
     problems: list[Problem] = [p for p in [interrupted_write(folders.content)] if p]
     manifest = None
+    planned: dict[Path, str | None] = {}
     if folders.manifest.exists() or not folders.content.exists():
         try:
             manifest = _manifest(folders)
             problems += check_posts(manifest, folders.content)
+            if not problems:
+                planned = planned_pages(manifest, folders.content)
         except GalleryError as error:
             problems += error.problems
-    if folders.content.exists():  # a new project has no content/ until its first `write`
+    if folders.content.exists() or planned:  # a new project has no content/ until `write`
         try:
             config = _site_config(folders, manifest)
             problems += check_content(folders.content, config.settings,
-                                      theme_dir=folders.theme, config=config, strict=args.strict)
+                                      theme_dir=folders.theme, config=config, strict=args.strict,
+                                      overlay=planned)
         except GalleryError as error:
             problems += error.problems
     if manifest is not None and manifest.site.deploy:

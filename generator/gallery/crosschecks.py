@@ -2,14 +2,18 @@
 
 Each item and post may be valid on its own and still clash with another: two items making one
 image file, a strip of an entry that saves no frames, two posts in one bundle folder or at one
-address. These functions return a `Problem` per clash, located at the later of the two.
+address, or a post at an address the site generates itself (/index.xml, /tags/, /page/2/, a
+theme file; see `generator.addresses`). Names are compared case-insensitively, as file systems and
+hosts may. These functions return a `Problem` per clash, located at the later of the two.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
+from generator.addresses import POSTS_SECTION, generated_by_site, url_file
 from generator.errors import Problem
 from generator.gallery.model import Animation, Entry, Figure, Item, Post, Strip
 
@@ -60,36 +64,48 @@ def _produced(item: Item) -> list[str]:
 
 
 def slug_problems(file: Path, posts: list[Post | None]) -> list[Problem]:
-    """No two posts with one slug (one bundle folder). None stands for a post with problems."""
+    """No two posts with one slug (one bundle folder), even in different case ("Post" and
+    "post" are one folder on macOS and Windows). None stands for a post with problems."""
     problems: list[Problem] = []
     first: dict[str, tuple[int, Post]] = {}
     for index, post in enumerate(posts):
         if post is None:
             continue
-        if post.slug in first:
-            other, earlier = first[post.slug]
+        folded = post.slug.casefold()
+        if folded in first:
+            other, earlier = first[folded]
+            same = "" if earlier.slug == post.slug else f" (as `{earlier.slug}`: case differs)"
             problems.append(Problem(file, post.line, f"posts[{index}].slug",
                                     f"slug `{post.slug}` is already used by posts[{other}] "
-                                    f"(line {earlier.line})",
+                                    f"(line {earlier.line}){same}",
                                     "set a different `slug:` on one of them"))
         else:
-            first[post.slug] = (index, post)
+            first[folded] = (index, post)
     return problems
 
 
-def address_problems(file: Path, posts: list[Post | None]) -> list[Problem]:
-    """No two posts (their url, else /posts/<slug>/, or an alias) at one address."""
+def address_problems(file: Path, posts: list[Post | None],
+                      static_paths: Iterable[str] = ()) -> list[Problem]:
+    """No two posts (their url, else /posts/<slug>/, or an alias) at one address, and none at
+    an address the site generates (`static_paths`: the theme's static files)."""
     problems: list[Problem] = []
     valid = [(index, post) for index, post in enumerate(posts) if post is not None]
+    static = tuple(static_paths)
     first: dict[str, tuple[int, Post]] = {}
     for index, post in valid:  # the default address; two alike are a duplicate slug
         if post.url is None:
-            first.setdefault(f"posts/{post.slug}", (index, post))
+            first.setdefault(url_file(f"{POSTS_SECTION}/{post.slug}/").casefold(), (index, post))
     for index, post in valid:
         addresses = [("url", post.url)] if post.url else []
         addresses += [(f"aliases[{i}]", alias) for i, alias in enumerate(post.aliases)]
         for key, address in addresses:
-            owner = first.setdefault(address.strip("/"), (index, post))
+            generated = generated_by_site(url_file(address), static)
+            if generated:
+                problems.append(Problem(file, post.line, f"posts[{index}].{key}",
+                                        f"`{address}` is the address of {generated}, which the "
+                                        "site generates", "give the post another address"))
+                continue
+            owner = first.setdefault(url_file(address).casefold(), (index, post))
             if owner[0] != index:
                 problems.append(Problem(file, post.line, f"posts[{index}].{key}",
                                         f"`{address}` is already the address of "

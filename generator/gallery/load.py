@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -25,7 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from generator.boundaries import Boundary
-from generator.bundles import IMAGE_SUFFIXES
+from generator.bundles import IMAGE_SUFFIXES, image_problem
 from generator.errors import ManifestError, Problem
 from generator.gallery.crosschecks import address_problems, image_problems, slug_problems
 from generator.gallery.model import Animation, Entry, Figure, Item, Manifest, Post, Strip, Text
@@ -41,6 +42,7 @@ from generator.gallery.schema import (
 from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
 from generator.gallery.yamlnodes import found, is_null, key_line, line, merged_pairs, syntax_problem
 from generator.settings import GenerationSettings, SiteSettings, language_problem
+from generator.yamlbounds import compose_bounded
 
 _SLUG = re.compile(r"\w[\w.-]*")  # post slugs: one folder name
 
@@ -75,8 +77,12 @@ def _site_path(value: str | None) -> tuple[str, str] | None:
     return None
 
 
+_URL = re.compile(r"https?://[^\s/\\\"'<>`{|}^?#@]+(/[^\s\\\"'<>`{|}^]*)?")
+
+
 def _absolute_url(value: str) -> tuple[str, str] | None:
-    if re.match(r"https?://[^/]+", value):
+    """An http(s) URL with a host and no characters that would need escaping in HTML or XML."""
+    if _URL.fullmatch(value):
         return None
     return f"`{value}` is not an absolute URL", "write it like https://example.org/blog/"
 
@@ -124,14 +130,15 @@ def _one_line(text: str | None) -> str | None:
 class _Reader(Validator):
     """Walks the node tree of one gallery.yaml, building the model and collecting problems."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, static_paths: tuple[str, ...]) -> None:
         super().__init__(path)
         self.root = path.parent
+        self.static_paths = static_paths
         self.project = Boundary(self.root, name=f"the project folder {self.root.resolve()}")
 
     def manifest(self, text: str) -> Manifest | None:
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = compose_bounded(text)
         except yaml.YAMLError as exc:
             self.problems.append(syntax_problem(self.path, exc))
             return None
@@ -150,7 +157,7 @@ class _Reader(Validator):
         posts = [self.post(child, f"posts[{i}]", defaults)
                  for i, child in enumerate(top.get("posts", []))]
         self.problems += slug_problems(self.path, posts)
-        self.problems += address_problems(self.path, posts)
+        self.problems += address_problems(self.path, posts, self.static_paths)
         return Manifest(self.path, site, defaults, tuple(post for post in posts if post))
 
     def settings(self, node: Node | None, schema: Schema, path: str, cls: type) -> Any:
@@ -268,6 +275,9 @@ class _Reader(Validator):
         if file is not None and file.suffix.lower() not in IMAGE_SUFFIXES:
             self.problem(line(node), f"{path}.figure", f"`{relative}` is not a supported image",
                          f"use one of {', '.join(IMAGE_SUFFIXES)}")
+        elif file is not None and (unusable_file := image_problem(file)):
+            self.problem(line(node), f"{path}.figure", f"`{relative}`: {unusable_file[0]}",
+                         unusable_file[1])
         name = values.get("image") or PurePosixPath(relative).stem
         unusable = _IMAGE_NAME(name)
         if unusable:
@@ -289,8 +299,9 @@ class _Reader(Validator):
         return Text(values["text"], line(node))
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and validate gallery.yaml; raises ManifestError listing every problem."""
+def load_manifest(path: Path, static_paths: Iterable[str] = ()) -> Manifest:
+    """Read and validate gallery.yaml; raises ManifestError listing every problem.
+    `static_paths`: the site paths of the theme's static files, which no post may take."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -300,7 +311,7 @@ def load_manifest(path: Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(Problem(path, None, None, f"cannot read it: {exc}",
                                     "save it as UTF-8 text")) from None
-    reader = _Reader(path)
+    reader = _Reader(path, tuple(static_paths))
     manifest = reader.manifest(text)
     if reader.problems or manifest is None:
         raise ManifestError(sorted(reader.problems, key=lambda p: p.line or 0))

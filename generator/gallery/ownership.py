@@ -45,9 +45,14 @@ class Ownership:
         try:
             data = json.loads(record.read_text(encoding="utf-8"))
             files = {str(k): str(v) for k, v in data["files"].items()}
-        except (ValueError, KeyError, AttributeError) as exc:
+        except OSError as exc:  # a folder, unreadable
             raise GalleryError(Problem(
-                record, None, None, f"unreadable ownership record ({exc})",
+                record, None, None, f"unreadable ownership record ({exc.strerror or exc})",
+                "it must be the file the tool writes: remove whatever is there instead",
+            )) from exc
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:  # not {"files": {...}}
+            raise GalleryError(Problem(
+                record, None, None, f"unreadable ownership record ({type(exc).__name__}: {exc})",
                 "delete it: the tool then treats every existing file as yours and leaves it alone "
                 "(its own unedited pages it still knows by their fingerprint line)",
             )) from exc

@@ -29,6 +29,7 @@ from generator.settings import allowed_range, in_range
 
 DATE_EXAMPLE = "2021-03-30T15:00:00+03:00"
 NAME = re.compile(r"\w[\w-]*")  # names: file stems safe in a path and a shortcode, map keys
+MAX_NUMBER_CHARS = 40  # longer "numbers" are refused before Python converts them
 
 Check = Callable[[Any], "tuple[str, str] | None"]  # value -> (message, hint) when wrong
 
@@ -89,8 +90,16 @@ def _scalar(node: Node, hint: Any) -> Any:
     if tag not in accepted:
         raise Invalid(f"expected {_DESCRIPTIONS[hint]}, found {found(node)}", _type_hint(hint))
     if hint is str:
+        if "\x00" in node.value:
+            raise Invalid("contains a NUL character", "remove it: no text here may contain one")
         return node.value
-    value = hint(SafeConstructor().construct_object(node))
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise Invalid(f"{found(node)} is too long for {_DESCRIPTIONS[hint]}", _type_hint(hint))
+    try:  # a tag forces the type of any text: `!!int abc`, `!!bool maybe`
+        value = hint(SafeConstructor().construct_object(node))
+    except (ValueError, KeyError, OverflowError, TypeError):
+        raise Invalid(f"expected {_DESCRIPTIONS[hint]}, found {found(node)}",
+                      _type_hint(hint)) from None
     if hint is float and not math.isfinite(value):
         raise Invalid(f"expected a finite number, found {found(node)}", _type_hint(hint))
     return value
@@ -107,6 +116,9 @@ def _date(node: Node) -> datetime:
             value = SafeConstructor().construct_object(node)
         else:
             value = _parse_iso(node.value)
+    except AttributeError:  # `!!timestamp x`: the tag on text that is no date at all
+        raise Invalid(f"expected {_DESCRIPTIONS[datetime]}, found {found(node)}",
+                      _type_hint(datetime)) from None
     except ValueError as exc:
         offset = re.search(r"[+-]\d\d:?\d\d$", node.value)
         if offset and "offset" in str(exc):

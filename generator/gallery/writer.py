@@ -271,12 +271,22 @@ def _write_plans(plans: list[tuple[Ownership, list[_Write]]]) -> list[Path]:
     return changed
 
 
-def _remove_stale(content_dir: Path, slugs: set[str]) -> list[Path]:
-    """Unpublish posts gone from the manifest: delete their page if the tool wrote it, unchanged.
+def planned_pages(manifest: Manifest, content_dir: Path) -> dict[Path, str | None]:
+    """The pages `write_posts` is about to change: every post's index.md with its new text, and
+    None for each page it will remove, so `check` can check the tree as `write` will leave it."""
+    pages: dict[Path, str | None] = {
+        bundle_dir(content_dir, post.slug) / "index.md": render_post(post)
+        for post in manifest.posts}
+    slugs = {post.slug for post in manifest.posts}
+    pages.update({page: None for page, _ in _stale_pages(content_dir, slugs)})
+    return pages
 
-    Their images stay (generated ones cost GPU time): the author deletes the folder when sure.
-    """
-    removed: list[Path] = []
+
+
+def _stale_pages(content_dir: Path, slugs: set[str]) -> list[tuple[Path, Ownership]]:
+    """The pages of posts gone from the manifest that the tool wrote and nobody changed since
+    (known by the record, or by the page's fingerprint when a kill lost the record)."""
+    stale = []
     for page in sorted((content_dir / "posts").glob("*/index.md")):
         bundle = page.parent
         if bundle.name in slugs:
@@ -284,8 +294,19 @@ def _remove_stale(content_dir: Path, slugs: set[str]) -> list[Path]:
         ownership = Ownership.load(bundle)
         _recognise_page(bundle, bundle.name, ownership)
         if ownership.owns(page):
-            page.unlink()
-            ownership.forget(page)
-            ownership.save()
-            removed.append(page)
+            stale.append((page, ownership))
+    return stale
+
+
+def _remove_stale(content_dir: Path, slugs: set[str]) -> list[Path]:
+    """Unpublish posts gone from the manifest: delete their page if the tool wrote it, unchanged.
+
+    Their images stay (generated ones cost GPU time): the author deletes the folder when sure.
+    """
+    removed: list[Path] = []
+    for page, ownership in _stale_pages(content_dir, slugs):
+        page.unlink()
+        ownership.forget(page)
+        ownership.save()
+        removed.append(page)
     return removed

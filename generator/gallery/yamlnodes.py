@@ -13,6 +13,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from generator.errors import Problem
+from generator.yamlbounds import YamlBoundsError, shown
 
 TAG = "tag:yaml.org,2002:"  # prefix of the standard tags (str, int, null, merge...)
 MERGE = TAG + "merge"
@@ -42,7 +43,7 @@ def found(node: Node) -> str:
         return "a list"
     if is_null(node):
         return "nothing"
-    return f"`{node.value}`"
+    return f"`{shown(node.value)}`"
 
 
 def join(path: str, key: str | int) -> str:
@@ -78,7 +79,10 @@ def merged_pairs(node: MappingNode) -> list[tuple[Node, Node]]:
 
 
 def syntax_problem(file: Path, exc: yaml.YAMLError) -> Problem:
-    """A YAML syntax error as a Problem at its line, with a hint for the common mistakes."""
+    """A YAML syntax error as a Problem at its line, with a hint for the common mistakes; a
+    document over the bounds of `generator.yamlbounds` as that bound, with its hint."""
+    if isinstance(exc, YamlBoundsError):
+        return Problem(file, exc.line, None, exc.problem or "", exc.hint)
     if not isinstance(exc, yaml.MarkedYAMLError):
         return Problem(file, None, None, f"not valid YAML: {exc}", "fix the YAML syntax")
     mark = exc.problem_mark or exc.context_mark

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.site.builtin_shortcodes import BuiltinShortcodes
 from generator.site.content import is_markdown, split_front_matter
@@ -34,11 +35,14 @@ class _UnknownPage(dict[str, Any]):
         return ""
 
 
-def unloaded_bodies(problems: list[Problem]) -> list[tuple[Path, str, int]]:
+def unloaded_bodies(problems: list[Problem], content: Boundary,
+                    ) -> list[tuple[Path, str, int]]:
     """(file, body, file line of the body) of each Markdown file named by `problems` whose
-    front matter parses."""
+    front matter parses; a file that leads outside `content` (a link) is never read."""
     bodies = []
     for source in sorted({Path(p.file) for p in problems if is_markdown(Path(p.file))}):
+        if not content.contains(source):
+            continue
         try:
             text = source.read_text(encoding="utf-8-sig")
             _, _, body, body_line = split_front_matter(text, source)

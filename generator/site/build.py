@@ -170,17 +170,19 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                   drafts: bool = True, missing_images: bool = False,
-                  strict: bool = False, config: SiteConfig | None = None) -> list[Problem]:
+                  strict: bool = False, config: SiteConfig | None = None,
+                  overlay: Mapping[Path, str | None] | None = None) -> list[Problem]:
     """Every problem a build of content_dir would hit, without writing anything.
 
     Images that do not exist yet are not problems unless `missing_images` (they are what the
     generator makes); set it to check a tree whose images should all be there. With `strict`,
-    warnings count as problems, as they do in a strict build.
+    warnings count as problems, as they do in a strict build. `overlay`: pages a pending write
+    will change (see `load_pages`), checked as they will be.
     """
     try:
         builders = _build_languages(Path(content_dir), settings, Path(theme_dir), config,
                                     drafts=drafts, placeholders=not missing_images, out=None,
-                                    processor=None)
+                                    processor=None, overlay=overlay)
     except BuildError as error:  # the warnings of a build that fails are not listed
         return error.problems
     if not strict:
@@ -192,7 +194,8 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                      config: SiteConfig | None, *, drafts: bool, placeholders: bool,
                      out: SiteFiles | None, processor: ImageProcessor | None,
                      placeholder_size: int = 512,
-                     placeholder_sizes: Mapping[Path, int] | None = None) -> list[_Builder]:
+                     placeholder_sizes: Mapping[Path, int] | None = None,
+                     overlay: Mapping[Path, str | None] | None = None) -> list[_Builder]:
     """Build the site of every language (one for most sites) into `out`, then what they
     share: static files, and for several languages the root sitemap index; every problem of
     every language is raised together."""
@@ -202,6 +205,8 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                          processor=processor, placeholder_size=placeholder_size,
                          placeholder_sizes=placeholder_sizes)
                 for site in language_sites(config, content_dir)]
+    for builder in builders:
+        builder.overlay = overlay or {}
     problems: list[Problem] = []
     for builder in builders:
         problems += builder.prepare()
@@ -273,6 +278,7 @@ class _Builder:
         self.translations = Translations()
         self.warnings: list[Problem] = []
         self.posts = 0
+        self.overlay: Mapping[Path, str | None] = {}  # pages about to change (checks only)
         self.pages: list[Page] = []
         self.paths: dict[Page, str] = {}
 
@@ -281,8 +287,9 @@ class _Builder:
         config = self.config
         pages, problems = load_pages(self.content_dir,
                                      tuple(plural for _, plural in config.taxonomies),
-                                     self.site.codes)
-        for source, body, body_line in unloaded_bodies(problems):  # all problems at once
+                                     self.site.codes, self.overlay)
+        content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
+        for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
         self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
         self.paths = self._paths(self.pages, problems)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from generator.errors import BuildError, Problem
+from generator.yamlbounds import compose_bounded, construct
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
@@ -155,7 +156,7 @@ def _read(path: Path) -> dict[str, Any]:
         elif suffix == ".json":
             data = json.loads(text) if text.strip() else {}
         else:
-            data = yaml.safe_load(text) or {}
+            data = construct(compose_bounded(text)) or {}
     except tomllib.TOMLDecodeError as error:
         where = re.search(r"\(at line (\d+)", str(error))
         raise BuildError(Problem(path, int(where[1]) if where else None, None,
@@ -163,11 +164,15 @@ def _read(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise BuildError(Problem(path, error.lineno, None, f"not valid JSON: {error.msg}",
                                  "fix the syntax")) from error
+    except (ValueError, RecursionError) as error:  # a number of 5,000 digits, nesting too deep
+        raise BuildError(Problem(path, None, None,
+                                 f"cannot be read ({type(error).__name__}: {error})",
+                                 "keep numbers short and nesting shallow")) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise BuildError(Problem(path, mark.line + 1 if mark else None, None,
                                  f"not valid YAML: {getattr(error, 'problem', error)}",
-                                 "fix the syntax")) from error
+                                 getattr(error, "note", None) or "fix the syntax")) from error
     if not isinstance(data, dict):
         raise BuildError(Problem(path, 1, None, "the site config must be a mapping of keys",
                                  "write one `key = value` per line"))

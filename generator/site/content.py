@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ import yaml
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.yamlbounds import compose_bounded, construct
 
 STRING_FIELDS = ("title", "subtitle", "url", "slug", "summary", "description", "type", "layout")
 LIST_FIELDS = ("aliases", "images", "keywords")
@@ -128,18 +129,25 @@ def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
 
 
 def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
-               languages: frozenset[str] = frozenset()) -> tuple[list[Page], list[Problem]]:
+               languages: frozenset[str] = frozenset(),
+               overlay: Mapping[Path, str | None] | None = None,
+               ) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
     `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
-    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md)."""
-    if not content_dir.is_dir():
+    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md);
+    `overlay`: pages as they are about to be (a text, or None for a page about to be removed)
+    in place of what is on disk, so a check sees the tree a pending write will leave."""
+    overlay = overlay or {}
+    if not content_dir.is_dir() and not overlay:
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
     inside = Boundary(content_dir, name=f"the content folder {content_dir}")
-    sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
+    on_disk = {p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()}
+    removed = {path for path, text in overlay.items() if text is None}
+    sources = sorted((on_disk | overlay.keys()) - removed)
     bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
@@ -153,7 +161,8 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
             problems.append(outside)
             continue
         try:
-            pages.append(read_page(source, content_dir, taxonomies, languages))
+            pages.append(read_page(source, content_dir, taxonomies, languages,
+                                   overlay.get(source)))
         except BuildError as exc:
             problems.extend(exc.problems)
     return with_sections(pages), problems
@@ -218,10 +227,10 @@ def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path],
 
 def read_page(source: Path, content_dir: Path,
               taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
-              languages: frozenset[str] = frozenset()) -> Page:
-    """Parse one content file into a Page."""
+              languages: frozenset[str] = frozenset(), text: str | None = None) -> Page:
+    """Parse one content file (or `text`, what it is about to hold) into a Page."""
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        text = source.read_text(encoding="utf-8-sig") if text is None else text
     except UnicodeDecodeError as exc:
         raise BuildError(Problem(source, None, None, f"not UTF-8 text ({exc.reason})",
                                  "save the file as UTF-8")) from exc
@@ -240,9 +249,6 @@ def read_page(source: Path, content_dir: Path,
                 body_line=body_line, key_lines=key_lines, params=meta,
                 lang=language_of(source, languages)[1], **fields)
     return replace(page, section_path=_folder(page))
-
-
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
@@ -282,6 +288,9 @@ def _split_json(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int]
         raise BuildError(Problem(source, exc.lineno, None,
                                  f"front matter is not valid JSON: {exc.msg}",
                                  'write {"title": "...", "date": "2021-03-30"} on top')) from exc
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, nesting too deep
+        raise BuildError(Problem(source, 1, None, f"front matter is not usable JSON ({exc})",
+                                 "keep numbers short and nesting shallow")) from None
     if not isinstance(meta, dict):
         raise BuildError(Problem(source, 1, None, "front matter must be a JSON object",
                                  'write {"title": "..."}'))
@@ -295,7 +304,8 @@ def _split_json(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int]
 
 def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node, meta = _compose_and_load(raw)
+        node = compose_bounded(raw, fast=True)  # front matter: most of a rebuild's reading
+        meta = construct(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         context = getattr(exc, "context_mark", None)
@@ -305,9 +315,10 @@ def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
         problem = getattr(exc, "problem", None) or str(exc)
         if getattr(exc, "context", None):
             problem = f"{problem} {exc.context}"
+        hint = getattr(exc, "note", None) or (  # a bound or a bad tagged value says what to do
+            "check indentation and quote values containing ':' or '#'")
         raise BuildError(Problem(source, line, None, f"front matter is not valid YAML: {problem}",
-                                 "check indentation and quote values containing ':' or '#'"),
-                         ) from exc
+                                 hint)) from exc
     if meta is None:
         return {}, {}
     if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
@@ -315,17 +326,6 @@ def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
                                  "write one `key: value` per line"))
     key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
     return {str(k): v for k, v in meta.items()}, key_lines
-
-
-def _compose_and_load(raw: str) -> tuple[yaml.Node | None, Any]:
-    """The YAML's node tree (for key lines) and its value, parsed once, by libyaml if present
-    (16 times faster than the pure-Python parser: front matter is most of a rebuild's reading)."""
-    loader = _SAFE_LOADER(raw)
-    try:
-        node = loader.get_single_node()
-        return node, None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
 
 
 def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -337,6 +337,9 @@ def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
         message = str(exc).replace(where[0], f" ({where[2]})") if where else str(exc)
         raise BuildError(Problem(source, line, None, f"front matter is not valid TOML: {message}",
                                  'write one `key = "value"` per line')) from exc
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, nesting too deep
+        raise BuildError(Problem(source, 2, None, f"front matter is not usable TOML ({exc})",
+                                 "keep numbers short and nesting shallow")) from None
     key_lines: dict[str, int] = {}
     for number, line_text in enumerate(raw.splitlines(), start=2):
         key = line_text.split("=", 1)[0].strip().strip('"')

@@ -27,6 +27,11 @@ def escape(text: str) -> str:
     return _NOT_XML.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape_attribute(text: str) -> str:
+    """`text` as the value of a double-quoted XML attribute."""
+    return escape(text).replace('"', "&quot;")
+
+
 @dataclass(frozen=True)
 class FeedItem:
     """One post in the feed."""
@@ -78,7 +83,7 @@ def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "
         f"<link>{escape(home)}</link>",
         f"<description>{escape(settings.description or settings.title)}</description>",
         f"<language>{escape(settings.language)}</language>",
-        f'<atom:link href="{escape(absolute(settings.base_url, feed_path))}" rel="self" '
+        f'<atom:link href="{escape_attribute(absolute(settings.base_url, feed_path))}" rel="self" '
         'type="application/rss+xml"/>',
     ]
     if newest is not None:

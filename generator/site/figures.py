@@ -30,7 +30,7 @@ from generator.boundaries import Boundary
 from generator.bundles import IMAGE_SUFFIXES, find_image
 from generator.errors import BuildError, Problem
 from generator.site.content import Page
-from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage
+from generator.site.images import ImageProcessor, ProcessedImage, PublishedImage, inspect_image
 from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.site.sitefiles import Files
@@ -41,6 +41,9 @@ IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
                  "class", "width", "height", "loading")
 IMAGE_SIZES = "(max-width: 44rem) 100vw, 42rem"
+SAFE_SCHEMES = ("http", "https", "mailto")  # as Go's html/template (Hugo) lets through
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]")  # browsers drop these before the scheme
 _TOKEN = re.compile(r"<!--gallery-image-(\d+)-->")
 _MARKDOWN_IMAGE = re.compile(r'<img src="([^"]+)" alt="([^"]*)"(?: title="([^"]*)")?>')
 
@@ -104,6 +107,7 @@ class Figures:
         _check_params(call, FIGURE_PARAMS)
         src = _src(call)
         if is_external(src) or src.startswith("/"):
+            _safe_url(call, "src")
             use = ImageUse(page, call.line, src, None, "", "", url=src)
         else:
             source, rel = _bundle_image(page, src)
@@ -112,8 +116,8 @@ class Figures:
         use.alt = params.get("alt") or plain_text(params.get("caption", ""))
         use.caption_html = inline_html(params.get("caption", ""))
         use.attr_html = inline_html(params.get("attr", ""))
-        use.heading, use.attrlink = params.get("title", ""), params.get("attrlink", "")
-        use.css_class, use.link = params.get("class", ""), params.get("link")
+        use.heading, use.attrlink = params.get("title", ""), _safe_url(call, "attrlink") or ""
+        use.css_class, use.link = params.get("class", ""), _safe_url(call, "link")
         use.target, use.rel = params.get("target", ""), params.get("rel", "")
         use.width, use.height = _pixels(call, "width"), _pixels(call, "height")
         loading = params.get("loading")
@@ -227,10 +231,12 @@ class Figures:
         return ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
                         _stem(source, rel),
                         alt=alt, caption_html=caption_html,
-                        css_class=call.params.get("class", ""), link=call.params.get("link"))
+                        css_class=call.params.get("class", ""), link=_safe_url(call, "link"))
 
     def _process(self, use: ImageUse) -> ProcessedImage | None:
-        if self.processor is None:
+        if self.processor is None:  # a check: the header alone says if the build can read it
+            if use.source is not None:
+                inspect_image(use.source)
             return None
         if use.source is None:
             side = self._placeholder_side(use)
@@ -333,6 +339,20 @@ def _src(call: ShortcodeCall) -> str:
     if not src:
         raise ShortcodeError("src missing", f'write {{{{<{call.name} src="images/NAME">}}}}')
     return src
+
+
+def _safe_url(call: ShortcodeCall, key: str) -> str | None:
+    """A link parameter, refused when its scheme could run script (`javascript:`, `data:`,
+    `vbscript:`...): like Hugo's templates, only http(s), mailto and relative URLs pass."""
+    value = call.params.get(key)
+    if value is None:
+        return None
+    scheme = _SCHEME.match(_IGNORED_IN_URL.sub("", value))
+    if scheme and scheme[1].lower() not in SAFE_SCHEMES:
+        raise ShortcodeError(f"{key} {value!r} is a {scheme[1].lower()}: URL, which could run "
+                             "script in the reader's browser",
+                             f"link to an http(s), mailto or relative URL, or leave {key} out")
+    return value
 
 
 def _pixels(call: ShortcodeCall, key: str) -> int | None:

@@ -19,6 +19,13 @@ meta.json: no decoding or encoding. A damaged entry (missing or short files) is 
 (`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`). With `source_keys` from the last build, a source
 whose size, mtime_ns and inode did not change is not even read to hash it.
 `process()` and `publish()` are safe to call from several threads at once.
+
+Decoding needs about 18 bytes per pixel (the image, its RGB(A) copy, resized copies and their
+encodings: a 7000x7000 PNG peaked at 0.9 GB), so an image over `MAX_PIXELS` (50 megapixels,
+e.g. 8660x5773) is refused with an error, read from its header before anything is decoded
+(`inspect_image`, which `check` runs too; the limit and the check live in `generator.bundles`,
+shared with the manifest's figures), and the images decoded at once by all threads together
+hold at most `PIXEL_BUDGET` pixels (~0.9 GB).
 """
 
 from __future__ import annotations
@@ -29,10 +36,13 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from generator.bundles import MAX_PIXELS, image_problem
 from generator.errors import BuildError, Problem
 from generator.fsutil import atomic_write_bytes, remove_stale_temporaries, temporary_folder
 from generator.site.sitefiles import Files
@@ -44,6 +54,7 @@ CACHE_VERSION = 1  # bump when the encoding below changes: every cached variant 
 WEBP_QUALITY = 82  # BigSleep images are noisy textures; 82 keeps them crisp at ~1/3 of PNG size
 JPEG_QUALITY = 85
 PLACEHOLDER_KEY = "gallery-placeholder"  # PNG text chunk that marks a placeholder file
+PIXEL_BUDGET = MAX_PIXELS  # pixels decoded at once by every thread together (190 of 512x512)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class ImageProcessor:
         # source path -> [size, mtime_ns, inode, cache key]: filled as images are processed
         self.source_keys: dict[str, list[int | str]] = {}
         self._lock = threading.Lock()
+        self._budget = _PixelBudget(PIXEL_BUDGET)
         self._params = json.dumps(
             {"v": CACHE_VERSION, "widths": self.widths, "webp": WEBP_QUALITY, "jpeg": JPEG_QUALITY}
         ).encode()
@@ -181,20 +193,18 @@ class ImageProcessor:
         from PIL import Image, ImageOps, UnidentifiedImageError
 
         try:
-            with Image.open(io.BytesIO(data)) as opened:
+            unusable = image_problem(io.BytesIO(data))  # what check refuses, refused alike
+            if unusable:
+                raise BuildError(Problem(source, None, None, *unusable))
+            with (Image.open(io.BytesIO(data)) as opened,
+                  self._budget.hold(opened.width * opened.height)):
                 animated = bool(getattr(opened, "is_animated", False))
                 image = opened if animated else ImageOps.exif_transpose(opened)
                 image.load()
                 width, height = image.size
                 encoded = [] if animated else self._variants(image)
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
-            raise BuildError(
-                Problem(
-                    source, None, None, f"cannot read this image ({err})",
-                    "replace it with a valid PNG, JPEG, WebP or GIF file, "
-                    "or delete it and run `make generate` to make it again",
-                )
-            ) from err
+            raise _unreadable(source, err) from err
         original = f"original{source.suffix.lower()}"
         files = {original: data}
         rows = []
@@ -233,6 +243,43 @@ class ImageProcessor:
                 jpeg = encode_bytes(resized, "JPEG", quality=JPEG_QUALITY, progressive=True)
                 variants.append((target, scaled_height, webp, "jpg", jpeg))
         return variants
+
+
+def inspect_image(source: Path) -> None:
+    """Raise the BuildError a build would for `source` (unreadable, damaged, or over
+    MAX_PIXELS), reading its chunks without decoding the pixels."""
+    problem = image_problem(source)
+    if problem is not None:
+        raise BuildError(Problem(source, None, None, *problem))
+
+
+def _unreadable(source: Path, err: Exception) -> BuildError:
+    return BuildError(Problem(
+        source, None, None, f"cannot read this image ({err})",
+        "replace it with a valid PNG, JPEG, WebP or GIF file, "
+        "or delete it and run `make generate` to make it again"))
+
+
+class _PixelBudget:
+    """Bounds the pixels decoded at once across threads: `hold(n)` waits until n fit (one
+    image alone always fits, so a single large image never waits forever)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._free = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        with self._free:
+            self._free.wait_for(lambda: self.used == 0 or self.used + pixels <= self.limit)
+            self.used += pixels
+        try:
+            yield
+        finally:
+            with self._free:
+                self.used -= pixels
+                self._free.notify_all()
 
 
 def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:

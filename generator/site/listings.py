@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Sequence
 from typing import Any
 
+from generator import addresses
 from generator.errors import BuildError, Problem
 from generator.site.config import SiteConfig
 from generator.site.feeds import FeedItem, SitemapEntry, rss
@@ -200,7 +201,8 @@ def write_aliases(output: SiteOutput, rendered: list[Rendered], *, ugly_urls: bo
 def write_404(output: SiteOutput) -> None:
     """/404.html, based at the site root: servers show it at any address."""
     title = output.theme.strings["not_found"]
-    output.page("404.html", "404.html", output.list_meta("404.html", title, None),
+    output.page(addresses.NOT_FOUND, "404.html",
+                output.list_meta(addresses.NOT_FOUND, title, None),
                 base_url=output.settings.base_url.rstrip("/") + "/")
 
 

@@ -4,7 +4,8 @@
 The site is rebuilt (as a draft: drafts shown, placeholders for missing images) whenever a file
 under the watched folders changes. A failed rebuild prints its problems and keeps serving the last
 good site. HTML pages are served with a small script that reloads them after each rebuild; the
-files in site/ are never changed for it.
+files in site/ are never changed for it. A request for a path no file can have (a NUL, a name
+over 255 bytes) gets 400 or 404, and a connection idle for `IDLE_SECONDS` is closed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from generator.errors import GalleryError
 
@@ -24,6 +26,9 @@ RELOAD_SCRIPT = (
     f"'{VERSION_PATH}',{{cache:'no-store'}});const v=await r.text();"
     "if(seen!==null&&v!==seen)location.reload();seen=v}catch(e){}},700)})()</script>"
 )
+
+IDLE_SECONDS = 15.0  # a connection that sends nothing for this long is closed
+MAX_NAME_BYTES = 255  # the longest file name file systems allow
 
 Snapshot = dict[Path, tuple[int, int]]
 
@@ -72,6 +77,17 @@ class _Handler(SimpleHTTPRequestHandler):
     """Static files, plus the build version and the reload script in HTML pages."""
 
     preview: Preview
+    timeout = IDLE_SECONDS  # socketserver applies it to every read: idle clients are dropped
+
+    def parse_request(self) -> bool:
+        """The request line and headers, refused when the path can name no file."""
+        if not super().parse_request():
+            return False
+        refusal = _refusal(self.path)
+        if refusal is not None:
+            self.send_error(refusal)
+            return False
+        return True
 
     def do_GET(self) -> None:
         if self.path == VERSION_PATH:
@@ -98,8 +114,21 @@ class _Handler(SimpleHTTPRequestHandler):
         """Quiet: the rebuild messages are what matters in the terminal."""
 
 
-def make_server(site: Path, preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"preview": preview})
+def _refusal(path: str) -> HTTPStatus | None:
+    """400 for a path with a NUL or other control character, 404 for a name too long for any
+    file; None for a path worth looking up."""
+    decoded = unquote(urlsplit(path).path)
+    if any(ord(char) < 32 or ord(char) == 127 for char in decoded):
+        return HTTPStatus.BAD_REQUEST
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+           for part in decoded.split("/")):
+        return HTTPStatus.NOT_FOUND
+    return None
+
+
+def make_server(site: Path, preview: Preview, host: str, port: int,
+                idle_seconds: float = IDLE_SECONDS) -> ThreadingHTTPServer:
+    handler = type("Handler", (_Handler,), {"preview": preview, "timeout": idle_seconds})
     return ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(site)))
 
 

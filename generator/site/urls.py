@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+from generator.addresses import PAGER, url_file
 from generator.site.content import Page
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
@@ -35,15 +36,9 @@ def clean_path(url: str) -> str | None:
 
     "/2021/post" and "/2021/post/" -> "2021/post/index.html"; "/about.html" -> "about.html".
     """
-    parts = [p for p in url.strip().split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts) or "\\" in url:
+    if ".." in url.strip().split("/") or "\\" in url:
         return None
-    if not parts:
-        return "index.html"
-    if not url.rstrip().endswith("/") and posixpath.splitext(parts[-1])[1] in (".html", ".htm",
-                                                                                ".xml"):
-        return "/".join(parts)
-    return "/".join([*parts, "index.html"])
+    return url_file(url)
 
 
 def ugly(path: str) -> str:
@@ -118,7 +113,7 @@ def list_path(base: str, number: int) -> str:
     prefix = f"{base}/" if base else ""
     if number == 1:
         return f"{prefix}index.html"
-    return f"{prefix}page/{number}/index.html"
+    return f"{prefix}{PAGER}/{number}/index.html"
 
 
 def folder_of(path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from generator.cli import main
 from generator.errors import GalleryError, ManifestError
@@ -37,10 +38,10 @@ posts:
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "figures").mkdir(parents=True)
-    (root / "figures" / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\nmine")
+    Image.new("RGB", (2, 2), "teal").save(root / "figures" / "fig.png")  # figures must be images
     outside = tmp_path / "outside"
     outside.mkdir()
-    (outside / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\nnot yours")
+    Image.new("RGB", (2, 2), "red").save(outside / "fig.png")
     return root
 
 

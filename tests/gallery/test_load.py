@@ -13,8 +13,10 @@ from generator.errors import ManifestError, Problem
 from generator.gallery.load import load_manifest
 from generator.gallery.model import Animation, Entry, Figure, Strip, Text
 from generator.settings import GenerationSettings
+from tests.hostile.cases import small_png
 
 ROOT = Path(__file__).resolve().parents[2]
+TINY_PNG = small_png()  # figures are checked to be readable images
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 GOOD = """\
@@ -53,7 +55,7 @@ posts:
 def write(tmp_path: Path, text: str, name: str = "gallery.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
-    (tmp_path / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "fig.png").write_bytes(TINY_PNG)
     return path
 
 
@@ -345,12 +347,12 @@ def test_image_name_and_slug_too_long_for_a_file(tmp_path: Path) -> None:
 
 
 def test_figure_whose_file_name_is_no_usable_image_name(tmp_path: Path) -> None:
-    (tmp_path / "my figure.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "my figure.png").write_bytes(TINY_PNG)
     problem = only(tmp_path, post_with('      - figure: "my figure.png"\n'))
     assert (problem.line, problem.key) == (5, "posts[0].items[0].image")
     assert "`my figure`" in problem.message and "`image:`" in problem.hint
     long = "ы" * 60
-    (tmp_path / f"{long}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / f"{long}.png").write_bytes(TINY_PNG)
     problem = only(tmp_path, post_with(f"      - figure: {long}.png\n"))
     assert (problem.line, problem.key) == (5, "posts[0].items[0].image")
 

@@ -4,6 +4,7 @@ overwriting or deleting a file the tool did not write."""
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 
 from generator import fsutil
 from generator.errors import GalleryError, ManifestError
@@ -25,6 +27,7 @@ from generator.gallery.writer import (
     render_post,
     write_posts,
 )
+from tests.hostile.cases import small_png
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEED = DATA / "seed_original.md"  # the seed post, shared/seeds/000_3a8b3b0e729a99ed.txt
@@ -123,7 +126,7 @@ posts:
 def gallery(tmp_path: Path, text: str = GALLERY) -> Path:
     path = tmp_path / "gallery.yaml"
     path.write_text(text, encoding="utf-8")
-    (tmp_path / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\nfigure")
+    (tmp_path / "fig.png").write_bytes(small_png())  # load checks that figures are images
     return path
 
 
@@ -164,13 +167,15 @@ def test_changed_manifest_rewrites_only_what_changed(tmp_path: Path) -> None:
 def test_figure_of_another_suffix_replaces_its_old_copy(tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_posts(load_manifest(gallery(tmp_path)), content)
-    (tmp_path / "fig.jpg").write_bytes(b"\xff\xd8 a jpeg now")
+    jpeg = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(jpeg, "JPEG")
+    (tmp_path / "fig.jpg").write_bytes(jpeg.getvalue())
     gallery(tmp_path, GALLERY.replace("figure: fig.png", "figure: fig.jpg"))
     images = content / "posts" / "first" / "images"
     changed = write_posts(load_manifest(tmp_path / "gallery.yaml"), content)
     assert changed == [images / "fig.png", images / "fig.jpg"]
     assert sorted(p.name for p in images.iterdir()) == ["fig.jpg"]
-    assert (images / "fig.jpg").read_bytes() == b"\xff\xd8 a jpeg now"
+    assert (images / "fig.jpg").read_bytes() == jpeg.getvalue()
     record = json.loads((images.parent / ".generated.json").read_text())
     assert set(record["files"]) == {"index.md", "images/fig.jpg"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pytest
 from PIL import Image
 
 from generator.errors import BuildError
-from generator.site.images import PLACEHOLDER_KEY, ImageProcessor, placeholder_image
+from generator.site.images import (
+    PLACEHOLDER_KEY,
+    ImageProcessor,
+    _PixelBudget,
+    inspect_image,
+    placeholder_image,
+)
 from generator.site.sitefiles import SiteFiles
 
 
@@ -172,3 +179,44 @@ def test_processor_placeholder_is_processed_like_an_image(processor: ImageProces
     assert [v.width for v in image.variants] == [100, 200, 256]
     with Image.open(image.original) as original:
         assert original.text[PLACEHOLDER_KEY] == "missing"
+
+
+def test_an_image_over_the_pixel_limit_is_refused_from_its_header(
+        processor: ImageProcessor, tmp_path: Path) -> None:
+    from tests.hostile.cases import png_header
+
+    big = tmp_path / "big.png"
+    big.write_bytes(png_header(12000, 12000))  # 144 megapixels in a few bytes
+    for read in (inspect_image, processor.process):
+        with pytest.raises(BuildError, match="12000x12000 pixels is over the limit of 50"):
+            read(big)
+    assert processor.encoded == 0
+
+
+def test_images_decoded_at_once_stay_within_the_pixel_budget() -> None:
+    budget = _PixelBudget(10)
+    inside, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def large() -> None:
+        with budget.hold(8):
+            order.append("large in")
+            inside.set()
+            release.wait(10)
+            order.append("large out")
+
+    def small() -> None:
+        inside.wait(10)
+        with budget.hold(5):  # 8 + 5 > 10: waits for the large image to finish
+            order.append(f"small in, {budget.used} held")
+
+    threads = [threading.Thread(target=large), threading.Thread(target=small)]
+    for thread in threads:
+        thread.start()
+    inside.wait(10)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["large in", "large out", "small in, 5 held"]
+    with budget.hold(25):  # one image over the budget alone still goes through
+        assert budget.used == 25

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,3 +85,34 @@ def test_pages_are_served_with_the_reload_script(server: str, tmp_path: Path) ->
     css = get(f"{server}/style.css")
     assert css == (tmp_path / "site" / "style.css").read_text(encoding="utf-8")
     assert RELOAD_SCRIPT not in page(tmp_path)  # site/ itself stays deployable
+
+
+def status_of(server: str, path: str, method: str = "GET") -> int:
+    request = urllib.request.Request(f"{server}{path}", method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_paths_no_file_can_have_get_an_error_answer(server: str, method: str) -> None:
+    assert status_of(server, "/%00", method) == 400
+    assert status_of(server, "/2021/%00/index.html", method) == 400
+    assert status_of(server, "/" + "a" * 300 + "/", method) == 404
+    assert status_of(server, "/2021/" + urllib.parse.quote("я" * 200), method) == 404
+    assert status_of(server, "/2021/post/", method) == 200  # and it goes on serving
+
+
+def test_an_idle_connection_is_closed(preview: Preview, tmp_path: Path) -> None:
+    preview.refresh()
+    httpd = make_server(tmp_path / "site", preview, "127.0.0.1", 0, idle_seconds=0.2)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(httpd.server_address[:2], timeout=10) as client:
+            client.sendall(b"GET /index.html HTTP/1.1\r\n")  # and never the rest
+            assert client.recv(1024) == b""  # the server hung up; a hang would time out here
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
