@@ -22,7 +22,9 @@ from typing import Any, NoReturn, TypeVar
 import jinja2
 from markupsafe import Markup
 
+from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.site.theme import ThemeLoader
 
 NAME_RE = re.compile(r"[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*")
 KEY_RE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*")
@@ -299,7 +301,9 @@ class ThemeShortcodes:
             self.directories.append(Path(fallback_dir) / "shortcodes")
         self.builtins = tuple(builtins)  # names the caller handles itself (listed in errors)
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.directories),
+            loader=ThemeLoader(self.directories, Boundary(
+                *(directory.parent for directory in self.directories),
+                name="the theme folder", error=BuildError)),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,

@@ -5,10 +5,12 @@ A broken template is a BuildError naming the template file and line, like a cont
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
@@ -49,12 +51,33 @@ class Theme:
                 if f.is_file()]
 
 
+class ThemeLoader(jinja2.FileSystemLoader):
+    """Templates from `folders`; a template file that leads outside `inside` (a link to
+    elsewhere) is a BuildError before it is opened."""
+
+    def __init__(self, folders: list[Path], inside: Boundary) -> None:
+        super().__init__(folders)
+        self.inside = inside
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
+        parts = split_template_path(template)
+        found = next((Path(folder, *parts) for folder in self.searchpath
+                      if Path(folder, *parts).is_file()), None)
+        if found is not None:
+            self.inside.check(found, hint="copy the template into the theme instead of "
+                              "linking to it")
+        return super().get_source(environment, template)
+
+
 def _environment(theme_dir: Path) -> jinja2.Environment:
     templates = theme_dir / "templates"
     if not templates.is_dir():
         raise BuildError(Problem(templates, None, None, "theme templates not found",
                                  "pass the theme folder (--theme DIR) holding templates/"))
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
+    loader = ThemeLoader([templates], Boundary(theme_dir, name=f"the theme folder {theme_dir}",
+                                               error=BuildError))
+    return jinja2.Environment(loader=loader, autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True)
 

@@ -149,3 +149,22 @@ def test_theme_files_linked_from_outside_the_theme_are_refused(
     (project / "theme" / "static" / "leak.txt").symlink_to(tmp_path / "outside" / "secret.md")
     (problem,) = refused(project)
     assert "leads outside the theme folder" in problem
+
+
+def test_templates_and_shortcodes_linked_from_outside_the_theme_are_refused_unread(
+        project: Path, tmp_path: Path) -> None:
+    (tmp_path / "outside" / "single.html").write_text(SECRET, encoding="utf-8")
+    single = project / "theme" / "templates" / "single.html"
+    single.unlink()
+    single.symlink_to(tmp_path / "outside" / "single.html")
+    problems = refused(project)
+    assert any(f"`{single}` leads outside the theme folder" in p for p in problems), problems
+    single.unlink()
+    shutil.copy(THEME / "templates" / "single.html", single)
+    note = project / "theme" / "shortcodes" / "note.html"
+    note.unlink()
+    note.symlink_to(tmp_path / "outside" / "single.html")
+    write_post(project / "content", "noted", title="Noted", date="2021-01-02",
+               body="{{< note >}}Hi{{< /note >}}")
+    problems = refused(project)
+    assert any(f"`{note}` leads outside the theme folder" in p for p in problems), problems
