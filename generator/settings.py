@@ -25,6 +25,17 @@ def language_problem(value: str) -> tuple[str, str] | None:
             "write a language code such as en, ru or pt-BR (letters, digits and `-` only)")
 
 
+BASE_URL = re.compile(r"https?://[^\s/\\\"'<>`{|}^?#@]+(/[^\s\\\"'<>`{|}^]*)?")
+
+
+def base_url_problem(value: str) -> tuple[str, str] | None:
+    """(message, hint) when `value` is not an http(s) URL with a host and no characters that
+    would need escaping in HTML or XML (the site's address, in feeds and head tags)."""
+    if BASE_URL.fullmatch(value):
+        return None
+    return f"`{value}` is not an absolute URL", "write it like https://example.org/blog/"
+
+
 def option(default: Any, doc: str, **limits: Any) -> Any:
     """A dataclass field carrying its manifest documentation and value limits."""
     return field(default=default, metadata={"doc": doc, **limits})

@@ -41,7 +41,12 @@ from generator.gallery.schema import (
 )
 from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
 from generator.gallery.yamlnodes import found, is_null, key_line, line, merged_pairs, syntax_problem
-from generator.settings import GenerationSettings, SiteSettings, language_problem
+from generator.settings import (
+    GenerationSettings,
+    SiteSettings,
+    base_url_problem,
+    language_problem,
+)
 from generator.yamlbounds import compose_bounded
 
 _SLUG = re.compile(r"\w[\w.-]*")  # post slugs: one folder name
@@ -77,18 +82,8 @@ def _site_path(value: str | None) -> tuple[str, str] | None:
     return None
 
 
-_URL = re.compile(r"https?://[^\s/\\\"'<>`{|}^?#@]+(/[^\s\\\"'<>`{|}^]*)?")
-
-
-def _absolute_url(value: str) -> tuple[str, str] | None:
-    """An http(s) URL with a host and no characters that would need escaping in HTML or XML."""
-    if _URL.fullmatch(value):
-        return None
-    return f"`{value}` is not an absolute URL", "write it like https://example.org/blog/"
-
-
 SITE: Schema = {**settings_schema(SiteSettings),
-                "base_url": Field(str, check=_absolute_url),
+                "base_url": Field(str, check=base_url_problem),
                 "language": Field(str, check=language_problem)}
 GENERATION: Schema = settings_schema(GenerationSettings)
 TOP: Schema = {"site": Field(Node), "generation": Field(Node), "posts": Field(list[Node])}

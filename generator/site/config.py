@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import BuildError, Problem
-from generator.settings import SiteSettings
+from generator.settings import SiteSettings, base_url_problem
 from generator.site.config_files import Reader, read_config
 from generator.site.urls import clean_path, is_external
 
@@ -155,6 +155,9 @@ def _site_config(read: Reader) -> SiteConfig:
     description = read.get("params", "description")
     paginate = read.number("pagination", "pagersize", low=1) or read.number("paginate", low=1)
     base_url = read.text("baseurl")
+    if base_url and (problem := base_url_problem(base_url)):
+        read.bad(("baseurl",), *problem)
+        base_url = None
     settings = SiteSettings(
         title=read.text("title") or defaults.title,
         base_url=(base_url.rstrip("/") + "/") if base_url else defaults.base_url,

@@ -237,3 +237,11 @@ def test_gallery_settings_the_hugo_config_has_no_word_for_are_kept() -> None:
                                                       deploy="s3://bucket"), Path("gallery.yaml"))
     assert merged.settings.toc and merged.settings.params == {"a": "b"}
     assert merged.settings.deploy == "s3://bucket"
+
+
+@pytest.mark.parametrize("url", ['https://x.org/"><script>', "javascript:alert(1)", "example.org"])
+def test_a_base_url_that_is_not_a_plain_http_url_is_an_error_at_its_line(
+        tmp_path: Path, url: str) -> None:
+    root = site_root(tmp_path, f"title = 'T'\nbaseURL = '{url}'\n")  # TOML literal strings
+    code, printed, _ = build(root)
+    assert code == 1 and f"hugo.toml:2: baseURL: `{url}` is not an absolute URL" in printed, printed
