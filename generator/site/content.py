@@ -119,6 +119,10 @@ class Page:
         return self.terms_of("categories")
 
 
+# (file, content folder, taxonomies, languages) -> its Page, as `read_page`
+PageReader = Callable[[Path, Path, tuple[str, ...], frozenset[str]], Page]
+
+
 def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
     pages, problems = load_pages(content_dir, taxonomies)
@@ -128,11 +132,14 @@ def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
 
 
 def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
-               languages: frozenset[str] = frozenset()) -> tuple[list[Page], list[Problem]]:
+               languages: frozenset[str] = frozenset(),
+               read: PageReader | None = None) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
     `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
-    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md)."""
+    `languages`: the codes a file name may end with (post.fr.md, _index.fr.md); `read`: how
+    one file becomes a Page (default `read_page`; a preview passes its cached one)."""
+    read = read or read_page
     if not content_dir.is_dir():
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
@@ -153,7 +160,7 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
             problems.append(outside)
             continue
         try:
-            pages.append(read_page(source, content_dir, taxonomies, languages))
+            pages.append(read(source, content_dir, taxonomies, languages))
         except BuildError as exc:
             problems.extend(exc.problems)
     return with_sections(pages), problems
@@ -220,8 +227,15 @@ def read_page(source: Path, content_dir: Path,
               taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
               languages: frozenset[str] = frozenset()) -> Page:
     """Parse one content file into a Page."""
+    return page_from_bytes(source.read_bytes(), source, content_dir, taxonomies, languages)
+
+
+def page_from_bytes(data: bytes, source: Path, content_dir: Path,
+                    taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
+                    languages: frozenset[str] = frozenset()) -> Page:
+    """The Page of content file `source`, whose bytes are `data`."""
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BuildError(Problem(source, None, None, f"not UTF-8 text ({exc.reason})",
                                  "save the file as UTF-8")) from exc

@@ -6,6 +6,7 @@ from the site), escaped as XML text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,9 +99,16 @@ def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
     if item.date is not None:
         parts.append(f"<pubDate>{format_datetime(item.date)}</pubDate>")
     parts += [f"<category>{escape(c)}</category>" for c in item.categories]
-    parts.append(f"<description>{escape(absolutize(item.html, url))}</description>")
+    parts.append(f"<description>{_description(item.html, url)}</description>")
     parts.append("</item>")
     return "\n".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _description(html: str, url: str) -> str:
+    """A post's HTML as the feed shows it; kept because a post is in several feeds (home,
+    section, each of its terms) and rebuilt by every preview rebuild."""
+    return escape(absolutize(html, url))
 
 
 def sitemap(settings: SiteSettings, entries: Sequence[SitemapEntry]) -> str:

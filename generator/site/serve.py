@@ -3,8 +3,10 @@
 
 The site is rebuilt (as a draft: drafts shown, placeholders for missing images) whenever a file
 under the watched folders changes. A failed rebuild prints its problems and keeps serving the last
-good site. HTML pages are served with a small script that reloads them after each rebuild; the
-files in site/ are never changed for it.
+good site. HTML pages are served with a small script that reloads the page when a rebuild changed
+its own file, or a file any page may show (CSS, scripts, images); the files in site/ are never
+changed for it. The rebuild runs in this process, which keeps what it may reuse between builds
+(`warm`).
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ import threading
 from collections.abc import Callable, Iterable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from generator.errors import GalleryError
 
 VERSION_PATH = "/__version"
+# asks for the build that last changed this page (or what every page shows): a tab reloads
+# only when that build is newer than the one it was loaded from
 RELOAD_SCRIPT = (
     "<script>(()=>{let seen=null;setInterval(async()=>{try{const r=await fetch("
-    f"'{VERSION_PATH}',{{cache:'no-store'}});const v=await r.text();"
-    "if(seen!==null&&v!==seen)location.reload();seen=v}catch(e){}},700)})()</script>"
+    f"'{VERSION_PATH}?page='+encodeURIComponent(location.pathname),{{cache:'no-store'}});"
+    "const v=await r.text();"
+    "if(seen!==null&&v!==seen)location.reload();seen=v}catch(e){}},300)})()</script>"
 )
+PAGE_SUFFIXES = (".html", ".xml")  # files that are pages of their own; others any page may show
 
 Snapshot = dict[Path, tuple[int, int]]
 
@@ -41,22 +47,34 @@ def snapshot(folders: Iterable[Path]) -> Snapshot:
 
 
 class Preview:
-    """Rebuilds when the watched files change, and counts the builds for the reload script."""
+    """Rebuilds when the watched files change, and tells the reload script which build last
+    changed each page.
 
-    def __init__(self, rebuild: Callable[[], None], watched: list[Path],
+    `rebuild` returns the site paths the build added, changed or removed ("posts/a/index.html"),
+    or None when it cannot tell (every page then counts as changed).
+    """
+
+    def __init__(self, rebuild: Callable[[], Iterable[str] | None], watched: list[Path],
                  say: Callable[[str], None] = print) -> None:
         self.rebuild = rebuild
         self.watched = watched
         self.say = say
         self.version = 0
+        self._changed_in: dict[str, int] = {}  # site path -> the build that last changed it
+        self._every_page_in = 0  # the last build that changed what any page may show
         self._seen: Snapshot | None = None
+
+    def page_version(self, site_path: str) -> int:
+        """The last build that changed the page at `site_path` ("a/index.html") or a file
+        every page may show."""
+        return max(self._changed_in.get(site_path, 0), self._every_page_in)
 
     def refresh(self) -> bool:
         """Rebuild if anything changed since the last look; True when a new site is out."""
         if snapshot(self.watched) == self._seen:
             return False
         try:
-            self.rebuild()
+            changed = self.rebuild()
         except GalleryError as error:
             self.say("rebuild failed; still serving the last good site:")
             for problem in error.problems:
@@ -65,6 +83,13 @@ class Preview:
         finally:  # after the build: what it wrote into content/ is not a change to react to
             self._seen = snapshot(self.watched)
         self.version += 1
+        if changed is None:
+            self._every_page_in = self.version
+            return True
+        for path in changed:
+            self._changed_in[path] = self.version
+            if not path.endswith(PAGE_SUFFIXES):
+                self._every_page_in = self.version
         return True
 
 
@@ -74,8 +99,10 @@ class _Handler(SimpleHTTPRequestHandler):
     preview: Preview
 
     def do_GET(self) -> None:
-        if self.path == VERSION_PATH:
-            self._send(str(self.preview.version).encode(), "text/plain")
+        address = urlsplit(self.path)
+        if address.path == VERSION_PATH:
+            page = parse_qs(address.query).get("page", ["/"])[0]
+            self._send(str(self.preview.page_version(site_path(page))).encode(), "text/plain")
             return
         page = Path(self.translate_path(self.path))
         if page.is_dir() and urlsplit(self.path).path.endswith("/"):
@@ -96,6 +123,12 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the rebuild messages are what matters in the terminal."""
+
+
+def site_path(url_path: str) -> str:
+    """The site file a browser's address shows: "/a/b/" -> "a/b/index.html"."""
+    path = unquote(url_path).lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 def make_server(site: Path, preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
