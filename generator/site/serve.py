@@ -11,14 +11,18 @@ changed for it. The rebuild runs in this process, which keeps what it may reuse 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from generator.errors import GalleryError
+from generator.site.watch import Waker
 
 VERSION_PATH = "/__version"
 # asks for the build that last changed this page (or what every page shows): a tab reloads
@@ -31,18 +35,32 @@ RELOAD_SCRIPT = (
 )
 PAGE_SUFFIXES = (".html", ".xml")  # files that are pages of their own; others any page may show
 
-Snapshot = dict[Path, tuple[int, int]]
+Snapshot = dict[str, tuple[int, int]]
+WATCHER_SHARE = 0.1  # the most of one core the watcher may spend looking for changes
+NOTIFIED_POLL_SECONDS = 2.0  # how often to look anyway when inotify wakes the preview
 
 
 def snapshot(folders: Iterable[Path]) -> Snapshot:
-    """(mtime, size) of every visible file under `folders` (files or folders)."""
+    """(mtime, size) of every visible file under `folders` (files or folders); names starting
+    with "." below them (editor swap files, .git) are not looked at."""
     state: Snapshot = {}
+    pending = []
     for folder in folders:
-        files = [folder] if folder.is_file() else folder.rglob("*") if folder.is_dir() else []
-        for path in files:
-            if path.is_file() and not any(part.startswith(".") for part in path.parts[-3:]):
-                stat = path.stat()
-                state[path] = (stat.st_mtime_ns, stat.st_size)
+        if folder.is_file():
+            stat = folder.stat()
+            state[str(folder)] = (stat.st_mtime_ns, stat.st_size)
+        elif folder.is_dir():
+            pending.append(str(folder))
+    while pending:  # os.scandir: a third of the time of Path.rglob + stat at 1,000 posts
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file():
+                    stat = entry.stat()
+                    state[entry.path] = (stat.st_mtime_ns, stat.st_size)
     return state
 
 
@@ -137,18 +155,32 @@ def make_server(site: Path, preview: Preview, host: str, port: int) -> Threading
 
 
 def serve(site: Path, preview: Preview, *, host: str = "127.0.0.1", port: int = 1313,
-          stop: threading.Event | None = None, poll_seconds: float = 0.5) -> None:
-    """Build, then serve `site` and rebuild on changes until `stop` is set (or Ctrl-C)."""
+          stop: threading.Event | None = None, poll_seconds: float = 0.1) -> None:
+    """Build, then serve `site` and rebuild on changes until `stop` is set (or Ctrl-C).
+
+    The watched files are looked at as soon as inotify reports a change (`watch`; and every
+    NOTIFIED_POLL_SECONDS, for what it may miss), else every `poll_seconds`; less often where
+    looking takes longer than WATCHER_SHARE of that time (a large site)."""
     preview.refresh()
     server = make_server(site, preview, host, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     preview.say(f"serving {site} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     stop = stop or threading.Event()
+    waker = Waker(preview.watched)
+    poll_seconds = max(poll_seconds, NOTIFIED_POLL_SECONDS) if waker.active else poll_seconds
     try:
-        while not stop.wait(poll_seconds):
+        wait = poll_seconds
+        while not stop.is_set():
+            waker.wait(wait)
+            if stop.is_set():
+                break
+            started = time.perf_counter()
             if preview.refresh():
                 preview.say(f"rebuilt (build {preview.version})")
+            else:
+                wait = max(poll_seconds, (time.perf_counter() - started) / WATCHER_SHARE)
     finally:
+        waker.close()
         server.shutdown()
         server.server_close()
