@@ -455,8 +455,10 @@ class _Builder:
         land outside the site is a problem at its line (checked without writing, too)."""
         if page.bundle is None or not page.option("publishresources"):
             return
-        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
         links = {unquote(htmlmod.unescape(m[1])): m[1] for m in _LOCAL_REF.finditer(body)}
+        if not links:  # most posts: no need to resolve the folder
+            return
+        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
         for ref, written in links.items():
             if is_external(ref) or ref.startswith("/"):
                 continue

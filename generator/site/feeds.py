@@ -84,12 +84,16 @@ def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "
     ]
     if newest is not None:
         head.append(f"<lastBuildDate>{format_datetime(newest)}</lastBuildDate>")
-    body = [_rss_item(settings, item) for item in items[:limit]]
+    body = [_rss_item(settings.base_url, item, item.date and item.date.isoformat())
+            for item in items[:limit]]
     return "\n".join([*head, *body, "</channel>", "</rss>", ""])
 
 
-def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
-    url = absolute(settings.base_url, item.path)
+@functools.lru_cache(maxsize=4096)  # a post is in several feeds (home, section, its terms)
+def _rss_item(base_url: str, item: FeedItem, written_date: str | None) -> str:
+    """One post of a feed. `written_date`: the date as written, with its UTC offset, which
+    the item's own equality ignores (12:00Z equals 15:00+03:00) but its pubDate shows."""
+    url = absolute(base_url, item.path)
     parts = [
         "<item>",
         f"<title>{escape(item.title)}</title>",
@@ -99,16 +103,10 @@ def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
     if item.date is not None:
         parts.append(f"<pubDate>{format_datetime(item.date)}</pubDate>")
     parts += [f"<category>{escape(c)}</category>" for c in item.categories]
-    parts.append(f"<description>{_description(item.html, url)}</description>")
+    parts.append(f"<description>{escape(absolutize(item.html, url))}</description>")
     parts.append("</item>")
     return "\n".join(parts)
 
-
-@functools.lru_cache(maxsize=4096)
-def _description(html: str, url: str) -> str:
-    """A post's HTML as the feed shows it; kept because a post is in several feeds (home,
-    section, each of its terms) and rebuilt by every preview rebuild."""
-    return escape(absolutize(html, url))
 
 
 def sitemap(settings: SiteSettings, entries: Sequence[SitemapEntry]) -> str:

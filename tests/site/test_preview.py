@@ -7,12 +7,15 @@ import os
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from generator.settings import SiteSettings
 from generator.site import build, warm
 from generator.site.build import BuildReport, build_site
+from generator.site.feeds import FeedItem, rss
 from generator.site.serve import Preview, make_server, site_path
 from generator.site.warm import WarmCaches
 from tests.site.helpers import write_post
@@ -152,3 +155,16 @@ def test_the_version_endpoint_answers_for_the_page_asked_about(
             return answer.read().decode()
 
     assert (version("/a/"), version("%2Fa%2Findex.html"), version("/b/")) == ("1", "1", "0")
+
+
+def test_a_feed_item_kept_for_its_next_feed_still_shows_its_own_utc_offset() -> None:
+    """Feed items are kept between feeds and rebuilds; 12:00Z equals 15:00+03:00 as a datetime
+    but is written otherwise."""
+    settings = SiteSettings(title="Feeds", base_url="https://example.org/")
+    utc = datetime(2021, 1, 1, 12, tzinfo=UTC)
+    moscow = datetime(2021, 1, 1, 15, tzinfo=timezone(timedelta(hours=3)))
+    assert utc == moscow
+    written = [rss(settings, [FeedItem("Post", "post/index.html", date, "<p>x</p>")])
+               for date in (utc, moscow)]
+    assert "<pubDate>Fri, 01 Jan 2021 12:00:00 +0000</pubDate>" in written[0]
+    assert "<pubDate>Fri, 01 Jan 2021 15:00:00 +0300</pubDate>" in written[1]
