@@ -15,7 +15,9 @@ nearest one (`section_path`). Dates follow Hugo's defaults: `date` falls back to
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -146,16 +148,16 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
     pages: list[Page] = []
     problems: list[Problem] = []
     inside = Boundary(content_dir, name=f"the content folder {content_dir}")
-    sources = sorted(p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file())
+    sources, links = _markdown_files(content_dir)
     bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles, languages):
             continue
-        outside = inside.problem(source, shown=rel,
-                                 hint="a page is read only from inside the content folder: "
-                                 "copy the file there instead of linking to it")
+        outside = inside.problem(
+            source, shown=rel, hint="a page is read only from inside the content folder: copy "
+            "the file there instead of linking to it") if source in links else None
         if outside is not None:
             problems.append(outside)
             continue
@@ -164,6 +166,28 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
         except BuildError as exc:
             problems.extend(exc.problems)
     return with_sections(pages), problems
+
+
+def _markdown_files(content_dir: Path) -> tuple[list[Path], set[Path]]:
+    """(every Markdown file under content_dir, sorted, those of them that are links).
+
+    Linked folders are not entered (as Path.rglob); a file reached through real folders only is
+    inside content_dir unless it is a link itself, so only links need resolving."""
+    files: list[Path] = []
+    links: set[Path] = set()
+    pending = [content_dir]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:  # as rglob: unreadable
+            for entry in entries:                                          # folders are skipped
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(folder / entry.name)
+                elif (os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
+                      and entry.is_file()):
+                    files.append(folder / entry.name)
+                    if entry.is_symlink():
+                        links.add(files[-1])
+    return sorted(files), links
 
 
 def with_sections(pages: list[Page]) -> list[Page]:
