@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.cli import _parser, _preview_rebuild
+from generator.folders import Folders
 from generator.settings import SiteSettings
 from generator.site import build, warm
 from generator.site.build import BuildReport, build_site
@@ -20,6 +22,7 @@ from generator.site.serve import Preview, make_server, site_path
 from generator.site.warm import WarmCaches
 from tests.site.helpers import write_post
 from tests.site.test_incremental import CHANGES, Project, tree
+from tests.site.test_serve import page, write_gallery
 
 
 def edit_theme_file(relative: str, old: str, new: str) -> Callable[[Project], None]:
@@ -168,3 +171,15 @@ def test_a_feed_item_kept_for_its_next_feed_still_shows_its_own_utc_offset() -> 
                for date in (utc, moscow)]
     assert "<pubDate>Fri, 01 Jan 2021 12:00:00 +0000</pubDate>" in written[0]
     assert "<pubDate>Fri, 01 Jan 2021 15:00:00 +0300</pubDate>" in written[1]
+
+
+def test_make_serve_rebuilds_report_the_pages_an_edit_changed(tmp_path: Path) -> None:
+    write_gallery(tmp_path, "first")
+    args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
+    rebuild = _preview_rebuild(args, Folders.from_args(args), WarmCaches())
+    assert {"2021/post/index.html", "style.css"} <= rebuild()
+    assert rebuild() == frozenset()
+    write_gallery(tmp_path, "second")
+    changed = rebuild()
+    assert "2021/post/index.html" in changed and "style.css" not in changed
+    assert "second" in page(tmp_path)
