@@ -183,3 +183,10 @@ def test_make_serve_rebuilds_report_the_pages_an_edit_changed(tmp_path: Path) ->
     changed = rebuild()
     assert "2021/post/index.html" in changed and "style.css" not in changed
     assert "second" in page(tmp_path)
+
+
+def test_an_address_names_the_file_the_browser_shows() -> None:
+    assert site_path("/") == "index.html"
+    assert site_path("/2021/post/") == "2021/post/index.html"
+    assert site_path("/tags/%D1%82%D0%B5%D0%B3/") == "tags/тег/index.html"  # as location gives it
+    assert site_path("/index.xml") == "index.xml"
