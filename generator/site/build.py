@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from generator.boundaries import Boundary
@@ -77,6 +77,7 @@ from generator.site.urls import (
 if TYPE_CHECKING:
     from generator.site.warm import WarmCaches
 
+Made = TypeVar("Made")
 SUMMARY_WORDS = 70
 SUMMARY_DIVIDER = "<!--more-->"
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
@@ -292,7 +293,7 @@ class _Builder:
         self.pages: list[Page] = []
         self.paths: dict[Page, str] = {}
 
-    def _theme_object(self, kind: str, make: Callable[[], Any]) -> Any:
+    def _theme_object(self, kind: str, make: Callable[[], Made]) -> Made:
         """What `make` builds from the theme: kept from the last build of a preview while the
         theme's files (and the bundled shortcodes) are unchanged."""
         if self.warm is None:

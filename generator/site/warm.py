@@ -19,9 +19,9 @@ Entries not used by the last rebuild are dropped, so the caches hold one site's 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.site.content import Page, page_from_bytes
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
@@ -29,13 +29,15 @@ from generator.site.markdown import render_markdown as cold_render_markdown
 from generator.site.output import tree_digest
 from generator.site.shortcodes import ShortcodeHandler
 
+Made = TypeVar("Made")
+
 
 @dataclass
 class _Generation:
     """A cache that keeps only what the last rebuild used."""
 
-    last: dict[Hashable, Any]
-    now: dict[Hashable, Any]
+    last: dict[Hashable, Any] = field(default_factory=dict)  # what the last rebuild used
+    now: dict[Hashable, Any] = field(default_factory=dict)  # what this rebuild used so far
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         if key in self.now:
@@ -61,9 +63,9 @@ class WarmCaches:
     """Pages, Markdown bodies and themes kept between the rebuilds of one process."""
 
     def __init__(self) -> None:
-        self._pages = _Generation({}, {})
-        self._bodies = _Generation({}, {})
-        self._themes = _Generation({}, {})
+        self._pages = _Generation()
+        self._bodies = _Generation()
+        self._themes = _Generation()
         self._digests: dict[Path, bytes] = {}  # of theme folders, read once per rebuild
 
     def start_build(self) -> None:
@@ -102,12 +104,13 @@ class WarmCaches:
             self._bodies.put(key, rendered)
         return rendered
 
-    def theme_object(self, kind: str, folders: tuple[Path, ...], make: Callable[[], Any],
-                     *extra: Hashable) -> Any:
+    def theme_object(self, kind: str, folders: tuple[Path, ...], make: Callable[[], Made],
+                     *extra: Hashable) -> Made:
         """The object `make` builds from the theme files under `folders` (`kind` and `extra`
         tell objects apart), built again when any of those files changed."""
         digests = tuple(self._digest(folder) for folder in folders)
-        return self._themes.get((kind, folders, digests, *extra), make)
+        made: Made = self._themes.get((kind, folders, digests, *extra), make)
+        return made
 
     def _digest(self, folder: Path) -> bytes:
         if folder not in self._digests:
