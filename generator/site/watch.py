@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import select
+import struct
 import sys
 import time
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from pathlib import Path
 # <sys/inotify.h>: writes, creations, deletions, renames and metadata changes of a folder's files
 _EVENTS = (0x002 | 0x004 | 0x008 | 0x040 | 0x080 | 0x100 | 0x200 | 0x400 | 0x800)
 _FOLDERS_ONLY = 0x01000000  # IN_ONLYDIR
+_CREATED, _MOVED_IN, _IS_FOLDER, _OVERFLOW = 0x100, 0x080, 0x40000000, 0x4000
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, length of the name that follows
 
 
 class Waker:
@@ -49,10 +52,12 @@ class Waker:
         ready, _, _ = select.select([self._fd], [], [], timeout)
         if not ready:
             return False
+        events = b""
         with contextlib.suppress(BlockingIOError):
-            while os.read(self._fd, 65536):  # drain: one look covers them all
-                pass
-        self._watch_folders()  # folders made since (a new post's bundle)
+            while chunk := os.read(self._fd, 65536):  # drain: one look covers them all
+                events += chunk
+        if _new_folders(events):
+            self._watch_folders()  # a new post's bundle, or events lost: watch what is there now
         return True
 
     def close(self) -> None:
@@ -74,6 +79,18 @@ class Waker:
                 folders.append(path.parent)
         for folder in folders:
             self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _EVENTS | _FOLDERS_ONLY)
+
+
+def _new_folders(events: bytes) -> bool:
+    """True when inotify `events` (struct inotify_event, one after another) tell of a folder
+    made or moved in, or of events lost (the queue overflowed)."""
+    offset = 0
+    while offset + _EVENT.size <= len(events):
+        _, mask, _, name_length = _EVENT.unpack_from(events, offset)
+        if mask & _OVERFLOW or (mask & _IS_FOLDER and mask & (_CREATED | _MOVED_IN)):
+            return True
+        offset += _EVENT.size + name_length
+    return False
 
 
 def _visible_folders(root: Path) -> list[Path]:
