@@ -9,8 +9,8 @@ import sys
 import time
 
 # Each module exposes `run(quick: bool) -> list[str]`; modules not written yet are skipped.
-MODULES = ("bench.site", "bench.rebuild", "bench.hugo_sample", "bench.generation", "bench.cluster",
-           "bench.gpu")
+MODULES = ("bench.site", "bench.rebuild", "bench.preview", "bench.hugo_sample",
+           "bench.generation", "bench.cluster", "bench.gpu")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,10 @@ from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings, allowed_range, in_range
 
 if TYPE_CHECKING:
+    from generator.site.build import BuildReport
     from generator.site.config import SiteConfig
     from generator.site.deploy import Destination, ProjectPaths
+    from generator.site.warm import WarmCaches
 
 Handler = Callable[[argparse.Namespace, Folders], None]
 
@@ -112,16 +114,18 @@ def _site_config(folders: Folders, manifest: Manifest | None) -> SiteConfig:
 def _build(config: SiteConfig, folders: Folders, *, drafts: bool, placeholders: bool,
            strict: bool = False, full: bool = False,
            placeholder_size: int = GenerationSettings.image_size,
-           placeholder_sizes: dict[Path, int] | None = None) -> None:
+           placeholder_sizes: dict[Path, int] | None = None,
+           warm: WarmCaches | None = None) -> BuildReport:
     from generator.site.build import build_site
 
     report = build_site(
         folders.content, folders.out, config.settings, theme_dir=folders.theme,
         cache_dir=folders.cache, drafts=drafts, placeholders=placeholders, strict=strict,
         full=full, config=config, placeholder_size=placeholder_size,
-        placeholder_sizes=placeholder_sizes,
+        placeholder_sizes=placeholder_sizes, warm=warm,
     )
     print(report)
+    return report
 
 
 def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
@@ -193,6 +197,12 @@ def _site(manifest: Manifest, args: argparse.Namespace, folders: Folders) -> Non
 def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images (as
     large as the generator will make them)."""
+    _draft(args, folders)
+
+
+def _draft(args: argparse.Namespace, folders: Folders,
+           warm: WarmCaches | None = None) -> BuildReport:
+    """`cmd_draft`; `warm`: what the preview's process keeps between its builds."""
     from generator.bigsleep.device import image_size
     from generator.gallery.jobs import image_jobs
 
@@ -200,21 +210,36 @@ def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
     _write(manifest, folders)
     sizes = {job.path.with_suffix(""): image_size(job.entry.settings)
              for job in image_jobs(manifest, folders.content)}
-    _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
-           full=vars(args).get("full", False), placeholder_size=image_size(manifest.defaults),
-           placeholder_sizes=sizes)
+    return _build(_site_config(folders, manifest), folders, drafts=True, placeholders=True,
+                  full=vars(args).get("full", False),
+                  placeholder_size=image_size(manifest.defaults), placeholder_sizes=sizes,
+                  warm=warm)
 
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
-    """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme."""
+    """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme,
+    in this process (its parsed pages and templates kept between rebuilds)."""
     from generator.site.serve import Preview, serve
+    from generator.site.warm import WarmCaches
 
-    preview = Preview(lambda: _locked(args, folders, cmd_draft),
+    preview = Preview(_preview_rebuild(args, folders, WarmCaches()),
                       [folders.manifest, folders.content, folders.theme, folders.root / "figures"])
     try:
         serve(folders.out, preview, host=args.bind, port=args.port)
     except KeyboardInterrupt:
         print("stopped")
+
+
+def _preview_rebuild(args: argparse.Namespace, folders: Folders,
+                     warm: WarmCaches) -> Callable[[], frozenset[str]]:
+    """The preview's rebuild: a draft build holding the site lock -> the site paths it
+    changed."""
+    def rebuild() -> frozenset[str]:
+        reports: list[BuildReport] = []
+        _locked(args, folders, lambda a, f: reports.append(_draft(a, f, warm)))
+        return reports[0].changed
+
+    return rebuild
 
 
 def cmd_weights(args: argparse.Namespace, folders: Folders) -> None:

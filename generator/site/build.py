@@ -20,11 +20,11 @@ import contextlib
 import html as htmlmod
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from generator.boundaries import Boundary
@@ -74,6 +74,10 @@ from generator.site.urls import (
     relative_links,
 )
 
+if TYPE_CHECKING:
+    from generator.site.warm import WarmCaches
+
+Made = TypeVar("Made")
 SUMMARY_WORDS = 70
 SUMMARY_DIVIDER = "<!--more-->"
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
@@ -91,11 +95,13 @@ class BuildReport:
     written: int = 0  # files whose bytes changed (the others were kept from the last builds)
     placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
     warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
+    changed: frozenset[str] = frozenset()  # site paths added, changed or removed since the last
 
     @classmethod
-    def of(cls, builders: list[_Builder], out_dir: Path, written: int) -> BuildReport:
+    def of(cls, builders: list[_Builder], out_dir: Path, written: int,
+           changed: frozenset[str] = frozenset()) -> BuildReport:
         """The report of a build made by `builders` (one per language) that wrote `written`
-        files."""
+        files and changed the site paths `changed`."""
         processor = builders[0].processor
         return cls(
             out_dir=out_dir, pages=sum(b.output.pages for b in builders),
@@ -103,7 +109,7 @@ class BuildReport:
             images=sum(b.figures.published for b in builders),
             processed=processor.encoded if processor else 0,
             placeholders=tuple(p for b in builders for p in b.figures.placeholders),
-            warnings=tuple(w for b in builders for w in b.all_warnings()),
+            warnings=tuple(w for b in builders for w in b.all_warnings()), changed=changed,
         )
 
     def __str__(self) -> str:
@@ -119,7 +125,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
                strict: bool = False, full: bool = False, config: SiteConfig | None = None,
                placeholder_size: int = 512,
-               placeholder_sizes: Mapping[Path, int] | None = None) -> BuildReport:
+               placeholder_sizes: Mapping[Path, int] | None = None,
+               warm: WarmCaches | None = None) -> BuildReport:
     """Render content_dir into out_dir (replaced whole, only on success).
 
     Drafts, future-dated and expired pages are left out unless `drafts` (a preview of
@@ -130,8 +137,11 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     image's path without its extension (content/posts/x/images/NAME), else `placeholder_size`
     pixels. Files whose bytes did not change are reused from the last builds (`sitefiles`,
     `buildstate`) unless `full`, which starts from an empty folder and forgets the build state.
+    `warm`: what a long-running process (the preview) keeps between its builds (`warm`).
     """
     out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
+    if warm is not None:
+        warm.start_build()
     clean_leftovers(out_dir)
     processor = ImageProcessor(cache_dir, settings.image_widths)
     spare = spare_folder(out_dir)
@@ -147,7 +157,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
             builders = _build_languages(
                 Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
                 placeholders=placeholders, out=files, processor=processor,
-                placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes)
+                placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
+                warm=warm)
             warnings = [warning for builder in builders for warning in builder.all_warnings()]
             if strict and warnings:
                 raise BuildError(warnings)
@@ -165,7 +176,10 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
         save_state(cache_dir, out_dir, spare, BuildState(
             site=records, spare=state.site if kept_spare else None,
             image_keys=processor.source_keys, renders=files.rendered), processor.params)
-    return BuildReport.of(builders, out_dir, written=files.written)
+    changed = {path for path, record in records.items()
+               if path not in state.site or state.site[path].digest != record.digest}
+    return BuildReport.of(builders, out_dir, written=files.written,
+                          changed=frozenset(changed | (state.site.keys() - records.keys())))
 
 
 def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
@@ -195,7 +209,8 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                      out: SiteFiles | None, processor: ImageProcessor | None,
                      placeholder_size: int = 512,
                      placeholder_sizes: Mapping[Path, int] | None = None,
-                     overlay: Mapping[Path, str | None] | None = None) -> list[_Builder]:
+                     overlay: Mapping[Path, str | None] | None = None,
+                     warm: WarmCaches | None = None) -> list[_Builder]:
     """Build the site of every language (one for most sites) into `out`, then what they
     share: static files, and for several languages the root sitemap index; every problem of
     every language is raised together."""
@@ -203,7 +218,7 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
     builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
                          out=FilesUnder(out, site.prefix) if out and site.prefix else out,
                          processor=processor, placeholder_size=placeholder_size,
-                         placeholder_sizes=placeholder_sizes)
+                         placeholder_sizes=placeholder_sizes, warm=warm)
                 for site in language_sites(config, content_dir)]
     for builder in builders:
         builder.overlay = overlay or {}
@@ -256,8 +271,10 @@ class _Builder:
     def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
                  placeholders: bool, out: Files | None,
                  processor: ImageProcessor | None, placeholder_size: int = 512,
-                 placeholder_sizes: Mapping[Path, int] | None = None) -> None:
+                 placeholder_sizes: Mapping[Path, int] | None = None,
+                 warm: WarmCaches | None = None) -> None:
         self.site = site
+        self.theme_dir = theme_dir
         self.content_dir = site.content_dir
         self.config = site.config
         self.settings = settings = site.config.settings
@@ -265,10 +282,11 @@ class _Builder:
         self.placeholders = placeholders
         self.out = out
         self.processor = processor
-        self.theme = Theme(theme_dir, settings.language)
-        self.shortcodes = ThemeShortcodes(
+        self.warm = warm
+        self.theme = self._theme_object("theme", lambda: Theme(theme_dir, settings.language))
+        self.shortcodes = self._theme_object("shortcodes", lambda: ThemeShortcodes(
             theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
-            fallback_dir=PACKAGE_THEME, strings=self.theme.strings)
+            fallback_dir=PACKAGE_THEME, strings=self.theme.strings))
         self.params = {**self.config.params, **settings.params}  # Hugo config's, gallery.yaml's
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)
@@ -282,12 +300,21 @@ class _Builder:
         self.pages: list[Page] = []
         self.paths: dict[Page, str] = {}
 
+    def _theme_object(self, kind: str, make: Callable[[], Made]) -> Made:
+        """What `make` builds from the theme: kept from the last build of a preview while the
+        theme's files (and the bundled shortcodes) are unchanged."""
+        if self.warm is None:
+            return make()
+        folders = (self.theme_dir, PACKAGE_THEME / "shortcodes")
+        return self.warm.theme_object(kind, folders, make, self.settings.language)
+
     def prepare(self) -> list[Problem]:
         """Read this language's pages and give each its address -> the problems found."""
         config = self.config
         pages, problems = load_pages(self.content_dir,
                                      tuple(plural for _, plural in config.taxonomies),
-                                     self.site.codes, self.overlay)
+                                     self.site.codes, self.overlay,
+                                     read=self.warm.read_page if self.warm else None)
         content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
         for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
@@ -415,10 +442,10 @@ class _Builder:
 
         body = refs.expand(page, path, page.body)
         strings = self.theme.strings
-        rendered = render_markdown(body, source=page.source, first_line=page.body_line,
-                                   shortcodes=handler, options=self.markdown_options,
-                                   footnotes=FootnoteLabels(strings["footnotes"],
-                                                            strings["footnote_back"]))
+        render = self.warm.render_markdown if self.warm else render_markdown
+        rendered = render(body, source=page.source, first_line=page.body_line,
+                          shortcodes=handler, options=self.markdown_options,
+                          footnotes=FootnoteLabels(strings["footnotes"], strings["footnote_back"]))
         self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
@@ -437,8 +464,10 @@ class _Builder:
         land outside the site is a problem at its line (checked without writing, too)."""
         if page.bundle is None or not page.option("publishresources"):
             return
-        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
         links = {unquote(htmlmod.unescape(m[1])): m[1] for m in _LOCAL_REF.finditer(body)}
+        if not links:  # most posts: no need to resolve the folder
+            return
+        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
         for ref, written in links.items():
             if is_external(ref) or ref.startswith("/"):
                 continue

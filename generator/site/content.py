@@ -15,7 +15,9 @@ nearest one (`section_path`). Dates follow Hugo's defaults: `date` falls back to
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -120,6 +122,10 @@ class Page:
         return self.terms_of("categories")
 
 
+# (file, content folder, taxonomies, languages) -> its Page, as `read_page`
+PageReader = Callable[[Path, Path, tuple[str, ...], frozenset[str]], Page]
+
+
 def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES) -> list[Page]:
     """Every page under content_dir, sorted by path; raises BuildError listing all bad pages."""
     pages, problems = load_pages(content_dir, taxonomies)
@@ -131,41 +137,67 @@ def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
 def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
                languages: frozenset[str] = frozenset(),
                overlay: Mapping[Path, str | None] | None = None,
-               ) -> tuple[list[Page], list[Problem]]:
+               read: PageReader | None = None) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
     `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
     `languages`: the codes a file name may end with (post.fr.md, _index.fr.md);
     `overlay`: pages as they are about to be (a text, or None for a page about to be removed)
-    in place of what is on disk, so a check sees the tree a pending write will leave."""
+    in place of what is on disk, so a check sees the tree a pending write will leave; `read`:
+    how one file becomes a Page (default `read_page`; a preview passes its cached one)."""
     overlay = overlay or {}
+    read = read or read_page
     if not content_dir.is_dir() and not overlay:
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
     pages: list[Page] = []
     problems: list[Problem] = []
     inside = Boundary(content_dir, name=f"the content folder {content_dir}")
-    on_disk = {p for p in content_dir.rglob("*") if is_markdown(p) and p.is_file()}
+    on_disk, links = _markdown_files(content_dir)
     removed = {path for path, text in overlay.items() if text is None}
-    sources = sorted((on_disk | overlay.keys()) - removed)
+    sources = sorted((set(on_disk) | overlay.keys()) - removed)
     bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
                 source, content_dir, bundles, languages):
             continue
-        outside = inside.problem(source, shown=rel,
-                                 hint="a page is read only from inside the content folder: "
-                                 "copy the file there instead of linking to it")
+        outside = inside.problem(
+            source, shown=rel, hint="a page is read only from inside the content folder: copy "
+            "the file there instead of linking to it") if source in links else None
         if outside is not None:
             problems.append(outside)
             continue
         try:
-            pages.append(read_page(source, content_dir, taxonomies, languages,
-                                   overlay.get(source)))
+            text = overlay.get(source)
+            pages.append(read(source, content_dir, taxonomies, languages) if text is None
+                         else page_from_bytes(text.encode("utf-8"), source, content_dir,
+                                              taxonomies, languages))
         except BuildError as exc:
             problems.extend(exc.problems)
     return with_sections(pages), problems
+
+
+def _markdown_files(content_dir: Path) -> tuple[list[Path], set[Path]]:
+    """(every Markdown file under content_dir, sorted, those of them that are links).
+
+    Linked folders are not entered (as Path.rglob); a file reached through real folders only is
+    inside content_dir unless it is a link itself, so only links need resolving."""
+    files: list[Path] = []
+    links: set[Path] = set()
+    pending = [content_dir]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:  # as rglob: unreadable
+            for entry in entries:                                          # folders are skipped
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(folder / entry.name)
+                elif (os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
+                      and entry.is_file()):
+                    files.append(folder / entry.name)
+                    if entry.is_symlink():
+                        links.add(files[-1])
+    return sorted(files), links
 
 
 def with_sections(pages: list[Page]) -> list[Page]:
@@ -227,10 +259,17 @@ def _inside_bundle(source: Path, content_dir: Path, bundles: set[Path],
 
 def read_page(source: Path, content_dir: Path,
               taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
-              languages: frozenset[str] = frozenset(), text: str | None = None) -> Page:
-    """Parse one content file (or `text`, what it is about to hold) into a Page."""
+              languages: frozenset[str] = frozenset()) -> Page:
+    """Parse one content file into a Page."""
+    return page_from_bytes(source.read_bytes(), source, content_dir, taxonomies, languages)
+
+
+def page_from_bytes(data: bytes, source: Path, content_dir: Path,
+                    taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
+                    languages: frozenset[str] = frozenset()) -> Page:
+    """The Page of content file `source`, whose bytes are `data`."""
     try:
-        text = source.read_text(encoding="utf-8-sig") if text is None else text
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BuildError(Problem(source, None, None, f"not UTF-8 text ({exc.reason})",
                                  "save the file as UTF-8")) from exc

@@ -6,6 +6,7 @@ from the site), escaped as XML text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,12 +89,16 @@ def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "
     ]
     if newest is not None:
         head.append(f"<lastBuildDate>{format_datetime(newest)}</lastBuildDate>")
-    body = [_rss_item(settings, item) for item in items[:limit]]
+    body = [_rss_item(settings.base_url, item, item.date and item.date.isoformat())
+            for item in items[:limit]]
     return "\n".join([*head, *body, "</channel>", "</rss>", ""])
 
 
-def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
-    url = absolute(settings.base_url, item.path)
+@functools.lru_cache(maxsize=4096)  # a post is in several feeds (home, section, its terms)
+def _rss_item(base_url: str, item: FeedItem, written_date: str | None) -> str:
+    """One post of a feed. `written_date`: the date as written, with its UTC offset, which
+    the item's own equality ignores (12:00Z equals 15:00+03:00) but its pubDate shows."""
+    url = absolute(base_url, item.path)
     parts = [
         "<item>",
         f"<title>{escape(item.title)}</title>",
@@ -106,6 +111,7 @@ def _rss_item(settings: SiteSettings, item: FeedItem) -> str:
     parts.append(f"<description>{escape(absolutize(item.html, url))}</description>")
     parts.append("</item>")
     return "\n".join(parts)
+
 
 
 def sitemap(settings: SiteSettings, entries: Sequence[SitemapEntry]) -> str:

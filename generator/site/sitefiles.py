@@ -133,15 +133,17 @@ class SiteFiles:
 
     def finish(self) -> Records:
         """Remove every file and folder of the work folder this build did not put there."""
+        holding = {parent for path in self.records for parent in _parents(path)}
         for directory, folders, files in os.walk(self.work, topdown=False):
-            folder = Path(directory)
+            at = os.path.relpath(directory, self.work).replace(os.sep, "/")
+            prefix = "" if at == "." else at + "/"
             for name in files:
-                path = folder / name
-                if path.relative_to(self.work).as_posix() not in self.records:
-                    path.unlink()
+                if prefix + name not in self.records:
+                    os.unlink(os.path.join(directory, name))
             for name in folders:
-                with contextlib.suppress(OSError):  # still holds files: kept
-                    (folder / name).rmdir()
+                if prefix + name not in holding:  # a folder holding a file of the site stays
+                    with contextlib.suppress(OSError):  # still holds files: kept
+                        os.rmdir(os.path.join(directory, name))
         return dict(self.records)
 
     def _reuse(self, path: str, digest: str) -> bool:
@@ -224,6 +226,12 @@ class FilesUnder:
 
     def put_link(self, path: str, source: Path) -> None:
         self.files.put_link(self.prefix + path, source)
+
+
+def _parents(path: str) -> list[str]:
+    """The folders a site path is in: "a/b/c.html" -> ["a/b", "a"]."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def _temporary(target: Path) -> Path:

@@ -10,6 +10,7 @@ Graph tags) join base_url with the page's folder URL.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -130,6 +131,7 @@ def joined(folder: str, rel: str) -> str | None:
     return "" if path == "." else path
 
 
+@functools.lru_cache(maxsize=16384)  # pure; lists and feeds ask it again and again
 def relative(from_path: str, to_path: str) -> str:
     """Percent-encoded link from the page at site path `from_path` to the file `to_path`."""
     fragment = ""
@@ -156,6 +158,7 @@ def _relpath(target: str, start: str) -> str:
     return "/".join([".."] * (len(at) - common) + to[common:]) or "."
 
 
+@functools.lru_cache(maxsize=16384)  # pure; lists and feeds ask it again and again
 def absolute(base_url: str, path: str) -> str:
     """The absolute URL of site path `path`; ".../index.html" becomes its folder URL."""
     if path == "index.html" or path.endswith("/index.html"):

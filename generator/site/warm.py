@@ -1,0 +1,118 @@
+"""What a long-running process (`make serve`) keeps between rebuilds: parsed pages, rendered
+Markdown bodies and the theme's Jinja2 environments.
+
+Every entry is keyed by everything its value is made from, so a rebuild with a `WarmCaches`
+gives the same bytes as a cold build:
+
+- a page by its file's path and exact bytes (the file is read each time, its YAML front matter
+  is parsed only when the bytes changed; a size + mtime key would miss an edit saved twice
+  within the file system's timestamp granularity);
+- a Markdown body by its text, file, first line, options and footnote words, and only when no
+  shortcode was called while rendering it (a shortcode's output depends on the page, the theme
+  and the images: those bodies are rendered every time);
+- a theme (`Theme`, `ThemeShortcodes`) by the digest of every file under its folders, so an
+  edited template, UI string or shortcode makes fresh environments.
+
+Entries not used by the last rebuild are dropped, so the caches hold one site's worth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from generator.site.content import Page, page_from_bytes
+from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
+from generator.site.markdown import render_markdown as cold_render_markdown
+from generator.site.output import tree_digest
+from generator.site.shortcodes import ShortcodeHandler
+
+Made = TypeVar("Made")
+
+
+@dataclass
+class _Generation:
+    """A cache that keeps only what the last rebuild used."""
+
+    last: dict[Hashable, Any] = field(default_factory=dict)  # what the last rebuild used
+    now: dict[Hashable, Any] = field(default_factory=dict)  # what this rebuild used so far
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        if key in self.now:
+            return self.now[key]
+        value = self.last[key] if key in self.last else make()
+        self.now[key] = value
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self.now[key] = value
+
+    def lookup(self, key: Hashable) -> Any | None:
+        found = self.now.get(key, self.last.get(key))
+        if found is not None:
+            self.now[key] = found
+        return found
+
+    def turn(self) -> None:
+        self.last, self.now = self.now, {}
+
+
+class WarmCaches:
+    """Pages, Markdown bodies and themes kept between the rebuilds of one process."""
+
+    def __init__(self) -> None:
+        self._pages = _Generation()
+        self._bodies = _Generation()
+        self._themes = _Generation()
+        self._digests: dict[Path, bytes] = {}  # of theme folders, read once per rebuild
+
+    def start_build(self) -> None:
+        """Begin a rebuild: forget what the one before last used and re-read theme folders."""
+        for cache in (self._pages, self._bodies, self._themes):
+            cache.turn()
+        self._digests = {}
+
+    def read_page(self, source: Path, content_dir: Path, taxonomies: tuple[str, ...],
+                  languages: frozenset[str]) -> Page:
+        """`content.read_page`, parsed again only when the file's bytes changed."""
+        data = source.read_bytes()
+        key = (source, content_dir, taxonomies, languages, data)
+        page: Page = self._pages.get(
+            key, lambda: page_from_bytes(data, source, content_dir, taxonomies, languages))
+        return page
+
+    def render_markdown(self, text: str, *, source: Path, first_line: int,
+                        shortcodes: ShortcodeHandler, options: MarkdownOptions,
+                        footnotes: FootnoteLabels) -> RenderedMarkdown:
+        """`markdown.render_markdown`, from the cache for a body without shortcodes."""
+        key = (text, source, first_line, options, footnotes)
+        cached: RenderedMarkdown | None = self._bodies.lookup(key)
+        if cached is not None:
+            return cached
+        calls = 0
+
+        def counted(*args: Any) -> str:
+            nonlocal calls
+            calls += 1
+            return shortcodes(*args)
+
+        rendered = cold_render_markdown(text, source=source, first_line=first_line,
+                                        shortcodes=counted, options=options, footnotes=footnotes)
+        if calls == 0:
+            self._bodies.put(key, rendered)
+        return rendered
+
+    def theme_object(self, kind: str, folders: tuple[Path, ...], make: Callable[[], Made],
+                     *extra: Hashable) -> Made:
+        """The object `make` builds from the theme files under `folders` (`kind` and `extra`
+        tell objects apart), built again when any of those files changed."""
+        digests = tuple(self._digest(folder) for folder in folders)
+        made: Made = self._themes.get((kind, folders, digests, *extra), make)
+        return made
+
+    def _digest(self, folder: Path) -> bytes:
+        if folder not in self._digests:
+            self._digests[folder] = tree_digest(folder) if folder.is_dir() else b""
+        return self._digests[folder]

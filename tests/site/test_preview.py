@@ -1,0 +1,192 @@
+"""The in-process preview: rebuilds that reuse parsed pages, rendered bodies and templates give
+the bytes of a cold build, redo only what changed, and reload only the tabs whose page changed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from generator.cli import _parser, _preview_rebuild
+from generator.folders import Folders
+from generator.settings import SiteSettings
+from generator.site import build, warm
+from generator.site.build import BuildReport, build_site
+from generator.site.feeds import FeedItem, rss
+from generator.site.serve import Preview, make_server, site_path
+from generator.site.warm import WarmCaches
+from tests.site.helpers import write_post
+from tests.site.test_incremental import CHANGES, Project, tree
+from tests.site.test_serve import page, write_gallery
+
+
+def edit_theme_file(relative: str, old: str, new: str) -> Callable[[Project], None]:
+    def edit(project: Project) -> None:
+        path = project.theme / relative
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return edit
+
+
+class WarmProject(Project):
+    """A project rebuilt as the preview does: one process, its caches kept."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.caches = WarmCaches()
+
+    def build(self, out: str = "site", cache: str = ".cache", **options: bool) -> BuildReport:
+        if options.get("full"):
+            return super().build(out, cache, **options)
+        return build_site(self.content, self.root / out, self.settings, theme_dir=self.theme,
+                          cache_dir=self.root / cache, warm=self.caches, **options)
+
+
+def same_size_same_mtime_edit(project: Project) -> None:
+    """A second save of the same length within one tick of the file system's clock: a cache
+    keyed by size, mtime and inode would serve the first."""
+    project.edit("post-2", "A new body.", "A new bodY.")
+    project.build()
+    page = project.content / "posts" / "post-2" / "index.md"
+    first = page.stat()
+    project.edit("post-2", "A new bodY.", "A New bodY.")
+    os.utime(page, ns=(first.st_atime_ns, first.st_mtime_ns))
+    assert (page.stat().st_size, page.stat().st_ino) == (first.st_size, first.st_ino)
+
+
+WARM_CHANGES: list[tuple[str, Callable[[Project], None]]] = [
+    *CHANGES,
+    ("a body with a shortcode", lambda p: write_post(
+        p.content, "coded", title="Coded", date="2021-04-01",
+        body="Before.\n\n{{< highlight python >}}\nx = 1\n{{< /highlight >}}\n\nAfter.")),
+    ("a body with a footnote", lambda p: write_post(
+        p.content, "noted", title="Noted", date="2021-04-02", body="Text[^1].\n\n[^1]: A note.")),
+    ("the same length twice", same_size_same_mtime_edit),
+    ("a UI string edited", edit_theme_file("i18n/en.yaml", "footnotes: Notes",
+                                           "footnotes: Endnotes")),
+    ("a shortcode template added", lambda p: (p.theme / "shortcodes").mkdir(exist_ok=True) or (
+        p.theme / "shortcodes" / "highlight.html").write_text("<pre>{{ inner }}</pre>")),
+]
+
+
+def test_warm_rebuilds_give_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
+    project = WarmProject(tmp_path)
+    project.build()
+    project.build()
+    for index, (name, change) in enumerate(WARM_CHANGES):
+        before = tree(project.root / "site")
+        change(project)
+        report = project.build()
+        after = tree(project.root / "site")
+        cold = project.build(out=f"cold-{index}", cache=f".cold-{index}", full=True)
+        assert after == tree(cold.out_dir), name
+        if name != "the same length twice":  # it built once more in between
+            assert report.changed == changed_files(before, after), name
+
+
+def changed_files(before: dict[str, bytes | None], after: dict[str, bytes | None]) -> set[str]:
+    """Files added, removed or with other bytes (folders are None in a tree)."""
+    files_before = {path: data for path, data in before.items() if data is not None}
+    files_after = {path: data for path, data in after.items() if data is not None}
+    return {path for path in files_before.keys() | files_after.keys()
+            if files_before.get(path) != files_after.get(path)}
+
+
+def test_one_edit_parses_and_renders_only_that_page_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = WarmProject(tmp_path)
+    project.build()
+    parsed: list[Path] = []
+    rendered: list[Path] = []
+    themes: list[Path] = []
+    real_parse, real_render, real_theme = (warm.page_from_bytes, warm.cold_render_markdown,
+                                           build.Theme)
+    monkeypatch.setattr(warm, "page_from_bytes",
+                        lambda data, source, *rest: parsed.append(source)
+                        or real_parse(data, source, *rest))
+    monkeypatch.setattr(warm, "cold_render_markdown",
+                        lambda text, **kw: rendered.append(kw["source"])
+                        or real_render(text, **kw))
+    monkeypatch.setattr(build, "Theme", lambda folder, language: themes.append(folder)
+                        or real_theme(folder, language))
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    report = project.build()
+    page = project.content / "posts" / "post-2" / "index.md"
+    assert (parsed, rendered, themes) == ([page], [page], [])
+    assert "posts/post-2/index.html" in report.changed
+    assert "posts/post-3/index.html" not in report.changed
+
+
+def test_a_tab_reloads_only_when_its_page_or_what_every_page_shows_changed(
+        tmp_path: Path) -> None:
+    changes = iter([["a/index.html", "b/index.html", "style.css"], ["a/index.html", "index.xml"],
+                    ["b/index.html", "images/x.webp"]])
+    source = tmp_path / "post.md"
+    preview = Preview(lambda: next(changes), [source], say=lambda _: None)
+    versions = []
+    for edit in range(3):
+        source.write_text("x" * (edit + 1))
+        assert preview.refresh()
+        versions.append([preview.page_version(site_path(address))
+                         for address in ("/a/", "/b/", "/c/index.html", "/")])
+    assert versions == [[1, 1, 1, 1], [2, 1, 1, 1], [3, 3, 3, 3]]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Preview]]:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text("<body>A</body>")
+    preview = Preview(lambda: ["a/index.html"], [tmp_path / "a"], say=lambda _: None)
+    httpd = make_server(tmp_path, preview, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", preview
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_the_version_endpoint_answers_for_the_page_asked_about(
+        served: tuple[str, Preview]) -> None:
+    address, preview = served
+    assert preview.refresh()
+
+    def version(page: str) -> str:
+        with urllib.request.urlopen(f"{address}/__version?page={page}", timeout=10) as answer:
+            return answer.read().decode()
+
+    assert (version("/a/"), version("%2Fa%2Findex.html"), version("/b/")) == ("1", "1", "0")
+
+
+def test_a_feed_item_kept_for_its_next_feed_still_shows_its_own_utc_offset() -> None:
+    """Feed items are kept between feeds and rebuilds; 12:00Z equals 15:00+03:00 as a datetime
+    but is written otherwise."""
+    settings = SiteSettings(title="Feeds", base_url="https://example.org/")
+    utc = datetime(2021, 1, 1, 12, tzinfo=UTC)
+    moscow = datetime(2021, 1, 1, 15, tzinfo=timezone(timedelta(hours=3)))
+    assert utc == moscow
+    written = [rss(settings, [FeedItem("Post", "post/index.html", date, "<p>x</p>")])
+               for date in (utc, moscow)]
+    assert "<pubDate>Fri, 01 Jan 2021 12:00:00 +0000</pubDate>" in written[0]
+    assert "<pubDate>Fri, 01 Jan 2021 15:00:00 +0300</pubDate>" in written[1]
+
+
+def test_make_serve_rebuilds_report_the_pages_an_edit_changed(tmp_path: Path) -> None:
+    write_gallery(tmp_path, "first")
+    args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
+    rebuild = _preview_rebuild(args, Folders.from_args(args), WarmCaches())
+    assert {"2021/post/index.html", "style.css"} <= rebuild()
+    assert rebuild() == frozenset()
+    write_gallery(tmp_path, "second")
+    changed = rebuild()
+    assert "2021/post/index.html" in changed and "style.css" not in changed
+    assert "second" in page(tmp_path)
+
+
+def test_an_address_names_the_file_the_browser_shows() -> None:
+    assert site_path("/") == "index.html"
+    assert site_path("/2021/post/") == "2021/post/index.html"
+    assert site_path("/tags/%D1%82%D0%B5%D0%B3/") == "tags/тег/index.html"  # as location gives it
+    assert site_path("/index.xml") == "index.xml"
