@@ -12,10 +12,11 @@ of run resumes the other's work.
 
 Feeding: a set of models' tasks are queued by batch shape; a worker, once it has loaded the models
 and passed the weights check, is given as many queued tasks as its batch size, and again each
-time it finishes, so a slow or small GPU gets less. A worker that dies mid-batch (its process or
-its machine) is replaced, and its batch goes back to the head of the queue: the next free worker
-resumes it from its last checkpoint. A refused worker (other weights, no CUDA) is reported and
-left out; the run goes on while any worker is left.
+time it finishes (before the driver writes the finished images), so a slow or small GPU gets
+less. A worker that dies mid-batch (its process or its machine) is replaced, and its batch goes
+back to the head of the queue: the next free worker resumes it from its last checkpoint. A
+refused worker (other weights, no CUDA) is reported and left out; the run goes on while any
+worker is left.
 """
 
 from __future__ import annotations
@@ -169,11 +170,7 @@ class WorkerPool:
         with tqdm(total=sum(task.settings.iterations for task, _ in work), unit="it",
                   desc="image-iterations", file=self.out, dynamic_ncols=True) as bar:
             while any(queues.values()) or running:
-                for slot in [slot for slot in ready if slot not in
-                             {run.slot for run in running.values()}]:
-                    batch = self._take(queues, slot)
-                    if batch:
-                        running[slot.actor.run.remote(*batch)] = Running(slot, *batch)
+                self._feed(queues, ready, running)
                 if not running and not starting:
                     raise GenerationError(refused or Problem(
                         "--cluster", None, None, "no worker is left to run the batches",
@@ -186,6 +183,7 @@ class WorkerPool:
                         "check that the cluster has free GPUs (`ray status`); run again to "
                         "resume"))
                 done, _ = self.ray.wait([*running, *starting], num_returns=1, timeout=POLL_S)
+                ended = False
                 for ref in done:
                     if ref in starting:
                         self._started(starting.pop(ref), ref, ready, starting, refused)
@@ -195,9 +193,21 @@ class WorkerPool:
                     if outcome is not None:
                         stopped += outcome
                         finished += run.iterations
-                        after_batch()
+                        ended = True
+                if ended:  # its worker starts its next batch while this process writes images
+                    self._feed(queues, ready, running)
+                    after_batch()
                 self._show(bar, finished, running)
         return stopped
+
+    def _feed(self, queues: dict[str, deque[Work]], ready: list[Slot],
+              running: dict[Any, Running]) -> None:
+        """Give every ready worker without a batch its next one, while any is queued."""
+        busy = {run.slot for run in running.values()}
+        for slot in [slot for slot in ready if slot not in busy]:
+            batch = self._take(queues, slot)
+            if batch:
+                running[slot.actor.run.remote(*batch)] = Running(slot, *batch)
 
     def _take(self, queues: dict[str, deque[Work]], slot: Slot) -> tuple[list[Work], str] | None:
         """The next batch for `slot`: up to its batch size of the first queued shape."""

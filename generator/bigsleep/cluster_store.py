@@ -82,23 +82,41 @@ class CheckpointStore:
 
 
 class StoreCheckpoints(Checkpoints):
-    """A worker's `Checkpoints`, kept by the driver's `CheckpointStore`."""
+    """A worker's `Checkpoints`, kept by the driver's `CheckpointStore`.
+
+    A checkpoint is sent without waiting for the store to write it: the batch runs on meanwhile
+    (a round trip, and the write, cost about as much as an iteration of the tiny models). At most
+    one is in flight: the next checkpoint call waits for it first, and so raises its error, if
+    any; `flush` waits for it at the end of a batch. A worker that dies with one in flight
+    leaves the previous checkpoint or this one (the store writes atomically), never a mix.
+    """
 
     def __init__(self, store: Any, folder: Path) -> None:
         super().__init__(folder)  # the driver's folder: names and messages only
         self.store_actor = store
+        self.in_flight: Any = None  # the reference of the last checkpoint sent
+
+    def flush(self) -> None:
+        """Wait until the last checkpoint sent is stored (raising the store's error, if any)."""
+        in_flight, self.in_flight = self.in_flight, None
+        if in_flight is not None:
+            ray.get(in_flight)
 
     def stored(self) -> list[tuple[Path, bytes]]:
+        self.flush()
         return [(self.folder / name, data)
                 for name, data in ray.get(self.store_actor.stored.remote())]
 
     def store(self, path: Path, data: bytes) -> None:
-        ray.get(self.store_actor.store.remote(path.name, data))
+        self.flush()
+        self.in_flight = self.store_actor.store.remote(path.name, data)
 
     def delete(self, path: Path) -> None:
+        self.flush()
         ray.get(self.store_actor.delete.remote(path.name))
 
     def clear(self) -> None:
+        self.flush()
         ray.get(self.store_actor.clear.remote())
 
 

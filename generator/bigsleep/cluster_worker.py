@@ -107,6 +107,9 @@ class BigSleepWorker:
                     "label": label, "done": sum(optimiser.iterations), "total": total,
                     "time": time.time()})
 
-        with open(os.devnull, "w", encoding="utf-8") as quiet:  # the driver shows progress
-            return run_batch(work, models, self.device, label, self.checkpoints, self.results,
-                             quiet, report)
+        try:
+            with open(os.devnull, "w", encoding="utf-8") as quiet:  # the driver shows progress
+                return run_batch(work, models, self.device, label, self.checkpoints,
+                                 self.results, quiet, report)
+        finally:  # a checkpoint kept for inspection is stored before the driver hears of it
+            self.checkpoints.flush()

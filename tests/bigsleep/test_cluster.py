@@ -27,7 +27,7 @@ import ray
 import torch
 
 from generator.bigsleep.cluster import check_reachable
-from generator.bigsleep.cluster_store import CheckpointStore
+from generator.bigsleep.cluster_store import CheckpointStore, StoreCheckpoints
 from generator.bigsleep.cluster_worker import BigSleepWorker
 from generator.bigsleep.weight_files import weights_hash
 from generator.errors import GenerationError
@@ -147,6 +147,24 @@ def test_a_worker_with_other_weights_is_refused(tmp_path: Path, tiny_models_dir:
     text = str(cause)
     assert "worker 1 on" in text and "refused: its biggan weights" in text
     assert "differ from the driver's" in text and "make weights" in text
+
+
+def test_a_checkpoint_sent_without_waiting_is_read_back_and_its_failure_is_not_lost(
+        tmp_path: Path, local_cluster: None) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    store = ray.remote(CheckpointStore).options(num_cpus=0).remote(str(folder))
+    checkpoints = StoreCheckpoints(store, folder)
+    try:
+        checkpoints.store(folder / f"{'a' * 32}.pt", b"state")
+        assert checkpoints.stored() == [(folder / f"{'a' * 32}.pt", b"state")]
+        checkpoints.store(folder / "not-a-checkpoint.pt", b"state")  # refused by the store
+        with pytest.raises(ray.exceptions.RayTaskError) as error:
+            checkpoints.flush()
+        assert "not a checkpoint name: 'not-a-checkpoint.pt'" in str(error.value.cause)
+        checkpoints.flush()  # reported once
+    finally:
+        ray.kill(store)
 
 
 def test_an_address_nothing_answers_at_is_refused_at_once() -> None:
