@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import _parser, _preview_rebuild
+from generator.cli import build_parser
+from generator.commands.serve import preview_rebuild
 from generator.folders import Folders
 from generator.settings import SiteSettings
 from generator.site import build, warm
@@ -175,8 +176,8 @@ def test_a_feed_item_kept_for_its_next_feed_still_shows_its_own_utc_offset() -> 
 
 def test_make_serve_rebuilds_report_the_pages_an_edit_changed(tmp_path: Path) -> None:
     write_gallery(tmp_path, "first")
-    args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
-    rebuild = _preview_rebuild(args, Folders.from_args(args), WarmCaches())
+    args = build_parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
+    rebuild = preview_rebuild(args, Folders.from_args(args), WarmCaches())
     assert {"2021/post/index.html", "style.css"} <= rebuild()
     assert rebuild() == frozenset()
     write_gallery(tmp_path, "second")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import _parser, cmd_draft
+from generator.cli import build_parser
+from generator.commands.site import cmd_draft
 from generator.folders import Folders
 from generator.site.serve import RELOAD_SCRIPT, Preview, make_server
 
@@ -36,7 +37,7 @@ def write_gallery(root: Path, comment: str) -> None:
 @pytest.fixture
 def preview(tmp_path: Path) -> Preview:
     write_gallery(tmp_path, "first")
-    args = _parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
+    args = build_parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
     return Preview(lambda: cmd_draft(args, Folders.from_args(args)),
                    [tmp_path / "gallery.yaml", tmp_path / "content"], say=lambda _: None)
 
