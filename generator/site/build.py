@@ -423,12 +423,14 @@ class _Builder:
     def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
         """The body problems of a page that will not be built (see body_check)."""
         return body_problems(source, body, body_line, theme=self.shortcodes,
-                             site_params=self.params, options=self.markdown_options)
+                             site_params=self.params, options=self.markdown_options,
+                             inline_shortcodes=self.config.inline_shortcodes)
 
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
         page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
-        builtins = BuiltinShortcodes(page.source, page_params, self.params)
+        builtins = BuiltinShortcodes(page.source, page_params, self.params,
+                                     inline_enabled=self.config.inline_shortcodes)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
             if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
