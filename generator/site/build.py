@@ -34,6 +34,7 @@ from generator.settings import SiteSettings
 from generator.site.body_check import body_problems, unloaded_bodies
 from generator.site.buildstate import BuildState, discard_state, load_state, save_state
 from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
+from generator.site.cascade import with_cascade
 from generator.site.config import SiteConfig
 from generator.site.content import (
     LIST_FIELDS,
@@ -318,7 +319,12 @@ class _Builder:
         content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
         for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
-        self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
+        taken = with_sections([p for p in pages if self.site.takes(p)])
+        taken, cascade_problems = with_cascade(
+            taken, language=self.site.code or config.default_language,
+            taxonomies=tuple(plural for _, plural in config.taxonomies))
+        problems += cascade_problems
+        self.pages = self._published(taken)
         self.paths = self._paths(self.pages, problems)
         return problems
 
