@@ -104,7 +104,8 @@ def cascade_rules(page: Page, taxonomies: tuple[str, ...]) -> list[CascadeRule]:
                     targets[name] = glob_regex(pattern)
                 except ValueError as exc:
                     raise problem(f"{key}.{name} {pattern!r}: {exc}",
-                                  "close every { with a } and every [ with a ]") from exc
+                                  "close every { with a } and every [ with a ], and write "
+                                  "ranges low to high ([a-z])") from exc
         try:
             typed_fields(values, dict.fromkeys(values, line), page.source, taxonomies)
         except BuildError as error:
@@ -117,7 +118,7 @@ def cascade_rules(page: Page, taxonomies: tuple[str, ...]) -> list[CascadeRule]:
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """A glob as Hugo matches it (gobwas/glob with "/" separating): `**` any text, `*` and `?`
     within one path segment, `{a,b}` alternatives, `[abc]`/`[!abc]` one character; compared
-    case-insensitively. ValueError for an unclosed `{` or `[`."""
+    case-insensitively. ValueError for an unclosed `{` or `[` or a bad range."""
     out: list[str] = []
     depth = 0
     i = 0
@@ -144,16 +145,20 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             if end < 0:
                 raise ValueError("a [ is never closed")
             inside = pattern[i + 1:end]
-            negated = inside.startswith("!")
-            body = re.escape(inside[1:] if negated else inside).replace("\\-", "-")
-            out.append(f"[{'^' if negated else ''}{body}]")
+            if inside.startswith("!"):
+                out.append(f"[^{_class_body(inside[1:])}]")
+            else:
+                out.append(f"[{_class_body(inside)}]")
             i = end
         else:
             out.append(re.escape(char))
         i += 1
     if depth:
         raise ValueError("a { is never closed")
-    return re.compile("".join(out), re.IGNORECASE)
+    try:
+        return re.compile("".join(out), re.IGNORECASE)
+    except re.error as exc:  # a range such as [z-a]
+        raise ValueError(f"not a pattern ({exc.msg})") from exc
 
 
 def hugo_path(page: Page) -> str:
@@ -194,6 +199,17 @@ def _applied(page: Page, chain: list[CascadeRule], language: str,
         problems.extend(error.problems)
         return page
     return replace(page, params=merged, **fields)
+
+
+def _class_body(chars: str) -> str:
+    """The inside of a glob's `[...]` as a regex class: a `-` between two characters is a
+    range, anything else stands for itself."""
+    out = []
+    for i, char in enumerate(chars):
+        is_range = char == "-" and 0 < i < len(chars) - 1 and "-" not in (chars[i - 1],
+                                                                         chars[i + 1])
+        out.append("-" if is_range else re.escape(char))
+    return "".join(out)
 
 
 def _lowered(mapping: Mapping[Any, Any]) -> dict[str, Any]:

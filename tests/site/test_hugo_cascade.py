@@ -94,6 +94,7 @@ def test_a_cascaded_draft_leaves_the_section_out_of_the_build(tmp_path: Path) ->
     ("cascade:\n  draft: maybe\n", 3, "true or false"),
     ("cascade:\n  _target: {path: '/x/{a'}\n  color: red\n", 3, "never closed"),
     ("cascade:\n  _target: {section: x}\n", 3, "no field 'section'"),
+    ("cascade:\n  _target: {path: '/[z-a]'}\n", 3, "not a pattern"),
 ])
 def test_a_bad_cascade_names_the_section_file_and_line(tmp_path: Path, cascade: str,
                                                         line: int, message: str) -> None:
@@ -125,6 +126,7 @@ def test_a_lang_target_matches_the_language_being_built(tmp_path: Path) -> None:
     ("/blog/*", ["/blog/a"], ["/blog/x/y"]),
     ("{/docs,/docs/**}", ["/docs", "/docs/a/b"], ["/doc"]),
     ("/p?st/[!x]*", ["/post/a", "/Past/b"], ["/post/x1", "/poost/a"]),
+    ("/[a-c-]x", ["/bx", "/-x"], ["/dx"]),
 ])
 def test_target_globs_match_as_hugos(pattern: str, matches: list[str],
                                      misses: list[str]) -> None:
