@@ -53,9 +53,10 @@ def unloaded_bodies(problems: list[Problem], content: Boundary,
 
 
 def body_problems(source: Path, body: str, body_line: int, *, theme: ThemeShortcodes,
-                  site_params: Mapping[str, Any], options: MarkdownOptions) -> list[Problem]:
+                  site_params: Mapping[str, Any], options: MarkdownOptions,
+                  inline_shortcodes: bool = True) -> list[Problem]:
     """Every problem rendering `body` (line `body_line` of `source`) would hit."""
-    builtins = BuiltinShortcodes(source, {}, site_params)
+    builtins = BuiltinShortcodes(source, {}, site_params, inline_enabled=inline_shortcodes)
 
     def handler(call: ShortcodeCall, caption: Caption | None) -> str:
         if call.name in PAGE_SHORTCODES or call.name == "param":  # page params are unknown

@@ -34,6 +34,7 @@ from generator.settings import SiteSettings
 from generator.site.body_check import body_problems, unloaded_bodies
 from generator.site.buildstate import BuildState, discard_state, load_state, save_state
 from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
+from generator.site.cascade import with_cascade
 from generator.site.config import SiteConfig
 from generator.site.content import (
     LIST_FIELDS,
@@ -318,7 +319,12 @@ class _Builder:
         content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
         for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
-        self.pages = self._published(with_sections([p for p in pages if self.site.takes(p)]))
+        taken = with_sections([p for p in pages if self.site.takes(p)])
+        taken, cascade_problems = with_cascade(
+            taken, language=self.site.code or config.default_language,
+            taxonomies=tuple(plural for _, plural in config.taxonomies))
+        problems += cascade_problems
+        self.pages = self._published(taken)
         self.paths = self._paths(self.pages, problems)
         return problems
 
@@ -423,12 +429,14 @@ class _Builder:
     def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
         """The body problems of a page that will not be built (see body_check)."""
         return body_problems(source, body, body_line, theme=self.shortcodes,
-                             site_params=self.params, options=self.markdown_options)
+                             site_params=self.params, options=self.markdown_options,
+                             inline_shortcodes=self.config.inline_shortcodes)
 
     def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
         result = Rendered(page, path, "", "")
         page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
-        builtins = BuiltinShortcodes(page.source, page_params, self.params)
+        builtins = BuiltinShortcodes(page.source, page_params, self.params,
+                                     inline_enabled=self.config.inline_shortcodes)
 
         def handler(call: ShortcodeCall, caption: Caption | None) -> str:
             if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):

@@ -12,7 +12,9 @@ inline shortcodes (`{{< name.inline >}}...{{< /name.inline >}}`).
 - inline shortcodes: Hugo runs their body as a Go template, which this tool cannot. A body
   without template actions (`{{`) is printed as it is (for `{{% %}}`, rendered as Markdown, as
   Hugo does); one with them is left out with a warning naming file, line and shortcode, and so
-  is each later `{{< name.inline />}}` reuse of it.
+  is each later `{{< name.inline />}}` reuse of it. A Hugo site whose config does not set
+  `enableInlineShortcodes = true` (Hugo's default) has them off: Hugo then drops them silently;
+  here they are dropped too, with a warning naming file, line and the setting to turn on.
 
 One `BuiltinShortcodes` serves one page: it remembers the page's inline shortcodes and collects
 its warnings.
@@ -41,8 +43,9 @@ class BuiltinShortcodes:
     """The built-in shortcodes of one page (see the module docstring)."""
 
     def __init__(self, source: Path, page_params: Mapping[str, Any],
-                 site_params: Mapping[str, Any]) -> None:
+                 site_params: Mapping[str, Any], *, inline_enabled: bool = True) -> None:
         self.source = source
+        self.inline_enabled = inline_enabled
         self.page_params = page_params
         self.site_params = site_params
         self.warnings: list[Problem] = []
@@ -77,6 +80,10 @@ class BuiltinShortcodes:
                              "params in the site config")
 
     def _inline(self, call: ShortcodeCall) -> str:
+        if not self.inline_enabled:
+            self._warn(call, "inline shortcodes are off in this Hugo site; left out, as Hugo does",
+                       "set enableInlineShortcodes = true in the site config")
+            return ""
         if call.inner_source is None:
             if call.name not in self._inline_bodies:
                 tags = f"{{{{< {call.name} >}}}}...{{{{< /{call.name} >}}}}"

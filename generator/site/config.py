@@ -71,6 +71,8 @@ class SiteConfig:
     default_language: str = "en"
     default_in_subdir: bool = False  # defaultContentLanguageInSubdir: /en/ too
     hugo_theme: str | None = None  # `theme`: a Go-template theme, which this tool cannot use
+    # enableInlineShortcodes: off by default in a Hugo config; on without one (gallery.yaml)
+    inline_shortcodes: bool = True
 
     def prefix(self, code: str) -> str:
         """The site path prefix of a language's pages: "" for the default one, else "fr/"."""
@@ -184,6 +186,7 @@ def _site_config(read: Reader) -> SiteConfig:
         languages=_languages(read, default_language), default_language=default_language,
         default_in_subdir=bool(read.flag("defaultcontentlanguageinsubdir")),
         hugo_theme=_theme_name(read),
+        inline_shortcodes=bool(read.flag("enableinlineshortcodes")),
     )
     if read.problems:
         raise BuildError(read.problems)

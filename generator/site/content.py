@@ -203,18 +203,18 @@ def _markdown_files(content_dir: Path) -> tuple[list[Path], set[Path]]:
 def with_sections(pages: list[Page]) -> list[Page]:
     """`pages` each with its nearest section among them: a top-level folder or a folder with
     an _index.md (of the same language, for a multilingual site: call it for each)."""
-    sections = {_folder(p) for p in pages if p.kind == "section"}
+    sections = {folder_of(p) for p in pages if p.kind == "section"}
     sections |= {p.section for p in pages if p.section}
     out = []
     for page in pages:
-        folder = _folder(page)
+        folder = folder_of(page)
         while folder and folder not in sections:
             folder = folder.rpartition("/")[0]
         out.append(replace(page, section_path=folder))
     return out
 
 
-def _folder(page: Page) -> str:
+def folder_of(page: Page) -> str:
     """The content folder a page is in: its bundle's parent for a leaf bundle, its own folder
     for a section's _index.md."""
     parts = page.rel.split("/")[:-1]
@@ -287,7 +287,7 @@ def page_from_bytes(data: bytes, source: Path, content_dir: Path,
     page = Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
                 body_line=body_line, key_lines=key_lines, params=meta,
                 lang=language_of(source, languages)[1], **fields)
-    return replace(page, section_path=_folder(page))
+    return replace(page, section_path=folder_of(page))
 
 
 def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:

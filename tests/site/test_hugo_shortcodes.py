@@ -17,6 +17,7 @@ from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site.build import build_site, check_content
 from generator.site.builtin_shortcodes import BuiltinShortcodes
+from generator.site.config import load_site_config
 from generator.site.markdown import RenderedMarkdown, render_markdown
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError, ThemeShortcodes
 from tests.site.helpers import THEME, write_post
@@ -157,6 +158,44 @@ def test_inline_shortcode_with_template_actions_is_left_out_with_a_warning() -> 
     assert [(w.file, w.line, w.key) for w in warnings] == [
         (SOURCE, 5, "time.inline"), (SOURCE, 7, "time.inline"), (SOURCE, 7, "never.inline")]
     assert "template actions" in warnings[0].message and warnings[0].hint
+
+
+def test_inline_shortcodes_off_are_left_out_as_hugo_does_with_a_warning_each() -> None:
+    """A Hugo config without enableInlineShortcodes = true: Hugo 0.168 prints nothing for them
+    (checked with the binary: `Before.`, then `After  end.`); here each call warns too."""
+    page = Page()
+    page.builtins.inline_enabled = False
+    rendered = page.render("Before.\n\n{{< hello.inline >}}Hello{{< /hello.inline >}}\n\n"
+                           "After {{< hello.inline />}} end.\n")
+    assert rendered.html == "<p>Before.</p>\n\n<p>After  end.</p>\n"
+    assert [(w.line, w.key) for w in page.builtins.warnings] == [
+        (5, "hello.inline"), (7, "hello.inline")]
+    assert "enableInlineShortcodes = true" in page.builtins.warnings[0].hint
+
+
+@pytest.mark.parametrize(("config", "shown"), [
+    ("", False), ("enableInlineShortcodes = false\n", False),
+    ("enableInlineShortcodes = true\n", True)])
+def test_a_hugo_config_turns_inline_shortcodes_on_or_off(tmp_path: Path, config: str,
+                                                          shown: bool) -> None:
+    (tmp_path / "hugo.toml").write_text(f'title = "S"\n{config}', encoding="utf-8")
+    content, out = tmp_path / "content", tmp_path / "site"
+    write_post(content, "a", title="A", date="2021-01-01",
+               body="{{< hi.inline >}}Inline hello{{< /hi.inline >}}\n\nText.")
+    report = build_site(content, out, SiteSettings(), theme_dir=THEME,
+                        cache_dir=tmp_path / ".cache", config=load_site_config(tmp_path))
+    article = (out / "posts/a/index.html").read_text(encoding="utf-8").split("<main", 1)[1]
+    assert ("Inline hello" in article) is shown and "<p>Text.</p>" in article
+    assert [w.key for w in report.warnings] == ([] if shown else ["hi.inline"])
+
+
+def test_a_bad_enable_inline_shortcodes_value_is_a_config_problem(tmp_path: Path) -> None:
+    (tmp_path / "hugo.toml").write_text('enableInlineShortcodes = "yes please"\n',
+                                        encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        load_site_config(tmp_path)
+    (problem,) = error.value.problems
+    assert problem.line == 1 and "true or false" in problem.message
 
 
 def test_warnings_pass_a_build_and_fail_a_strict_one(tmp_path: Path) -> None:

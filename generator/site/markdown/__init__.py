@@ -12,13 +12,15 @@ Hugo's typographer (`--`, `---`, `...`, `<<`, `>>`, smart quotes; no `(c)`/`(tm)
   `<div class="center">` for a `<center>` ... `</center>` block);
 - a paragraph of only `\\` lines: `<div class="vspace" style="--lines:N">`, not `<p>\\</p>`;
 - tables as goldmark reads them (tables), fenced code highlighted (renderer, with
-  site.highlight), emoji shortcodes and omitted raw HTML as the MarkdownOptions say.
+  site.highlight), emoji shortcodes and omitted raw HTML as the MarkdownOptions say;
+- a `<!--more-->` inside a paragraph ends the blocks it is in, as in Hugo (divider).
 
 Every problem (bad or unknown shortcode) is collected and raised together as one BuildError
 whose problems name the real file line (`first_line` + line within the body).
 
 The parts: context (per-render state and handler calls), shortcode_rules, blocks and tables (parse
-rules), emojis, typography, footnotes, renderer (HTML output) and text (plain text, summaries).
+rules), emojis, typography, footnotes, divider, renderer (HTML output) and text (plain text,
+summaries).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from generator.site.markdown.context import (
     MarkdownOptions,
     RenderContext,
 )
+from generator.site.markdown.divider import at_divider
 from generator.site.markdown.emojis import emoji_plugin
 from generator.site.markdown.footnotes import footnotes_plugin
 from generator.site.markdown.renderer import Renderer
@@ -85,8 +88,9 @@ def render_markdown(
 ) -> RenderedMarkdown:
     """Render a post body whose first line is line `first_line` (1-based) of `source`;
     `footnotes`: the footnotes section's words in the site's language (English if not given)."""
+    text, divider_line = at_divider(text)
     context = RenderContext(Path(source), first_line, shortcodes, options,
-                            footnotes=footnotes or FootnoteLabels())
+                            footnotes=footnotes or FootnoteLabels(), divider_line=divider_line)
     env: EnvType = {ENV_KEY: context}
     md = _parser()
     tokens = md.parse(text, env)

@@ -13,6 +13,7 @@ from pathlib import Path
 from markdown_it.utils import EnvType
 
 from generator.errors import BuildError, Problem
+from generator.site.markdown.divider import body_line as written_line
 from generator.site.shortcodes import (
     Caption,
     ShortcodeCall,
@@ -53,9 +54,10 @@ class RenderContext:
     warnings: list[Problem] = field(default_factory=list)
     body_line: int = 0  # 0-based body line of the inline token being parsed
     footnotes: FootnoteLabels = field(default_factory=FootnoteLabels)
+    divider_line: int | None = None  # where `divider.at_divider` moved <!--more--> from
 
     def file_line(self, body_line: int) -> int:
-        return self.first_line + body_line
+        return self.first_line + written_line(body_line, self.divider_line)
 
     def problem(self, body_line: int, key: str | None, message: str, hint: str | None) -> None:
         _add_new(self.problems, Problem(self.source, self.file_line(body_line), key, message, hint))

@@ -25,6 +25,7 @@ from generator.site.highlight import (
     split_fence_info,
 )
 from generator.site.markdown.context import context
+from generator.site.markdown.divider import MORE_MARKER
 from generator.site.markdown.text import inline_text
 from generator.site.shortcodes import (
     OPENER_RE,
@@ -114,6 +115,8 @@ class Renderer(RendererHTML):
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         token = tokens[idx]
+        if token.content.strip() == MORE_MARKER:
+            return ""  # the summary divider: Hugo prints nothing for it
         if not context(env).options.unsafe_html:
             return RAW_HTML_OMITTED + "\n"
         return expand_in_html(token.content, token.map[0] if token.map else 0, env)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-MORE_MARKER = "<!--more-->"
+from generator.site.markdown.divider import MORE_MARKER
+
 SPACES_RE = re.compile(r"\s+")
 
 
@@ -23,15 +24,15 @@ def inline_text(children: Sequence[Token]) -> str:
 
 
 def summary(tokens: Sequence[Token]) -> str:
-    """Plain text before a top-level <!--more-->, else of the first top-level paragraph."""
-    paragraphs: list[str] = []
+    """Plain text of every paragraph before a top-level <!--more-->, else of the first
+    top-level paragraph."""
+    paragraphs: list[tuple[int, str]] = []  # (nesting level, text)
     for i, token in enumerate(tokens):
-        if token.level != 0:
-            continue
-        if token.type == "html_block" and token.content.strip() == MORE_MARKER:
-            return " ".join(paragraphs)
+        if token.level == 0 and token.type == "html_block" and (
+                token.content.strip() == MORE_MARKER):
+            return " ".join(text for _, text in paragraphs)
         if token.type == "paragraph_open":
             text = inline_text(tokens[i + 1].children or [])
             if text:
-                paragraphs.append(text)
-    return paragraphs[0] if paragraphs else ""
+                paragraphs.append((token.level, text))
+    return next((text for level, text in paragraphs if level == 0), "")
