@@ -59,6 +59,7 @@ from generator.site.listings import (
     write_taxonomies,
 )
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
+from generator.site.markdown.divider import MORE_MARKER
 from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.reading import reading_time, share_links, table_of_contents
@@ -80,7 +81,6 @@ if TYPE_CHECKING:
 
 Made = TypeVar("Made")
 SUMMARY_WORDS = 70
-SUMMARY_DIVIDER = "<!--more-->"
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
 
 
@@ -457,7 +457,7 @@ class _Builder:
         self.warnings.extend([*rendered.warnings, *builtins.warnings])
         result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html)
-        divided = SUMMARY_DIVIDER in page.body
+        divided = MORE_MARKER in page.body
         result.summary = ((rendered.summary if divided else None) or page.summary
                           or page.description
                           or shorten(rendered.summary, self.config.summary_length))
