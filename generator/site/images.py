@@ -223,9 +223,10 @@ class ImageProcessor:
         return _entry_image(source, key, entry, meta)
 
     def _variants(self, image: Image.Image) -> list[tuple[int, int, bytes, str, bytes]]:
-        from PIL import Image
         """(width, height, WebP, fallback extension, fallback) for each width below the
         original (never upscaled) and for the original width."""
+        from PIL import Image
+
         alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         image = image.convert("RGBA" if alpha else "RGB")
         width, height = image.size
