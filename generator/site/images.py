@@ -300,8 +300,9 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
     size = max(8, min(width, height) // 12)
     lines = ["PLACEHOLDER", "not generated yet", name]
     y = (height - len(lines) * size * 3 // 2) / 2
+    line_font = _font(size)
     for line in lines:
-        font = _font(size)
+        font = line_font
         text_width = draw.textlength(line, font=font)
         if text_width > width - 12:  # too wide (a long name): shrink this line to fit
             font = _font(max(6, int(size * (width - 12) / text_width)))
