@@ -375,8 +375,7 @@ def _install_entry(root: Path, entry: Path, files: dict[str, bytes], meta: dict)
     as encoding): after a crash an entry is there complete or not at all, and meta.json's
     file sizes catch files that a power loss left short, so such an entry is remade.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    staging = temporary_folder(root, entry.name[:16])
+    staging = temporary_folder(root, entry.name[:16])  # makes `root` too
     try:
         for name, content in files.items():
             (staging / name).write_bytes(content)
