@@ -118,7 +118,11 @@ def test_only_temporaries_of_ended_processes_are_removed(tmp_path: Path) -> None
 
 def test_staging_folders_of_ended_processes_are_removed(tmp_path: Path) -> None:
     mine = fsutil.temporary_folder(tmp_path, "entry")
-    stale = tmp_path / f".entry.{_dead_pid()}-0123456789abcdef.tmp"
+    dead = _dead_pid()
+    stale = tmp_path / f".entry.{dead}-0123456789abcdef.tmp"
     (stale / "deeper").mkdir(parents=True)
+    below = tmp_path / "kept" / f".meta.json.{dead}-0123456789abcdef.tmp"  # not looked at
+    below.parent.mkdir()
+    below.write_text("x")
     assert fsutil.remove_stale_temporaries(tmp_path, deep=False) == [stale]
-    assert os.listdir(tmp_path) == [mine.name]
+    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "kept"]) and below.exists()

@@ -235,11 +235,12 @@ def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
             builder.write()
         except BuildError as error:
             problems += error.problems
-    root = SiteOutput(content_dir, settings, builders[0].theme, out)
     if builders[0].site.prefix == "":
         root = builders[0].output
-    elif config.enabled("home"):  # defaultContentLanguageInSubdir: / sends to /en/
-        root.alias("index.html", builders[0].site.prefix + "index.html")
+    else:
+        root = SiteOutput(content_dir, settings, builders[0].theme, out)
+        if config.enabled("home"):  # defaultContentLanguageInSubdir: / sends to /en/
+            root.alias("index.html", builders[0].site.prefix + "index.html")
     try:
         _copy_static(root, config, builders[0].theme)
         if config.languages and config.enabled("sitemap"):

@@ -223,9 +223,10 @@ class ImageProcessor:
         return _entry_image(source, key, entry, meta)
 
     def _variants(self, image: Image.Image) -> list[tuple[int, int, bytes, str, bytes]]:
-        from PIL import Image
         """(width, height, WebP, fallback extension, fallback) for each width below the
         original (never upscaled) and for the original width."""
+        from PIL import Image
+
         alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         image = image.convert("RGBA" if alpha else "RGB")
         width, height = image.size
@@ -299,8 +300,9 @@ def placeholder_image(name: str, width: int = 512, height: int = 512) -> bytes:
     size = max(8, min(width, height) // 12)
     lines = ["PLACEHOLDER", "not generated yet", name]
     y = (height - len(lines) * size * 3 // 2) / 2
+    line_font = _font(size)
     for line in lines:
-        font = _font(size)
+        font = line_font
         text_width = draw.textlength(line, font=font)
         if text_width > width - 12:  # too wide (a long name): shrink this line to fit
             font = _font(max(6, int(size * (width - 12) / text_width)))
@@ -373,8 +375,7 @@ def _install_entry(root: Path, entry: Path, files: dict[str, bytes], meta: dict)
     as encoding): after a crash an entry is there complete or not at all, and meta.json's
     file sizes catch files that a power loss left short, so such an entry is remade.
     """
-    root.mkdir(parents=True, exist_ok=True)
-    staging = temporary_folder(root, entry.name[:16])
+    staging = temporary_folder(root, entry.name[:16])  # makes `root` too
     try:
         for name, content in files.items():
             (staging / name).write_bytes(content)

@@ -24,16 +24,13 @@ from generator.errors import BuildError, disk_problem
 from generator.fsutil import is_stale, recover_directory, swap_in_directory
 
 
-def clean_leftovers(out_dir: Path) -> list[Path]:
-    """Remove what killed builds into `out_dir` left beside it; returns what was removed."""
+def clean_leftovers(out_dir: Path) -> None:
+    """Remove what killed builds into `out_dir` left beside it."""
     recover_directory(out_dir)
-    removed = []
     for kind in ("build", "old"):
         for leftover in out_dir.parent.glob(f".{glob.escape(out_dir.name)}-{kind}-*"):
             if leftover.is_dir() and not leftover.is_symlink() and is_stale(leftover.name):
                 shutil.rmtree(leftover, ignore_errors=True)
-                removed.append(leftover)
-    return removed
 
 
 def spare_folder(out_dir: Path) -> Path:

@@ -94,14 +94,15 @@ class SiteOutput:
             self.text(path, render())
             return
         self._check_free(path)
-        self._claim(path)
+        self.written.add(path)
         fingerprint = hashlib.sha256(self._inputs + repr((path, inputs)).encode()).hexdigest()
         self.out.put_rendered(path, fingerprint, lambda: render().encode("utf-8"))
 
     def text(self, path: str, text: str) -> None:
         """Write `text` at site path `path`, which no other output may have."""
         self._check_free(path)
-        if self._claim(path) and self.out is not None:
+        self.written.add(path)
+        if self.out is not None:
             self.out.put_bytes(path, text.encode("utf-8"))
 
     def _check_free(self, path: str) -> None:
@@ -123,13 +124,9 @@ class SiteOutput:
                                      f"a page's address /{path} collides with the theme's "
                                      f"static file {source}",
                                      "change that page's url or alias"))
-        if self._claim(path) and self.out is not None:
-            self.out.put_copy(path, source)
-
-    def _claim(self, path: str) -> bool:
-        """Mark site path `path` as taken; True when files are written (not only checked)."""
         self.written.add(path)
-        return self.out is not None
+        if self.out is not None:
+            self.out.put_copy(path, source)
 
     def list_meta(self, path: str, title: str, intro: Rendered | None) -> dict[str, Any]:
         """Head tags of a list page; `intro`: the _index.md page introducing it, if any."""

@@ -139,7 +139,7 @@ class _Handler(SimpleHTTPRequestHandler):
             self._send(str(self.preview.page_version(site_path(page))).encode(), "text/plain")
             return
         page = Path(self.translate_path(self.path))
-        if page.is_dir() and urlsplit(self.path).path.endswith("/"):
+        if page.is_dir() and address.path.endswith("/"):
             page = page / "index.html"
         if page.suffix != ".html" or not page.is_file():
             super().do_GET()  # other files, and the redirect of a folder to its "/" address
