@@ -14,7 +14,7 @@ CLUSTER ?=
 ON_CLUSTER = $(if $(CLUSTER),--cluster $(CLUSTER))
 RAY = $(if $(CLUSTER),$(PY) -c 'import ray' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check -e '.[cluster]')
 
-.PHONY: site draft generate posts build check weights deploy serve dream test lint bench clean
+.PHONY: site draft generate posts build check weights deploy serve dream test bench clean
 
 site: $(STAMP)            ## generate missing images, write posts, render site/ (CLUSTER=...)
 	$(RAY)

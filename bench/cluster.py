@@ -18,7 +18,6 @@ before, as a cluster is before a run. Every image is a batch of its own.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import secrets
@@ -33,12 +32,12 @@ from statistics import median
 
 import torch
 
+from bench.generation import tiny_models
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.gallery.jobs import image_jobs
 from generator.gallery.model import Entry, Manifest, Post
 from generator.settings import GenerationSettings, SiteSettings
 
-TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep" / "tiny_models.py"
 # Outputs that mark a run's progress: a worker is ready (on Ray); the first batch has ended (its
 # line on Ray, the second bar in-process).
 READY, FIRST_BATCH_ENDED = ("ready (",), ("batch 1 (", "batch 2/")
@@ -178,11 +177,7 @@ def _timing(root: Path, settings: GenerationSettings, count: int, cluster: str |
 
 
 def _tiny_settings(models: Path, iterations: int) -> GenerationSettings:
-    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
-    assert spec and spec.loader
-    tiny = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tiny)
-    clip_path, biggan_path = tiny.save_tiny_models(models)
+    clip_path, biggan_path = tiny_models().save_tiny_models(models)
     return GenerationSettings(clip=str(clip_path), biggan=str(biggan_path), cutouts=8,
                               iterations=iterations, checkpoint_every=10, batch_size=1)
 

@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 import torch
 from pytorch_pretrained_biggan import BigGAN, BigGANConfig
@@ -29,6 +30,15 @@ TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep" / "t
 BIGGAN_DEEP_256 = [(False, 16, 16), (True, 16, 16), (False, 16, 16), (True, 16, 8),
                    (False, 8, 8), (True, 8, 8), (False, 8, 8), (True, 8, 4), (False, 4, 4),
                    (True, 4, 2), (False, 2, 2), (True, 2, 1)]
+
+
+def tiny_models() -> ModuleType:
+    """The tests' tiny_models.py: tiny checkpoints written in the real weight-file formats."""
+    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(quick: bool) -> list[str]:
@@ -50,12 +60,8 @@ def _describe(device: torch.device) -> str:
 
 
 def _tiny(device: torch.device, quick: bool) -> list[str]:
-    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
-    assert spec and spec.loader
-    tiny = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tiny)
     with tempfile.TemporaryDirectory() as folder:
-        clip_path, biggan_path = tiny.save_tiny_models(Path(folder))
+        clip_path, biggan_path = tiny_models().save_tiny_models(Path(folder))
         settings = GenerationSettings(clip=str(clip_path), biggan=str(biggan_path), cutouts=8)
         models = load_models(settings, Path(folder), device)
     batch, steps, repeats = (4, 3, 2) if quick else (8, 5, 3)

@@ -18,7 +18,6 @@ this project reach no package index).
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import time
 from dataclasses import replace
@@ -27,7 +26,7 @@ from pathlib import Path
 import torch
 
 from bench.cluster import _local_ray, _timing
-from bench.generation import TINY_MODELS, _real_models
+from bench.generation import _real_models, tiny_models
 from generator.bigsleep.models import Models
 from generator.bigsleep.optimiser import BatchOptimiser, Task, fit_batch_size, image_bytes
 from generator.settings import GenerationSettings
@@ -102,10 +101,7 @@ def _invariance(models: Models, device: torch.device, steps: int = 5) -> str:
 
 
 def _ray_sharing_one_gpu(models: Models, quick: bool) -> str:
-    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
-    assert spec and spec.loader
-    formats = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(formats)  # the weights file formats the tests write
+    formats = tiny_models()  # the weights file formats the tests write
     count, iterations = (4, 20) if quick else (8, 60)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from generator.gallery.slugs import MAX_NAME_BYTES, image_name, post_slug
@@ -92,13 +94,6 @@ def test_image_name_rules(prompt: str, name: str) -> None:
     assert image_name(prompt) == name
 
 
-def test_empty_image_name_falls_back_to_a_stable_hash() -> None:
-    name = image_name("!!!")
-    assert name == image_name("!!!")
-    assert name.startswith("img_") and len(name) == len("img_") + 8
-    assert name != image_name("???")
-
-
 @pytest.mark.parametrize(
     ("title", "slug"),
     [
@@ -113,11 +108,17 @@ def test_post_slug(title: str, slug: str) -> None:
     assert post_slug(title) == slug
 
 
-def test_empty_post_slug_falls_back_to_a_stable_hash() -> None:
-    slug = post_slug("???")
-    assert slug == post_slug("???")
-    assert slug.startswith("post-") and len(slug) == len("post-") + 8
-    assert slug != post_slug("!!!")
+@pytest.mark.parametrize(
+    ("make", "prefix", "text", "other_text"),
+    [(image_name, "img_", "!!!", "???"), (post_slug, "post-", "???", "!!!")],
+)
+def test_an_empty_name_falls_back_to_a_stable_hash(
+    make: Callable[[str], str], prefix: str, text: str, other_text: str
+) -> None:
+    name = make(text)
+    assert name == make(text)
+    assert name.startswith(prefix) and len(name) == len(prefix) + 8
+    assert name != make(other_text)
 
 
 @pytest.mark.parametrize(("make", "separator"), [(image_name, "_"), (post_slug, "-")])

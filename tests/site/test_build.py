@@ -34,6 +34,11 @@ def build(root: Path, settings: SiteSettings = SETTINGS, **options: bool) -> Bui
                       cache_dir=root / ".cache", **options)
 
 
+def post_html(root: Path, slug: str) -> str:
+    """The built page of the post `slug` in root's site/."""
+    return (root / "site" / "posts" / slug / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def seed_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
     root = tmp_path_factory.mktemp("seed")
@@ -422,7 +427,7 @@ def test_links_between_posts_work_under_a_sub_path_and_from_file(tmp_path: Path)
                     "[based](/blog/tags/) [тег](/tags/тег/)", tags="[Тег]")
     build(tmp_path)
     site = tmp_path / "site"
-    html = (site / "posts" / "a" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "a")
     for url in ("../b/index.html", "../b/index.html#top", "../../index.html",
                 "../../style.css", "https://example.com/x/", "#x", "../../tags/index.html",
                 "../../tags/%D1%82%D0%B5%D0%B3/index.html"):
@@ -439,7 +444,7 @@ def test_external_cover_has_no_made_up_size(tmp_path: Path) -> None:
         text.replace("---\n\n", 'images: ["https://cdn.example.com/c.jpg"]\n---\n\n', 1),
         encoding="utf-8")
     build(tmp_path)
-    html = (tmp_path / "site" / "posts" / "c" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "c")
     assert '<meta property="og:image" content="https://cdn.example.com/c.jpg">' in html
     assert "None" not in html
 
@@ -453,7 +458,7 @@ def test_markdown_images_of_the_bundle_are_responsive_too(tmp_path: Path) -> Non
                              "![Away](https://example.com/x.png)\n")
     build(tmp_path)
     site = tmp_path / "site"
-    html = (site / "posts" / "md" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "md")
     images = re.findall(r"<img\b[^>]*>", html)
     assert len(images) == 3
     first, second, away = images
@@ -502,7 +507,7 @@ def test_hugo_figure_shortcode_renders_bundle_images_like_img(tmp_path: Path) ->
                     '{{< figure src="https://example.com/x.jpg" alt="Away" >}}\n')
     build(tmp_path)
     site = tmp_path / "site"
-    html = (site / "posts" / "fig" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "fig")
     figures = re.findall(r"<figure\b.*?</figure>", html, re.S)
     assert len(figures) == 3
     first, second, away = figures
@@ -552,7 +557,7 @@ def test_ref_and_relref_link_to_pages_like_hugo(tmp_path: Path) -> None:
                     'Shown: {{</* ref "nowhere" */>}}')
     build(tmp_path)
     site = tmp_path / "site"
-    html = (site / "posts" / "a" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "a")
     links = re.findall(r'<a href="([^"]*)">(\d)</a>', html)
     assert links == [("../../2021/bee/index.html", "1"), ("../../2021/bee/index.html#top", "2"),
                      ("../../2021/bee/index.html", "3"), (f"{BASE}2021/bee/", "4"),
@@ -628,14 +633,14 @@ def test_a_figure_shown_twice_gets_two_ids(tmp_path: Path) -> None:
     write_post(tmp_path / "content", "twice", title="Twice", date="2021-01-01", body=body,
                images=("a",))
     build(tmp_path)
-    html = (tmp_path / "site" / "posts" / "twice" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "twice")
     assert re.findall(r'<figure id="([^"]+)"', html) == ["image-a", "image-a-2"]
 
 
 def test_pages_without_figures_load_no_viewer(tmp_path: Path) -> None:
     write_post(tmp_path / "content", "words", title="Words", date="2021-01-01")
     build(tmp_path)
-    html = (tmp_path / "site" / "posts" / "words" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "words")
     assert "photoswipe" not in html and "viewer.js" not in html
     assert 'class="theme-toggle" hidden' in html and "js/theme.js" in html
 
@@ -673,6 +678,6 @@ def test_theme_shortcodes_speak_the_sites_language(tmp_path: Path) -> None:
     write_post(tmp_path / "content", "video", title="Video", date="2021-01-01",
                body='{{< youtube id="abc" >}}\n\n{{< youtube id="def" title="Своё" >}}\n')
     build(tmp_path)
-    html = (tmp_path / "site" / "posts" / "video" / "index.html").read_text(encoding="utf-8")
+    html = post_html(tmp_path, "video")
     assert re.findall(r'<iframe [^>]*title="([^"]*)"', html.replace("\n", " ")) == [
         "Видео на YouTube", "Своё"]

@@ -15,11 +15,17 @@ pytestmark = pytest.mark.skipif(shutil.which("rsync") is None,
                                 reason="needs rsync: tests/system_tools.sh installs it")
 
 
-def test_the_destination_becomes_an_exact_copy_of_the_site(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "blog")
+def stale_destination(tmp_path: Path) -> Path:
+    """A deploy destination holding one page the site no longer has."""
     www = tmp_path / "www"
     www.mkdir()
     (www / "old.html").write_text("stale page")
+    return www
+
+
+def test_the_destination_becomes_an_exact_copy_of_the_site(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "blog")
+    www = stale_destination(tmp_path)
     said: list[str] = []
     outcome = deploy(project, str(www), said=said)
     assert tree(www) == SITE_FILES
@@ -37,9 +43,7 @@ def test_deploying_the_same_site_again_copies_nothing(tmp_path: Path) -> None:
 
 def test_a_dry_run_says_what_would_change_and_changes_nothing(tmp_path: Path) -> None:
     project = make_project(tmp_path / "blog")
-    www = tmp_path / "www"
-    www.mkdir()
-    (www / "old.html").write_text("stale page")
+    www = stale_destination(tmp_path)
     said: list[str] = []
     outcome = deploy(project, str(www), dry_run=True, said=said)
     assert tree(www) == {"old.html": b"stale page"}
