@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
+from types import ModuleType
 
 import torch
 
@@ -38,7 +39,8 @@ from generator.gallery.jobs import image_jobs
 from generator.gallery.model import Entry, Manifest, Post
 from generator.settings import GenerationSettings, SiteSettings
 
-TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep" / "tiny_models.py"
+TEST_HELPERS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep"
+TINY_MODELS, LOCAL_RAY = TEST_HELPERS / "tiny_models.py", TEST_HELPERS / "local_ray.py"
 # Outputs that mark a run's progress: a worker is ready (on Ray); the first batch has ended (its
 # line on Ray, the second bar in-process).
 READY, FIRST_BATCH_ENDED = ("ready (",), ("batch 1 (", "batch 2/")
@@ -178,11 +180,7 @@ def _timing(root: Path, settings: GenerationSettings, count: int, cluster: str |
 
 
 def _tiny_settings(models: Path, iterations: int) -> GenerationSettings:
-    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
-    assert spec and spec.loader
-    tiny = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tiny)
-    clip_path, biggan_path = tiny.save_tiny_models(models)
+    clip_path, biggan_path = _test_helper("tiny_models", TINY_MODELS).save_tiny_models(models)
     return GenerationSettings(clip=str(clip_path), biggan=str(biggan_path), cutouts=8,
                               iterations=iterations, checkpoint_every=10, batch_size=1)
 
@@ -194,12 +192,14 @@ def _local_ray(gpus: int | None) -> Iterator[None]:
     os.environ.setdefault("RAY_AUTH_MODE", "token")  # read when Ray is imported
     os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    import ray
-
-    ray.init(address="local", num_cpus=2, num_gpus=gpus, include_dashboard=False,
-             object_store_memory=80 << 20, log_to_driver=False, logging_level="WARNING",
-             _node_ip_address="127.0.0.2")
-    try:
+    with _test_helper("local_ray", LOCAL_RAY).local_ray(gpus):
         yield
-    finally:
-        ray.shutdown()
+
+
+def _test_helper(name: str, path: Path) -> ModuleType:
+    """The tests' helper module at `path` (tiny models, a local Ray), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
