@@ -32,7 +32,7 @@ from statistics import median
 
 import torch
 
-from bench.generation import tiny_models
+from bench.generation import load_test_helper, tiny_models
 from generator.bigsleep.generate import BigSleepGenerator
 from generator.gallery.jobs import image_jobs
 from generator.gallery.model import Entry, Manifest, Post
@@ -189,12 +189,5 @@ def _local_ray(gpus: int | None) -> Iterator[None]:
     os.environ.setdefault("RAY_AUTH_MODE", "token")  # read when Ray is imported
     os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    import ray
-
-    ray.init(address="local", num_cpus=2, num_gpus=gpus, include_dashboard=False,
-             object_store_memory=80 << 20, log_to_driver=False, logging_level="WARNING",
-             _node_ip_address="127.0.0.2")
-    try:
+    with load_test_helper("local_ray").local_ray(gpus):
         yield
-    finally:
-        ray.shutdown()

@@ -25,20 +25,26 @@ from generator.bigsleep.models import Models, load_models
 from generator.bigsleep.optimiser import BatchOptimiser, Task
 from generator.settings import GenerationSettings
 
-TINY_MODELS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep" / "tiny_models.py"
+TEST_HELPERS = Path(__file__).resolve().parent.parent / "tests" / "bigsleep"
 # pytorch-pretrained-biggan's biggan-deep-256 layout (config.json of the published checkpoint).
 BIGGAN_DEEP_256 = [(False, 16, 16), (True, 16, 16), (False, 16, 16), (True, 16, 8),
                    (False, 8, 8), (True, 8, 8), (False, 8, 8), (True, 8, 4), (False, 4, 4),
                    (True, 4, 2), (False, 2, 2), (True, 2, 1)]
 
 
-def tiny_models() -> ModuleType:
-    """The tests' tiny_models.py: tiny checkpoints written in the real weight-file formats."""
-    spec = importlib.util.spec_from_file_location("tiny_models", TINY_MODELS)
+def load_test_helper(name: str) -> ModuleType:
+    """The tests' helper module tests/bigsleep/NAME.py (tiny models, a local Ray), loaded from
+    its file: the benchmarks do not import the test package."""
+    spec = importlib.util.spec_from_file_location(name, TEST_HELPERS / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def tiny_models() -> ModuleType:
+    """The tests' tiny_models.py: tiny checkpoints written in the real weight-file formats."""
+    return load_test_helper("tiny_models")
 
 
 def run(quick: bool) -> list[str]:

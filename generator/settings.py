@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")  # en, ru, pt-BR, zh-Hant
@@ -106,11 +106,6 @@ class GenerationSettings:
     checkpoint_every: int = option(50, "Iterations between resumable checkpoints.", min=1)
     batch_size: int | None = option(None, "Images optimised together; default fits GPU memory.",
                                     min=1, max=4096)
-
-
-def field_names(cls: type) -> list[str]:
-    """The manifest keys a settings class accepts, in declaration order."""
-    return [f.name for f in fields(cls)]
 
 
 def in_range(value: float, limits: Mapping[str, Any]) -> bool:

@@ -120,11 +120,12 @@ def apply_pick(plan: Plan, lock: Lockfile) -> Plan:
     ownership = Ownership.load(bundle)
     wanted_file = alternate(bundle, job.entry.image, wanted)
     wanted_sha = record.candidates[wanted].sha256
-    if not wanted_file.is_file() or sha256_file(wanted_file) != wanted_sha:
+    wanted_data = wanted_file.read_bytes() if wanted_file.is_file() else None
+    if wanted_data is None or hashlib.sha256(wanted_data).hexdigest() != wanted_sha:
         return plan.now(Action.GENERATE, f"alternate {wanted_file.name} is missing")
     _write(ownership, alternate(bundle, job.entry.image, plan.current), job.path.read_bytes(),
            record)
-    _write(ownership, job.path, wanted_file.read_bytes(), record)
+    _write(ownership, job.path, wanted_data, record)
     wanted_file.unlink()
     ownership.forget(wanted_file)
     ownership.save()

@@ -86,13 +86,6 @@ class Ownership:
     def may_write(self, path: Path) -> bool:
         return self.outside(path) is None and (not path.exists() or self.owns(path))
 
-    def _check(self, path: Path) -> None:
-        if not self.may_write(path):
-            raise GalleryError(Problem(
-                path, None, None, "exists and was not written by this tool (or was edited since)",
-                "it is left untouched: move or rename it, or delete it to let the tool write it",
-            ))
-
     def write_bytes(self, path: Path, data: bytes) -> bool:
         """Atomically write `data` unless unchanged; returns True when the file changed."""
         return self._put(path, hashlib.sha256(data).hexdigest(),
@@ -107,8 +100,12 @@ class Ownership:
 
     def _put(self, path: Path, digest: str, write: Callable[[], None]) -> bool:
         """Run `write` to give `path` the bytes of `digest`, unless it already holds them."""
-        key = self._checked_key(path)
-        self._check(path)
+        key = self._checked_key(path)  # refuses a path outside, as `may_write` does
+        if path.exists() and not self.owns(path):
+            raise GalleryError(Problem(
+                path, None, None, "exists and was not written by this tool (or was edited since)",
+                "it is left untouched: move or rename it, or delete it to let the tool write it",
+            ))
         if path.exists() and self.files.get(key) == digest:
             return False
         write()

@@ -31,6 +31,7 @@ from generator.bigsleep.cluster_store import CheckpointStore, StoreCheckpoints
 from generator.bigsleep.cluster_worker import BigSleepWorker
 from generator.bigsleep.weight_files import weights_hash
 from generator.errors import GenerationError
+from tests.bigsleep.local_ray import local_ray
 from tests.bigsleep.test_generate import entry, image, run
 from tests.bigsleep.tiny_models import save_tiny_models
 
@@ -40,13 +41,8 @@ pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ray")]
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[None]:
     """A Ray instance on this machine with 2 fake GPUs, loopback-advertised, token-protected."""
-    ray.init(address="local", num_cpus=2, num_gpus=2, include_dashboard=False,
-             object_store_memory=80 << 20, log_to_driver=False, logging_level="WARNING",
-             _node_ip_address="127.0.0.2")
-    try:
+    with local_ray(2):
         yield
-    finally:
-        ray.shutdown()
 
 
 def entries(models: Path, iterations: int = 8) -> list:

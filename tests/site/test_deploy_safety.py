@@ -39,8 +39,12 @@ def test_a_folder_holding_another_project_is_refused(tmp_path: Path, marker: str
 
 def test_a_symlink_into_the_project_is_refused(tmp_path: Path) -> None:
     project = make_project(tmp_path / "blog")
-    (tmp_path / "www").symlink_to(project.root / "content")
-    assert destination_problems(on_command_line(str(tmp_path / "www"), project.root), project)
+    www = tmp_path / "www"
+    www.symlink_to(project.root / "content")
+    problems = destination_problems(on_command_line(str(www), project.root), project)
+    assert [p.message for p in problems] == [
+        f"{str(www)!r} overlaps {(project.root / 'content').resolve()}: deploying there would "
+        "overwrite or delete the author's files"]
 
 
 @pytest.mark.parametrize("destination", [

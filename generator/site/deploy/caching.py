@@ -12,6 +12,8 @@ import mimetypes
 import re
 from pathlib import PurePosixPath
 
+from generator.addresses import FEED
+
 SHORT = "public, max-age=300, must-revalidate"
 DAY = "public, max-age=86400"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -32,7 +34,7 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/rss+x
 def content_type(key: str) -> str:
     """The file's media type (with `charset=utf-8` for text); `index.xml` is an RSS feed."""
     path = PurePosixPath(key)
-    if path.name == "index.xml":
+    if path.name == FEED:
         kind = "application/rss+xml"
     else:
         kind = (TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
