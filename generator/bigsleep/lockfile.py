@@ -145,6 +145,11 @@ class Lockfile:
             # a NaN similarity (from a version that accepted it) is no image: make it again
             records = {key: record for key, record in records.items()
                        if all(math.isfinite(c.similarity) for c in record.candidates)}
+        except OSError as exc:  # a folder, no permission...
+            raise GenerationError(Problem(
+                path, None, None, f"unreadable lock file ({exc.strerror or exc})",
+                "it must be the file the tool writes: remove whatever is there instead",
+            )) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise GenerationError(Problem(
                 path, None, None, f"unreadable lock file ({exc})",

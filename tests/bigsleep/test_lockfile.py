@@ -99,3 +99,10 @@ def test_damaged_lock_is_a_clear_error(tmp_path: Path, text: str) -> None:
     with pytest.raises(GenerationError) as error:
         Lockfile.load(path)
     assert "gallery.lock" in str(error.value) and "delete it" in str(error.value)
+
+
+def test_a_lock_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "gallery.lock").mkdir()
+    with pytest.raises(GenerationError) as error:
+        Lockfile.load(tmp_path / "gallery.lock")
+    assert "unreadable lock file (Is a directory)" in str(error.value)
