@@ -20,6 +20,11 @@ def page_file(tmp_path: Path, rel: str, text: str) -> Path:
     return path
 
 
+def kinds_and_paths(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Each page read from tmp_path/content, by its file: its kind and where it is written."""
+    return {p.rel: (p.kind, page_path(p)) for p in read_pages(tmp_path / "content")}
+
+
 def test_seed_front_matter(tmp_path: Path) -> None:
     bundle = write_seed_bundle(tmp_path / "content")
     page = read_page(bundle / "index.md", tmp_path / "content")
@@ -91,10 +96,9 @@ def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> No
     page_file(tmp_path, "_index.md", "---\ntitle: Home\n---\n")
     page_file(tmp_path, "about.md", "---\ntitle: About\n---\n")
     page_file(tmp_path, ".hidden/x.md", "x\n")
-    pages = {p.rel: p for p in read_pages(tmp_path / "content")}
-    assert sorted(pages) == ["_index.md", "about.md", "posts/_index.md", "posts/a/index.md",
+    kinds = kinds_and_paths(tmp_path)
+    assert sorted(kinds) == ["_index.md", "about.md", "posts/_index.md", "posts/a/index.md",
                              "posts/b.md"]
-    kinds = {rel: (p.kind, page_path(p)) for rel, p in pages.items()}
     assert kinds == {
         "_index.md": ("home", "index.html"),
         "about.md": ("page", "about/index.html"),
@@ -112,8 +116,7 @@ def test_markdown_extensions_in_any_case_are_pages_like_hugo(tmp_path: Path) -> 
     page_file(tmp_path, "posts/e.mdown", "---\ntitle: E\n---\n")
     page_file(tmp_path, "posts/_index.markdown", "---\ntitle: Posts\n---\n")
     page_file(tmp_path, "posts/notes.txt", "not content\n")
-    pages = {p.rel: (p.kind, page_path(p)) for p in read_pages(tmp_path / "content")}
-    assert pages == {
+    assert kinds_and_paths(tmp_path) == {
         "posts/c/index.MD": ("page", "posts/c/index.html"),
         "posts/D.Markdown": ("page", "posts/d/index.html"),
         "posts/e.mdown": ("page", "posts/e/index.html"),
