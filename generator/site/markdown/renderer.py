@@ -25,7 +25,7 @@ from generator.site.highlight import (
     split_fence_info,
 )
 from generator.site.markdown.context import context
-from generator.site.markdown.divider import MORE_MARKER
+from generator.site.markdown.divider import is_divider
 from generator.site.markdown.text import inline_text
 from generator.site.shortcodes import (
     OPENER_RE,
@@ -112,7 +112,7 @@ class Renderer(RendererHTML):
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         token = tokens[idx]
-        if token.content.strip() == MORE_MARKER:
+        if is_divider(token):
             return ""  # the summary divider: Hugo prints nothing for it
         if not context(env).options.unsafe_html:
             return RAW_HTML_OMITTED + "\n"
