@@ -9,7 +9,14 @@ import pytest
 
 from generator.errors import BuildError
 from generator.site.content import read_page, read_pages
-from generator.site.urls import absolute, clean_path, page_path, relative, urlize
+from generator.site.urls import (
+    PERMALINK_TOKENS,
+    absolute,
+    clean_path,
+    page_path,
+    relative,
+    urlize,
+)
 from tests.site.helpers import write_seed_bundle
 
 
@@ -49,6 +56,13 @@ def test_toml_front_matter(tmp_path: Path) -> None:
     assert (page.title, page.tags, page.body, page.body_line) == ("T", ("a", "b"), "Body\n", 6)
     assert page.date == datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert page.bundle is None and page_path(page) == "posts/x/index.html"
+
+
+def test_every_permalink_token_the_config_accepts_is_filled_in(tmp_path: Path) -> None:
+    path = page_file(tmp_path, "posts/x.md", "---\ntitle: T\ndate: 2021-01-02\n---\n")
+    pattern = "/" + "/".join(f":{token}" for token in PERMALINK_TOKENS) + "/"
+    site_path = page_path(read_page(path, tmp_path / "content"), {"posts": pattern})
+    assert site_path == ("2021/01/january/02/6/saturday/2/posts/posts/t/t/x/x/x/x/index.html")
 
 
 def test_no_front_matter_is_a_page_with_body_from_line_1(tmp_path: Path) -> None:
