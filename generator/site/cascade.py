@@ -83,11 +83,11 @@ def cascade_rules(page: Page, taxonomies: tuple[str, ...]) -> list[CascadeRule]:
                       "write cascade:\n  banner: x")
     rules = []
     for entry in entries:
-        values = {str(k).lower(): v for k, v in entry.items()
-                  if str(k).lower() not in (*TARGET_KEYS, "cascade")}
+        lowered = _lowered(entry)
+        values = {k: v for k, v in lowered.items() if k not in (*TARGET_KEYS, "cascade")}
         targets: dict[str, re.Pattern[str]] = {}
         for key in TARGET_KEYS:
-            target = _lowered(entry).get(key)
+            target = lowered.get(key)
             if target is None:
                 continue
             if not isinstance(target, Mapping):

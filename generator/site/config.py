@@ -16,13 +16,10 @@ from typing import Any
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings, base_url_problem
 from generator.site.config_files import Reader, read_config
-from generator.site.urls import clean_path, is_external
+from generator.site.urls import PERMALINK_TOKENS, clean_path, is_external
 
 DEFAULT_TAXONOMIES = (("category", "categories"), ("tag", "tags"))
 KINDS = ("page", "home", "section", "taxonomy", "term", "rss", "sitemap", "robotstxt", "404")
-PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname", "yearday",
-                    "section", "sections", "title", "slug", "slugorfilename", "filename",
-                    "slugorcontentbasename", "contentbasename")
 _TOKEN = re.compile(r":(\w+)")
 
 

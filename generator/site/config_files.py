@@ -206,19 +206,19 @@ class Reader:
             value = {str(k).lower(): v for k, v in value.items()}.get(key)
         return value
 
-    def text(self, *keys: str) -> str | None:
+    def _typed(self, keys: tuple[str, ...], kind: type, described: str, example: str) -> Any:
+        """The value at `keys` when absent or of `kind`; otherwise a Problem and None."""
         value = self.get(*keys)
-        if value is None or isinstance(value, str):
+        if value is None or isinstance(value, kind):
             return value
-        self.bad(keys, f"must be text, got {value!r}", f'write {keys[-1]} = "..."')
+        self.bad(keys, f"must be {described}, got {value!r}", f"write {example}")
         return None
 
+    def text(self, *keys: str) -> str | None:
+        return self._typed(keys, str, "text", f'{keys[-1]} = "..."')
+
     def flag(self, *keys: str) -> bool | None:
-        value = self.get(*keys)
-        if value is None or isinstance(value, bool):
-            return value
-        self.bad(keys, f"must be true or false, got {value!r}", f"write {keys[-1]} = true")
-        return None
+        return self._typed(keys, bool, "true or false", f"{keys[-1]} = true")
 
     def number(self, *keys: str, low: int) -> int | None:
         value = self.get(*keys)
@@ -231,8 +231,4 @@ class Reader:
         return None
 
     def mapping(self, *keys: str) -> dict[str, Any] | None:
-        value = self.get(*keys)
-        if value is None or isinstance(value, dict):
-            return value
-        self.bad(keys, f"must be a table of keys, got {value!r}", f"write [{keys[-1]}]")
-        return None
+        return self._typed(keys, dict, "a table of keys", f"[{keys[-1]}]")

@@ -243,7 +243,7 @@ def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
                     page_params=intro.page.params if intro else {})
         output.sitemap.append(SitemapEntry(path))
     if len(chunks) > 1 or base == "":
-        output.alias(list_path(base, 1).replace("index.html", "page/1/index.html"), page_at(1))
+        output.alias(posixpath.join(base, addresses.PAGER, "1", "index.html"), page_at(1))
 
 
 def _summary_item(output: SiteOutput, result: Rendered, from_path: str) -> dict[str, Any]:

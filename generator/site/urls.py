@@ -23,6 +23,9 @@ from generator.site.content import Page
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
 LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')  # groups: ' href="', URL, '"'
+PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname", "yearday",
+                    "section", "sections", "title", "slug", "slugorfilename", "filename",
+                    "slugorcontentbasename", "contentbasename")  # what _permalink fills in
 
 
 def urlize(term: str) -> str:

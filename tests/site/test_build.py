@@ -19,6 +19,7 @@ from tests.site.helpers import (
     WRITTEN_SEED,
     broken_links,
     page_links,
+    redirects,
     seed_image_names,
     stand_in,
     write_post,
@@ -233,6 +234,9 @@ def test_home_is_paginated_newest_first(tmp_path: Path) -> None:
     second = pages[1].read_text(encoding="utf-8")
     assert 'href="../../index.html"' in second and 'href="../3/index.html"' in second
     assert not (site / "page" / "4").exists()
+    pager_redirects = {page: url for page, url in redirects(site).items() if "/1/" in page}
+    assert pager_redirects == {"page/1/index.html": "../../index.html",  # /page/1/ -> /
+                               "posts/page/1/index.html": "../../index.html"}  # -> /posts/
     assert broken_links(site) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site.config import load_site_config, merge_with_manifest
+from generator.site.config_files import Reader, read_config
 from tests.site.helpers import THEME, build_command, run_command, write_post
 
 
@@ -78,6 +80,22 @@ def test_a_bad_value_of_a_key_it_reads_names_file_and_line(tmp_path: Path, text:
     assert (problem.file, problem.line, problem.key) == (root / "hugo.toml", line, key)
     code, printed, _ = build(root)
     assert code == 1 and f"hugo.toml:{line}: {key}:" in printed and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("text, read, message, hint", [
+    ("title = 3\n", lambda r: r.text("title"), "must be text, got 3", 'write title = "..."'),
+    ('builddrafts = "yes"\n', lambda r: r.flag("builddrafts"),
+     "must be true or false, got 'yes'", "write builddrafts = true"),
+    ("params = 3\n", lambda r: r.mapping("params"), "must be a table of keys, got 3",
+     "write [params]"),
+])
+def test_a_value_of_the_wrong_kind_says_what_it_must_be(
+        tmp_path: Path, text: str, read: Callable[[Reader], object], message: str,
+        hint: str) -> None:
+    reader = read_config(site_root(tmp_path, text))
+    assert reader is not None and read(reader) is None
+    problem = reader.problems[0]
+    assert (problem.line, problem.message, problem.hint) == (1, message, hint)
 
 
 def test_a_config_hugo_cannot_parse_is_an_error_at_its_line(tmp_path: Path) -> None:

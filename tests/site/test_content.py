@@ -9,7 +9,14 @@ import pytest
 
 from generator.errors import BuildError
 from generator.site.content import read_page, read_pages
-from generator.site.urls import absolute, clean_path, page_path, relative, urlize
+from generator.site.urls import (
+    PERMALINK_TOKENS,
+    absolute,
+    clean_path,
+    page_path,
+    relative,
+    urlize,
+)
 from tests.site.helpers import write_seed_bundle
 
 
@@ -18,6 +25,11 @@ def page_file(tmp_path: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def kinds_and_paths(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Each page read from tmp_path/content, by its file: its kind and where it is written."""
+    return {p.rel: (p.kind, page_path(p)) for p in read_pages(tmp_path / "content")}
 
 
 def test_seed_front_matter(tmp_path: Path) -> None:
@@ -44,6 +56,13 @@ def test_toml_front_matter(tmp_path: Path) -> None:
     assert (page.title, page.tags, page.body, page.body_line) == ("T", ("a", "b"), "Body\n", 6)
     assert page.date == datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert page.bundle is None and page_path(page) == "posts/x/index.html"
+
+
+def test_every_permalink_token_the_config_accepts_is_filled_in(tmp_path: Path) -> None:
+    path = page_file(tmp_path, "posts/x.md", "---\ntitle: T\ndate: 2021-01-02\n---\n")
+    pattern = "/" + "/".join(f":{token}" for token in PERMALINK_TOKENS) + "/"
+    site_path = page_path(read_page(path, tmp_path / "content"), {"posts": pattern})
+    assert site_path == ("2021/01/january/02/6/saturday/2/posts/posts/t/t/x/x/x/x/index.html")
 
 
 def test_no_front_matter_is_a_page_with_body_from_line_1(tmp_path: Path) -> None:
@@ -91,10 +110,9 @@ def test_read_pages_finds_bundles_plain_pages_and_sections(tmp_path: Path) -> No
     page_file(tmp_path, "_index.md", "---\ntitle: Home\n---\n")
     page_file(tmp_path, "about.md", "---\ntitle: About\n---\n")
     page_file(tmp_path, ".hidden/x.md", "x\n")
-    pages = {p.rel: p for p in read_pages(tmp_path / "content")}
-    assert sorted(pages) == ["_index.md", "about.md", "posts/_index.md", "posts/a/index.md",
+    kinds = kinds_and_paths(tmp_path)
+    assert sorted(kinds) == ["_index.md", "about.md", "posts/_index.md", "posts/a/index.md",
                              "posts/b.md"]
-    kinds = {rel: (p.kind, page_path(p)) for rel, p in pages.items()}
     assert kinds == {
         "_index.md": ("home", "index.html"),
         "about.md": ("page", "about/index.html"),
@@ -112,8 +130,7 @@ def test_markdown_extensions_in_any_case_are_pages_like_hugo(tmp_path: Path) -> 
     page_file(tmp_path, "posts/e.mdown", "---\ntitle: E\n---\n")
     page_file(tmp_path, "posts/_index.markdown", "---\ntitle: Posts\n---\n")
     page_file(tmp_path, "posts/notes.txt", "not content\n")
-    pages = {p.rel: (p.kind, page_path(p)) for p in read_pages(tmp_path / "content")}
-    assert pages == {
+    assert kinds_and_paths(tmp_path) == {
         "posts/c/index.MD": ("page", "posts/c/index.html"),
         "posts/D.Markdown": ("page", "posts/d/index.html"),
         "posts/e.mdown": ("page", "posts/e/index.html"),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from generator.settings import SiteSettings
-from generator.site.feeds import FeedItem, rss
+from generator.site.feeds import FeedItem, absolutize, rss
 
 
 def test_quotes_and_ampersands_in_base_url_are_escaped_in_attributes_and_text() -> None:
@@ -21,3 +21,17 @@ def test_quotes_and_ampersands_in_base_url_are_escaped_in_attributes_and_text() 
     assert self_link.get("href") == 'https://example.org/a"b&c<d>/index.xml'
     assert feed.findtext("channel/title") == settings.title
     assert feed.findtext("channel/item/link") == 'https://example.org/a"b&c<d>/2021/post/'
+
+
+def test_a_posts_relative_links_and_srcset_are_absolute_in_the_feed() -> None:
+    """Feed readers show a post away from the site: each relative URL must name the site."""
+    html = ('<a href="../other/">o</a><a href="#note">n</a><a href="https://x.org/">x</a>'
+            '<a href="mailto:a@b.c">m</a><a href="">e</a>'
+            '<img src="images/a.webp" srcset="images/a-320.webp 320w, images/a-640.webp 640w">')
+    assert absolutize(html, "https://example.org/2021/post/") == (
+        '<a href="https://example.org/2021/other/">o</a>'
+        '<a href="https://example.org/2021/post/#note">n</a><a href="https://x.org/">x</a>'
+        '<a href="mailto:a@b.c">m</a><a href="">e</a>'
+        '<img src="https://example.org/2021/post/images/a.webp" '
+        'srcset="https://example.org/2021/post/images/a-320.webp 320w, '
+        'https://example.org/2021/post/images/a-640.webp 640w">')

@@ -72,6 +72,7 @@ def test_cascaded_values_are_hugos(tmp_path: Path) -> None:
         hugos = json.loads(written.read_text(encoding="utf-8"))
         ours = {"title": page.title, **{key: page.params.get(key) for key in SHOWN}}
         assert ours == hugos, page.rel
+        assert not {"_target", "target"} & set(page.params), page.rel  # they select, not set
     by_rel = {page.rel: page for page in pages}
     assert by_rel["blog/sub/c.md"].tags == ("x",)  # typed fields follow: terms, title
     assert by_rel["blog/sub/c.md"].title == "Cascaded"

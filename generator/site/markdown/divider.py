@@ -35,6 +35,11 @@ def at_divider(text: str) -> tuple[str, int | None]:
     return f"{before}\n\n{MORE_MARKER}\n\n{after}", text.count("\n", 0, offset)
 
 
+def is_divider(token: Token) -> bool:
+    """True for the divider on a line of its own: an HTML block holding only `<!--more-->`."""
+    return token.type == "html_block" and token.content.strip() == MORE_MARKER
+
+
 def body_line(line: int, divider_line: int | None) -> int:
     """The author's body line of line `line` of a body rewritten by `at_divider`."""
     if divider_line is None or line <= divider_line:
@@ -49,9 +54,9 @@ def _divider_offset(text: str, tokens: list[Token]) -> int | None:
             continue
         if token.type in ("fence", "code_block"):
             continue
+        if is_divider(token):
+            return None  # on a line of its own: Hugo's usual divider
         if token.type == "html_block":
-            if token.content.strip() == MORE_MARKER:
-                return None  # on a line of its own: Hugo's usual divider
             return _nth_in_lines(text, token.map, 0)
         if token.type == "inline":
             earlier = 0  # dividers in code spans and escaped text before the real one

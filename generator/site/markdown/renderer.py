@@ -10,7 +10,7 @@ shortcodes expanded, as Hugo expands them before Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
@@ -25,7 +25,7 @@ from generator.site.highlight import (
     split_fence_info,
 )
 from generator.site.markdown.context import context
-from generator.site.markdown.divider import MORE_MARKER
+from generator.site.markdown.divider import is_divider
 from generator.site.markdown.text import inline_text
 from generator.site.shortcodes import (
     OPENER_RE,
@@ -51,9 +51,8 @@ class Renderer(RendererHTML):
                 i += 2 if token.meta["captioned"] else 1
                 continue
             if token.type == "shortcode_block_open":
-                close = _matching_close(tokens, i)
-                inner = self.render(tokens[i + 1 : close], options, env)
-                out.append(_paired(token, inner, env) + "\n")
+                html, close = _paired(tokens, i, self.render, options, env)
+                out.append(html + "\n")
                 i = close + 1
                 continue
             if _is_lone_shortcode_paragraph(tokens, i):  # Hugo prints no <p> around it
@@ -72,10 +71,8 @@ class Renderer(RendererHTML):
             if token.type == "shortcode_inline":
                 out.append(context(env).call(token.meta["tag"], token.meta["line"]))
             elif token.type == "shortcode_inline_open":
-                close = _matching_close(tokens, i)
-                inner = self.renderInline(tokens[i + 1 : close], options, env)
-                out.append(_paired(token, inner, env))
-                i = close
+                html, i = _paired(tokens, i, self.renderInline, options, env)
+                out.append(html)
             else:
                 out.append(self._one(tokens, i, options, env))
             i += 1
@@ -115,7 +112,7 @@ class Renderer(RendererHTML):
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
         token = tokens[idx]
-        if token.content.strip() == MORE_MARKER:
+        if is_divider(token):
             return ""  # the summary divider: Hugo prints nothing for it
         if not context(env).options.unsafe_html:
             return RAW_HTML_OMITTED + "\n"
@@ -141,9 +138,16 @@ def _is_lone_shortcode_paragraph(tokens: Sequence[Token], i: int) -> bool:
             and _matching_close(children, 0) == len(children) - 1)
 
 
-def _paired(token: Token, inner: str, env: EnvType) -> str:
-    meta = token.meta
-    return context(env).call(meta["tag"], meta["line"], None, inner, meta["inner_source"])
+def _paired(tokens: Sequence[Token], i: int,
+            render: Callable[[Sequence[Token], OptionsDict, EnvType], str],
+            options: OptionsDict, env: EnvType) -> tuple[str, int]:
+    """The paired shortcode opened at tokens[i], its inner tokens rendered by `render`;
+    and the index of its closing token."""
+    close = _matching_close(tokens, i)
+    inner = render(tokens[i + 1 : close], options, env)
+    meta = tokens[i].meta
+    html = context(env).call(meta["tag"], meta["line"], None, inner, meta["inner_source"])
+    return html, close
 
 
 def _matching_close(tokens: Sequence[Token], open_index: int) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from generator.site.markdown.divider import MORE_MARKER
+from generator.site.markdown.divider import is_divider
 
 SPACES_RE = re.compile(r"\s+")
 
@@ -28,8 +28,7 @@ def summary(tokens: Sequence[Token]) -> str:
     top-level paragraph."""
     paragraphs: list[tuple[int, str]] = []  # (nesting level, text)
     for i, token in enumerate(tokens):
-        if token.level == 0 and token.type == "html_block" and (
-                token.content.strip() == MORE_MARKER):
+        if token.level == 0 and is_divider(token):
             return " ".join(text for _, text in paragraphs)
         if token.type == "paragraph_open":
             text = inline_text(tokens[i + 1].children or [])
