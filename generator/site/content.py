@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -228,7 +228,7 @@ def is_markdown(path: Path) -> bool:
     return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
-def language_of(source: Path, languages: frozenset[str]) -> tuple[str, str]:
+def language_of(source: PurePath, languages: frozenset[str]) -> tuple[str, str]:
     """(file stem without its language, the language) of a content file: "post.fr.md" ->
     ("post", "fr") when "fr" is one of `languages`, else ("post.fr", "")."""
     stem, _, code = source.stem.rpartition(".")

@@ -10,13 +10,12 @@ language's sitemap, as Hugo's does.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from generator.site.config import SiteConfig
-from generator.site.content import Page
+from generator.site.content import Page, language_of
 from generator.site.feeds import escape
 from generator.site.urls import absolute, relative
 
@@ -64,11 +63,9 @@ def language_sites(config: SiteConfig, content_dir: Path) -> list[LanguageSite]:
 
 def translation_key(page: Page) -> tuple[str, str]:
     """What a page's translations share: its kind and content path without the language."""
-    folder, name = posixpath.split(page.rel)
-    stem, dot, suffix = name.rpartition(".")
-    if page.lang and stem.endswith(f".{page.lang}"):
-        name = stem.removesuffix(f".{page.lang}") + dot + suffix
-    return page.kind, posixpath.join(folder, name)
+    path = PurePosixPath(page.rel)
+    stem = language_of(path, frozenset({page.lang}))[0] if page.lang else path.stem
+    return page.kind, path.with_name(stem + path.suffix).as_posix()
 
 
 class Translations:
