@@ -1,125 +1,36 @@
-"""content/ -> site/: render every page with the theme, then swap the new site in whole.
+"""content/ -> site/: rebuild what changed, then swap the new site in whole.
 
-`build_site` renders into a fresh folder beside `out_dir` and swaps it in only when everything
-succeeded, so a failed build leaves the previous site untouched. `check_content` runs the same
-pipeline without writing anything and returns every problem found.
-
-This module is the pipeline: read the pages (`content`), give each its address (`urls`),
-render its Markdown (`markdown`; the `img` and `figure` shortcodes are `figures`, `ref` and
-`relref` are `refs`, `highlight`, `param`, `qr` and inline ones `builtin_shortcodes`, others the
-theme's), publish the images, write the posts, then the pages made from them (`listings`: lists,
-taxonomies, their feeds, aliases, 404), /sitemap.xml (`feeds`), the site's static/ files and the
-theme's. What the site's Hugo config says (`config`: taxonomies, permalinks, menus, params,
-disableKinds, build options) shapes all of it. Internal links are relative and name the file;
-`output` writes the files, `theme` renders the templates.
+`build_site` first asks whether anything it reads changed since the last build (`unchanged`):
+if nothing did, it returns the last report without importing the pipeline, Jinja2, markdown-it
+or Pillow. Otherwise it renders (`pipeline`) into a work folder beside `out_dir`, reusing every
+file whose bytes did not change (`sitefiles`, `buildstate`), and swaps it in only when
+everything succeeded (`outdir`), so a failed build leaves the previous site untouched.
+`check_content` runs the same pipeline without writing anything and returns every problem found.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html as htmlmod
-import re
 import shutil
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem, disk_problem, failed_folder
 from generator.folders import PACKAGE_THEME
 from generator.settings import SiteSettings
-from generator.site.body_check import body_problems, unloaded_bodies
-from generator.site.buildstate import BuildState, discard_state, load_state, save_state
-from generator.site.builtin_shortcodes import BUILTIN_SHORTCODES, BuiltinShortcodes
-from generator.site.cascade import with_cascade
-from generator.site.config import SiteConfig
-from generator.site.content import (
-    LIST_FIELDS,
-    STRING_FIELDS,
-    Page,
-    is_markdown,
-    load_pages,
-    with_sections,
-)
-from generator.site.feeds import SitemapEntry, sitemap
-from generator.site.figures import Figures
-from generator.site.images import ImageProcessor
-from generator.site.languages import LanguageSite, Translations, language_sites, sitemap_index
-from generator.site.listings import (
-    collect_terms,
-    hugo_order,
-    menu,
-    post_terms,
-    write_404,
-    write_aliases,
-    write_lists,
-    write_taxonomies,
-)
-from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
-from generator.site.markdown.divider import MORE_MARKER
+from generator.site.buildstate import BuildState, LastBuild, discard_state, load_state, save_state
 from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
-from generator.site.output import Rendered, SiteOutput, linker
-from generator.site.reading import reading_time, share_links, table_of_contents
-from generator.site.refs import REF_SHORTCODES, PageRefs
-from generator.site.shortcodes import Caption, ShortcodeCall, ThemeShortcodes
-from generator.site.sitefiles import Files, FilesUnder, SiteFiles
-from generator.site.theme import Theme
-from generator.site.urls import (
-    absolute,
-    folder_of,
-    is_external,
-    joined,
-    page_path,
-    relative_links,
-)
+from generator.site.report import BuildReport
+from generator.site.sitefiles import SiteFiles
+from generator.site.unchanged import input_stamp, site_intact
 
 if TYPE_CHECKING:
+    from generator.site.config import SiteConfig
     from generator.site.warm import WarmCaches
 
-Made = TypeVar("Made")
-SUMMARY_WORDS = 70
-_LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What a build produced."""
-
-    out_dir: Path
-    pages: int  # HTML pages written (aliases not counted)
-    posts: int
-    images: int  # images published
-    processed: int  # images decoded and resized this time (0 when all came from the cache)
-    written: int = 0  # files whose bytes changed (the others were kept from the last builds)
-    placeholders: tuple[str, ...] = ()  # "file:line src" of every placeholder shown
-    warnings: tuple[Problem, ...] = ()  # things worth fixing that did not stop the build
-    changed: frozenset[str] = frozenset()  # site paths added, changed or removed since the last
-
-    @classmethod
-    def of(cls, builders: list[_Builder], out_dir: Path, written: int,
-           changed: frozenset[str] = frozenset()) -> BuildReport:
-        """The report of a build made by `builders` (one per language) that wrote `written`
-        files and changed the site paths `changed`."""
-        processor = builders[0].processor
-        return cls(
-            out_dir=out_dir, pages=sum(b.output.pages for b in builders),
-            posts=sum(b.posts for b in builders), written=written,
-            images=sum(b.figures.published for b in builders),
-            processed=processor.encoded if processor else 0,
-            placeholders=tuple(p for b in builders for p in b.figures.placeholders),
-            warnings=tuple(w for b in builders for w in b.all_warnings()), changed=changed,
-        )
-
-    def __str__(self) -> str:
-        text = (f"site: {self.pages} pages ({self.posts} posts), {self.images} images "
-                f"({self.processed} processed, {self.images - self.processed} from cache), "
-                f"{self.written} file(s) changed -> {self.out_dir}")
-        if self.placeholders:
-            text += f"\nsite: {len(self.placeholders)} placeholder image(s) shown (draft build)"
-        return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
+__all__ = ["BuildReport", "build_site", "check_content"]
 
 
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
@@ -137,25 +48,87 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     a square placeholder of the size the generator will make it: `placeholder_sizes` by the
     image's path without its extension (content/posts/x/images/NAME), else `placeholder_size`
     pixels. Files whose bytes did not change are reused from the last builds (`sitefiles`,
-    `buildstate`) unless `full`, which starts from an empty folder and forgets the build state.
+    `buildstate`), and a build that finds nothing changed does nothing at all, unless `full`,
+    which starts from an empty folder and forgets the build state.
     `warm`: what a long-running process (the preview) keeps between its builds (`warm`).
     """
     out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
-    if warm is not None:
-        warm.start_build()
     clean_leftovers(out_dir)
-    processor = ImageProcessor(cache_dir, settings.image_widths)
     spare = spare_folder(out_dir)
     if full:
         discard_state(cache_dir, out_dir)
-    state = load_state(cache_dir, out_dir, spare, processor.params)
-    processor.source_keys = state.image_keys
+    options = (settings, config, drafts, placeholders, strict, placeholder_size,
+               placeholder_sizes)
+    stamp = input_stamp(_read_folders(Path(content_dir), Path(theme_dir), config), options,
+                        skip=(out_dir, spare, cache_dir))
+    state = load_state(cache_dir, out_dir, spare)
+    last = state.last
+    if (last is not None and last.stamp == stamp
+            and (last.valid_until is None or time.time() < last.valid_until)
+            and site_intact(out_dir, state.site)):
+        return last.report.unchanged()
+    return _rebuild(content_dir, out_dir, settings, theme_dir=theme_dir, cache_dir=cache_dir,
+                    spare=spare, state=state, stamp=stamp, drafts=drafts,
+                    placeholders=placeholders, strict=strict, config=config,
+                    placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
+                    warm=warm)
+
+
+def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
+                  drafts: bool = True, missing_images: bool = False,
+                  strict: bool = False, config: SiteConfig | None = None,
+                  overlay: Mapping[Path, str | None] | None = None) -> list[Problem]:
+    """Every problem a build of content_dir would hit, without writing anything.
+
+    Images that do not exist yet are not problems unless `missing_images` (they are what the
+    generator makes); set it to check a tree whose images should all be there. With `strict`,
+    warnings count as problems, as they do in a strict build. `overlay`: pages a pending write
+    will change (see `load_pages`), checked as they will be.
+    """
+    from generator.site.pipeline import build_languages
+
+    try:
+        builders = build_languages(Path(content_dir), settings, Path(theme_dir), config,
+                                   drafts=drafts, placeholders=not missing_images, out=None,
+                                   processor=None, overlay=overlay)
+    except BuildError as error:  # the warnings of a build that fails are not listed
+        return error.problems
+    if not strict:
+        return []
+    return [warning for builder in builders for warning in builder.all_warnings()]
+
+
+def _read_folders(content_dir: Path, theme_dir: Path, config: SiteConfig | None) -> list[Path]:
+    """Every folder a build reads from: content (each language's), the theme, the bundled theme
+    (templates and shortcodes the site's theme leaves out) and static/."""
+    folders = [content_dir, theme_dir, PACKAGE_THEME]
+    if config is not None:
+        folders += [language.content_dir for language in config.languages if language.content_dir]
+        if config.static_dir is not None:
+            folders.append(config.static_dir)
+    return folders
+
+
+def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
+             cache_dir: Path, spare: Path, state: BuildState, stamp: str, drafts: bool,
+             placeholders: bool, strict: bool, config: SiteConfig | None,
+             placeholder_size: int, placeholder_sizes: Mapping[Path, int] | None,
+             warm: WarmCaches | None) -> BuildReport:
+    """Run the pipeline into a work folder and swap it in; save what the next build reuses."""
+    from generator.site.images import ImageProcessor
+    from generator.site.pipeline import build_languages, report_of, valid_until
+
+    if warm is not None:
+        warm.start_build()
+    processor = ImageProcessor(cache_dir, settings.image_widths)
+    if state.image_params == processor.params:
+        processor.source_keys = state.image_keys
     fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
     files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
                       renders=state.renders)
     try:
         try:
-            builders = _build_languages(
+            builders = build_languages(
                 Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
                 placeholders=placeholders, out=files, processor=processor,
                 placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
@@ -173,386 +146,14 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+    changed = {path for path, record in records.items()
+               if path not in state.site or state.site[path].digest != record.digest}
+    report = report_of(builders, out_dir, written=files.written,
+                       changed=frozenset(changed | (state.site.keys() - records.keys())))
     with contextlib.suppress(OSError):  # the state is a hint: without it the next build redoes more
         save_state(cache_dir, out_dir, spare, BuildState(
             site=records, spare=state.site if kept_spare else None,
-            image_keys=processor.source_keys, renders=files.rendered), processor.params)
-    changed = {path for path, record in records.items()
-               if path not in state.site or state.site[path].digest != record.digest}
-    return BuildReport.of(builders, out_dir, written=files.written,
-                          changed=frozenset(changed | (state.site.keys() - records.keys())))
-
-
-def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-                  drafts: bool = True, missing_images: bool = False,
-                  strict: bool = False, config: SiteConfig | None = None,
-                  overlay: Mapping[Path, str | None] | None = None) -> list[Problem]:
-    """Every problem a build of content_dir would hit, without writing anything.
-
-    Images that do not exist yet are not problems unless `missing_images` (they are what the
-    generator makes); set it to check a tree whose images should all be there. With `strict`,
-    warnings count as problems, as they do in a strict build. `overlay`: pages a pending write
-    will change (see `load_pages`), checked as they will be.
-    """
-    try:
-        builders = _build_languages(Path(content_dir), settings, Path(theme_dir), config,
-                                    drafts=drafts, placeholders=not missing_images, out=None,
-                                    processor=None, overlay=overlay)
-    except BuildError as error:  # the warnings of a build that fails are not listed
-        return error.problems
-    if not strict:
-        return []
-    return [warning for builder in builders for warning in builder.all_warnings()]
-
-
-def _build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
-                     config: SiteConfig | None, *, drafts: bool, placeholders: bool,
-                     out: SiteFiles | None, processor: ImageProcessor | None,
-                     placeholder_size: int = 512,
-                     placeholder_sizes: Mapping[Path, int] | None = None,
-                     overlay: Mapping[Path, str | None] | None = None,
-                     warm: WarmCaches | None = None) -> list[_Builder]:
-    """Build the site of every language (one for most sites) into `out`, then what they
-    share: static files, and for several languages the root sitemap index; every problem of
-    every language is raised together."""
-    config = replace(config or SiteConfig(), settings=settings)
-    builders = [_Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
-                         out=FilesUnder(out, site.prefix) if out and site.prefix else out,
-                         processor=processor, placeholder_size=placeholder_size,
-                         placeholder_sizes=placeholder_sizes, warm=warm)
-                for site in language_sites(config, content_dir)]
-    for builder in builders:
-        builder.overlay = overlay or {}
-    problems: list[Problem] = []
-    for builder in builders:
-        problems += builder.prepare()
-    translations = Translations()
-    for builder in builders:
-        translations.add(builder.site, builder.paths)
-        builder.translations = translations
-    for builder in builders:
-        try:
-            builder.write()
-        except BuildError as error:
-            problems += error.problems
-    if builders[0].site.prefix == "":
-        root = builders[0].output
-    else:
-        root = SiteOutput(content_dir, settings, builders[0].theme, out)
-        if config.enabled("home"):  # defaultContentLanguageInSubdir: / sends to /en/
-            root.alias("index.html", builders[0].site.prefix + "index.html")
-    try:
-        _copy_static(root, config, builders[0].theme)
-        if config.languages and config.enabled("sitemap"):
-            root.text("sitemap.xml", sitemap_index(settings.base_url,
-                                                   (b.site for b in builders)))
-    except BuildError as error:
-        problems += error.problems
-    if problems:
-        raise BuildError(problems)
-    return builders
-
-
-def _copy_static(output: SiteOutput, config: SiteConfig, theme: Theme) -> None:
-    """The site's static/ files, then the theme's that the site does not replace (Hugo's
-    order); a link leading out of static/ is refused, never followed."""
-    site = config.static_files()
-    if isinstance(site, Problem):
-        raise BuildError(site)
-    for path, source in site:
-        output.copy(path, source)
-    replaced = {path for path, _ in site}
-    for path, source in theme.static_files():
-        if path not in replaced:
-            output.copy(path, source)
-
-
-class _Builder:
-    """One language's build: pages in, files out (or, with out=None, only the checks)."""
-
-    def __init__(self, site: LanguageSite, theme_dir: Path, *, drafts: bool,
-                 placeholders: bool, out: Files | None,
-                 processor: ImageProcessor | None, placeholder_size: int = 512,
-                 placeholder_sizes: Mapping[Path, int] | None = None,
-                 warm: WarmCaches | None = None) -> None:
-        self.site = site
-        self.theme_dir = theme_dir
-        self.content_dir = site.content_dir
-        self.config = site.config
-        self.settings = settings = site.config.settings
-        self.drafts = drafts
-        self.placeholders = placeholders
-        self.out = out
-        self.processor = processor
-        self.warm = warm
-        self.theme = self._theme_object("theme", lambda: Theme(theme_dir, settings.language))
-        self.shortcodes = self._theme_object("shortcodes", lambda: ThemeShortcodes(
-            theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
-            fallback_dir=PACKAGE_THEME, strings=self.theme.strings))
-        self.params = {**self.config.params, **settings.params}  # Hugo config's, gallery.yaml's
-        self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
-                                                unsafe_html=settings.unsafe_html)
-        self.figures = Figures(self.theme, processor, out, placeholder_size, placeholder_sizes)
-        self.output = SiteOutput(site.content_dir, settings, self.theme, out)
-        self.output.prefix = site.prefix
-        self.translations = Translations()
-        self.warnings: list[Problem] = []
-        self.posts = 0
-        self.overlay: Mapping[Path, str | None] = {}  # pages about to change (checks only)
-        self.pages: list[Page] = []
-        self.paths: dict[Page, str] = {}
-
-    def _theme_object(self, kind: str, make: Callable[[], Made]) -> Made:
-        """What `make` builds from the theme: kept from the last build of a preview while the
-        theme's files (and the bundled shortcodes) are unchanged."""
-        if self.warm is None:
-            return make()
-        folders = (self.theme_dir, PACKAGE_THEME / "shortcodes")
-        return self.warm.theme_object(kind, folders, make, self.settings.language)
-
-    def prepare(self) -> list[Problem]:
-        """Read this language's pages and give each its address -> the problems found."""
-        config = self.config
-        pages, problems = load_pages(self.content_dir,
-                                     tuple(plural for _, plural in config.taxonomies),
-                                     self.site.codes, self.overlay,
-                                     read=self.warm.read_page if self.warm else None)
-        content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
-        for source, body, body_line in unloaded_bodies(problems, content):  # all at once
-            problems += self._body_problems(source, body, body_line)
-        taken = with_sections([p for p in pages if self.site.takes(p)])
-        taken, cascade_problems = with_cascade(
-            taken, language=self.site.code or config.default_language,
-            taxonomies=tuple(plural for _, plural in config.taxonomies))
-        problems += cascade_problems
-        self.pages = self._published(taken)
-        self.paths = self._paths(self.pages, problems)
-        return problems
-
-    def write(self) -> None:
-        """Render and write every page of this language and the pages made from them;
-        raises one BuildError with all problems found."""
-        config = self.config
-        rendered = self._render_all(self.pages, self.paths, [])
-        self.figures.publish()
-        for result in rendered:
-            # root-absolute links in content are site-wide, whatever the page's language
-            result.html = relative_links(self.figures.insert(result.html, result.path),
-                                         self.site.prefix + result.path,
-                                         self.settings.base_url.removesuffix(self.site.prefix))
-        posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
-                        and r.page.option("list") == "always"), key=hugo_order)
-        self.posts = len(posts)
-        self.output.year = max((r.page.date.year for r in posts if r.page.date), default=None)
-        terms = collect_terms(config, rendered)
-        self.output.menu = menu(config, rendered, self.theme.strings, terms)
-        self.output.params = config.params
-        if config.enabled("page"):
-            self._write_posts(rendered, posts)
-        write_lists(self.output, config, rendered, posts)
-        write_taxonomies(self.output, config, terms)
-        write_aliases(self.output, [r for r in rendered if r.path in self.output.written],
-                      ugly_urls=config.ugly_urls)
-        if config.enabled("404"):
-            write_404(self.output)
-        if config.enabled("sitemap"):
-            self.output.text(self.site.sitemap_path,
-                             sitemap(self.settings, self.output.sitemap))
-        if self.site.code and not self.site.prefix and config.enabled("home"):
-            self.output.alias(f"{self.site.code}/index.html", "index.html")  # /en/ -> /
-
-    def _published(self, pages: list[Page]) -> list[Page]:
-        """Pages Hugo publishes now: no drafts, nothing dated in the future (publishDate) or
-        expired (expiryDate), unless `drafts` or the config's buildDrafts/buildFuture/
-        buildExpired; warns of future pages."""
-        now = datetime.now(UTC)
-        config = self.config
-        out = []
-        for page in pages:
-            if page.draft and not (self.drafts or config.build_drafts):
-                continue
-            if page.expirydate is not None and page.expirydate <= now and not (
-                    self.drafts or config.build_expired):
-                continue
-            future = page.publishdate is not None and page.publishdate > now
-            if future and not (self.drafts or config.build_future):
-                self.warnings.append(Problem(
-                    page.source, page.line_of("publishdate" if "publishdate" in page.key_lines
-                                              else "date"), "date",
-                    f"dated in the future ({page.publishdate.date()}): left out until then",
-                    "rebuild after that date; a draft build (--drafts) previews it"))
-                continue
-            out.append(page)
-        return out
-
-    def all_warnings(self) -> list[Problem]:
-        return [*self.warnings, *self.figures.warnings]
-
-    def _paths(self, pages: list[Page], problems: list[Problem]) -> dict[Page, str]:
-        """Site path of every page; two pages at one path, or a url leaving the site, fail."""
-        paths: dict[Page, str] = {}
-        owners: dict[str, Page] = {}
-        for page in pages:
-            path = page_path(page, self.config.permalinks, self.config.ugly_urls)
-            if path is None:
-                problems.append(Problem(page.source, page.line_of("url"), "url",
-                                        f"url {page.url!r} leaves the site",
-                                        'write a path inside the site, e.g. "/2021/my-post/"'))
-                continue
-            if path in owners:
-                problems.append(Problem(page.source, page.line_of("url"), "url",
-                                        f"same address /{path} as {owners[path].source}",
-                                        "give one of them another url or slug"))
-                continue
-            owners[path] = page
-            paths[page] = path
-        return paths
-
-    def _render_all(self, pages: list[Page], paths: dict[Page, str],
-                    problems: list[Problem]) -> list[Rendered]:
-        """Every page's body as HTML; raises one BuildError with all problems found so far."""
-        rendered: list[Rendered] = []
-        refs = PageRefs(paths, self.settings.base_url)
-        for page in pages:
-            if page not in paths:
-                problems += self._body_problems(page.source, page.body, page.body_line)
-                continue
-            try:
-                rendered.append(self._render_page(page, paths[page], refs))
-            except BuildError as error:
-                problems.extend(error.problems)
-        if not self.placeholders:
-            problems += self.figures.missing()
-        if problems:
-            raise BuildError(problems)
-        return rendered
-
-    def _body_problems(self, source: Path, body: str, body_line: int) -> list[Problem]:
-        """The body problems of a page that will not be built (see body_check)."""
-        return body_problems(source, body, body_line, theme=self.shortcodes,
-                             site_params=self.params, options=self.markdown_options,
-                             inline_shortcodes=self.config.inline_shortcodes)
-
-    def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
-        result = Rendered(page, path, "", "")
-        page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
-        builtins = BuiltinShortcodes(page.source, page_params, self.params,
-                                     inline_enabled=self.config.inline_shortcodes)
-
-        def handler(call: ShortcodeCall, caption: Caption | None) -> str:
-            if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
-                return builtins(call)
-            if call.name == "img":
-                return self.figures.shortcode(page, path, call, caption, result.images)
-            if call.name == "figure":
-                return self.figures.figure(page, path, call, result.images)
-            return self.shortcodes(call, caption, page={"title": page.title, "path": path,
-                                                        "params": page})
-
-        body = refs.expand(page, path, page.body)
-        strings = self.theme.strings
-        render = self.warm.render_markdown if self.warm else render_markdown
-        rendered = render(body, source=page.source, first_line=page.body_line,
-                          shortcodes=handler, options=self.markdown_options,
-                          footnotes=FootnoteLabels(strings["footnotes"], strings["footnote_back"]))
-        self.warnings.extend([*rendered.warnings, *builtins.warnings])
-        result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
-        self._publish_bundle_files(page, path, result.html)
-        divided = MORE_MARKER in page.body
-        result.summary = ((rendered.summary if divided else None) or page.summary
-                          or page.description
-                          or shorten(rendered.summary, self.config.summary_length))
-        result.cover, result.cover_url = self.figures.cover(page, path, result.images)
-        return result
-
-    def _publish_bundle_files(self, page: Page, path: str, body: str) -> None:
-        """Copy bundle files that the body links to directly (Markdown images, downloads).
-
-        Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
-        they decode to, as in Figures.markdown_images. A link to a bundle file whose copy would
-        land outside the site is a problem at its line (checked without writing, too)."""
-        if page.bundle is None or not page.option("publishresources"):
-            return
-        links = {unquote(htmlmod.unescape(m[1])): m[1] for m in _LOCAL_REF.finditer(body)}
-        if not links:  # most posts: no need to resolve the folder
-            return
-        bundle = Boundary(page.bundle, name=f"the page's folder {page.bundle}")
-        for ref, written in links.items():
-            if is_external(ref) or ref.startswith("/"):
-                continue
-            source = page.bundle / ref
-            if not (bundle.contains(source) and source.is_file()) or is_markdown(source):
-                continue
-            site_path = joined(folder_of(path), ref)
-            if site_path is None:
-                raise BuildError(Problem(
-                    page.source, page.line_of_text(written), None,
-                    f"the link {written!r} to a file of this page leads outside the site",
-                    f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
-            if self.out is not None:
-                self.out.put_copy(site_path, source)
-
-    def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
-        """Every page of its own; posts link the next newer and older post."""
-        order = {id(r): i for i, r in enumerate(posts)}
-        for result in rendered:
-            if result.page.kind != "page" or result.page.option("render") != "always":
-                continue
-            index = order.get(id(result))
-            newer = posts[index - 1] if index else None
-            older = posts[index + 1] if index is not None and index + 1 < len(posts) else None
-            link = linker(result.path)
-            post = {
-                "title": result.page.title, "subtitle": result.page.subtitle,
-                "date": self.output.date(result.page.date),
-                "author": result.page.author or self.settings.author, "html": result.html,
-                "type": result.page.type, "comments": bool(result.page.comments),
-                "taxonomies": post_terms(self.config, result, self.theme.strings),
-                "params": result.page.params,
-                "translations": self.translations.of(self.site, result.page, result.path),
-                "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
-                "older": older and {"title": older.page.title, "href": link(older.path)},
-                "reading_time": reading_time(result.html, self.theme.strings),
-                "toc": table_of_contents(result.html) if self.settings.toc else [],
-                "share": share_links(absolute(self.settings.base_url, result.path),
-                                     result.page.title, self.theme.strings),
-            }
-            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
-            # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
-            page_type = result.page.type or result.page.section
-            layout = result.page.layout
-            layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
-                         if layout else []),
-                       *([f"{page_type}/single.html"] if page_type else []), "single.html"]
-            self.output.page(result.path, layouts,
-                             self._meta(result), source=result.page.source, post=post)
-            self.output.sitemap.append(SitemapEntry(result.path,
-                                                    result.page.lastmod or result.page.date))
-
-    def _meta(self, result: Rendered) -> dict[str, Any]:
-        """Head tags of a post: description, canonical URL, Open Graph image."""
-        page = result.page
-        og_image = None
-        if result.cover_url:
-            og_image = {"url": _absolute_url(self.settings.base_url, result.cover_url),
-                        "width": None, "height": None, "alt": page.title}
-        elif result.cover and result.cover.published:
-            image = result.cover.published
-            og_image = {"url": absolute(self.settings.base_url, image.src),
-                        "width": image.width, "height": image.height,
-                        "alt": result.cover.alt}
-        return {
-            "title": page.title, "description": page.description or result.summary,
-            "canonical": absolute(self.settings.base_url, result.path), "og_type": "article",
-            "og_image": og_image, "published": page.date.isoformat() if page.date else None,
-        }
-
-
-def _absolute_url(base_url: str, url: str) -> str:
-    return url if is_external(url) else absolute(base_url, url.lstrip("/"))
-
-
-def shorten(text: str, words: int = SUMMARY_WORDS) -> str:
-    """`text` cut to about `words` words, with an ellipsis when cut."""
-    split = text.split()
-    return text if len(split) <= words else " ".join(split[:words]) + " …"
+            image_keys=processor.source_keys, renders=files.rendered,
+            image_params=processor.params,
+            last=LastBuild(stamp, report, valid_until(builders))))
+    return report

@@ -11,11 +11,14 @@ other-version file, or one left by other renderer code, is discarded; a folder w
 not the recorded one (a run killed between the swap and saving the state, a site replaced by
 hand) has its record dropped; and each file's record is checked against the file itself before
 it is reused (`FileRecord.matches`).
+
+And of the last successful build: its input stamp, report and the moment its site stops being
+right (`LastBuild`), so that a build with nothing to do can tell so from stats alone
+(`unchanged`).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -24,9 +27,33 @@ from pathlib import Path
 from typing import Any
 
 from generator.fsutil import atomic_write_text
+from generator.site.report import BuildReport
 from generator.site.sitefiles import FileRecord, Records, Renders
+from generator.site.unchanged import tool_digest
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """The last successful build of the live site: what it read (`unchanged.input_stamp`),
+    what it reported, and when its site stops being right (a POSIX time; None: never)."""
+
+    stamp: str
+    report: BuildReport
+    valid_until: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stamp": self.stamp, "report": self.report.to_json(),
+                "valid_until": self.valid_until}
+
+    @classmethod
+    def from_json(cls, out_dir: Path, data: dict[str, Any]) -> LastBuild:
+        valid_until = data["valid_until"]
+        if not (isinstance(data["stamp"], str)
+                and (valid_until is None or isinstance(valid_until, int | float))):
+            raise ValueError("not a last build")
+        return cls(data["stamp"], BuildReport.from_json(out_dir, data["report"]), valid_until)
 
 
 @dataclass
@@ -37,6 +64,8 @@ class BuildState:
     spare: Records | None = None  # None: no spare, or one this state cannot vouch for
     image_keys: dict[str, list[int | str]] = field(default_factory=dict)
     renders: Renders = field(default_factory=dict)  # page path -> (inputs, digest), live site
+    image_params: str = ""  # the image settings `image_keys` were made with
+    last: LastBuild | None = None  # None: no build this state can vouch for
 
 
 def state_file(cache_dir: Path, out_dir: Path) -> Path:
@@ -45,45 +74,35 @@ def state_file(cache_dir: Path, out_dir: Path) -> Path:
     return cache_dir / "site-state" / f"{name}.json"
 
 
-def load_state(cache_dir: Path, out_dir: Path, spare: Path, image_params: str) -> BuildState:
+def load_state(cache_dir: Path, out_dir: Path, spare: Path) -> BuildState:
     """The state of `out_dir`, only the parts that still describe its folders (else empty)."""
     try:
         data = json.loads(state_file(cache_dir, out_dir).read_text(encoding="utf-8"))
         if (data["version"] != STATE_VERSION or data["out"] != str(out_dir.absolute())
                 or data["tool"] != tool_digest()):
             return BuildState()
-        keys = data["image_keys"] if data["image_params"] == image_params else {}
-        return BuildState(site=_folder(data["site"], out_dir) or {},
-                          spare=_folder(data["spare"], spare),
-                          image_keys={str(k): list(v) for k, v in keys.items()},
+        site = _folder(data["site"], out_dir)
+        return BuildState(site=site or {}, spare=_folder(data["spare"], spare),
+                          image_keys={str(k): list(v) for k, v in data["image_keys"].items()},
                           renders={str(k): (str(v[0]), str(v[1]))
-                                   for k, v in data["renders"].items()})
+                                   for k, v in data["renders"].items()},
+                          image_params=str(data["image_params"]),
+                          last=(LastBuild.from_json(out_dir, data["last"])
+                                if site is not None and data["last"] else None))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return BuildState()
 
 
-def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState,
-               image_params: str) -> None:
+def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState) -> None:
     """Record the folders as they are now, after a build swapped its site in."""
     data = {
         "version": STATE_VERSION, "tool": tool_digest(), "out": str(out_dir.absolute()),
         "site": _folder_json(out_dir, state.site),
         "spare": _folder_json(spare, state.spare) if state.spare is not None else None,
-        "image_params": image_params, "image_keys": state.image_keys,
-        "renders": state.renders,
+        "image_params": state.image_params, "image_keys": state.image_keys,
+        "renders": state.renders, "last": state.last.to_json() if state.last else None,
     }
     atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
-
-
-@functools.cache
-def tool_digest() -> str:
-    """SHA-256 of the renderer's own code: a state left by another version is not trusted (its
-    pages may have been rendered differently from the same inputs)."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def discard_state(cache_dir: Path, out_dir: Path) -> None:

@@ -143,7 +143,8 @@ def test_one_edit_writes_and_renders_only_the_pages_that_show_it(
 def test_a_damaged_state_or_spare_is_not_trusted(tmp_path: Path, damage: str) -> None:
     project = Project(tmp_path)
     project.build()
-    project.build()
+    project.edit("post-3", "Body of post 3.", "Another body.")
+    project.build()  # a real rebuild: the first site becomes the spare
     state = state_file(project.root / ".cache", project.root / "site")
     if damage == "corrupt":
         state.write_text(f'{{"version": {STATE_VERSION}, "site": [', encoding="utf-8")

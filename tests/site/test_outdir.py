@@ -72,6 +72,7 @@ def test_site_missing_after_a_kill_between_renames_is_put_back(built: Path) -> N
 def test_read_only_site_is_one_error_and_the_site_is_kept(
         built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = (built / "site" / "index.html").read_bytes()
+    write_post(built / "content", "second", title="Second", date="2021-01-02")
     monkeypatch.setattr(outdir.os, "access", lambda *_: False)  # tests run as root
     with pytest.raises(BuildError) as caught:
         build(built)
@@ -101,6 +102,7 @@ def test_full_disk_or_read_only_while_writing_keeps_the_site(
 
 def test_failed_swap_keeps_the_site(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = (built / "site" / "index.html").read_bytes()
+    write_post(built / "content", "second", title="Second", date="2021-01-02")
 
     def refuse(*_: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(built))

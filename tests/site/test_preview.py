@@ -16,7 +16,7 @@ from generator.cli import build_parser
 from generator.commands.serve import preview_rebuild
 from generator.folders import Folders
 from generator.settings import SiteSettings
-from generator.site import build, warm
+from generator.site import pipeline, warm
 from generator.site.build import BuildReport, build_site
 from generator.site.feeds import FeedItem, rss
 from generator.site.serve import Preview, make_server, site_path
@@ -105,14 +105,14 @@ def test_one_edit_parses_and_renders_only_that_page_again(
     rendered: list[Path] = []
     themes: list[Path] = []
     real_parse, real_render, real_theme = (warm.page_from_bytes, warm.cold_render_markdown,
-                                           build.Theme)
+                                           pipeline.Theme)
     monkeypatch.setattr(warm, "page_from_bytes",
                         lambda data, source, *rest: parsed.append(source)
                         or real_parse(data, source, *rest))
     monkeypatch.setattr(warm, "cold_render_markdown",
                         lambda text, **kw: rendered.append(kw["source"])
                         or real_render(text, **kw))
-    monkeypatch.setattr(build, "Theme", lambda folder, language: themes.append(folder)
+    monkeypatch.setattr(pipeline, "Theme", lambda folder, language: themes.append(folder)
                         or real_theme(folder, language))
     project.edit("post-2", "Body of post 2.", "A new body.")
     report = project.build()
