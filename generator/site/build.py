@@ -117,6 +117,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     """Run the pipeline into a work folder and swap it in; save what the next build reuses."""
     from generator.site.images import ImageProcessor
     from generator.site.pipeline import build_languages, report_of, valid_until
+    from generator.site.theme import compiled_templates
 
     if warm is not None:
         warm.start_build()
@@ -132,7 +133,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
                 Path(content_dir), settings, Path(theme_dir), config, drafts=drafts,
                 placeholders=placeholders, out=files, processor=processor,
                 placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
-                warm=warm)
+                warm=warm, compiled=compiled_templates(cache_dir))
             warnings = [warning for builder in builders for warning in builder.all_warnings()]
             if strict and warnings:
                 raise BuildError(warnings)

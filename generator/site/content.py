@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -368,6 +367,8 @@ def _parse_yaml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]
 
 
 def _parse_toml(raw: str, source: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    import tomllib  # TOML front matter is rare: not every build pays for the import
+
     try:
         meta = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:

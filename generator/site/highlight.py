@@ -13,6 +13,7 @@ or the `highlight` shortcode's third parameter (`linenos=table,hl_lines=2 4-5,li
 
 `stylesheet` is the CSS for these classes: a light style, and a dark one under
 `prefers-color-scheme: dark` (theme/static/syntax.css is its output; a test keeps them equal).
+Pygments is imported on the first code block, not by a build of pages without one.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pygments import lex
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import STANDARD_TYPES, Token, _TokenType
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer
+    from pygments.token import _TokenType
 
 LIGHT_STYLE = "friendly"
 DARK_STYLE = "monokai"
@@ -187,6 +186,9 @@ def highlight_code(code: str, language: str, options: CodeOptions = CodeOptions(
 def _lexer(language: str) -> Lexer | None:
     if not language:
         return None
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language.lower(), stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -195,6 +197,8 @@ def _lexer(language: str) -> Lexer | None:
 
 def _highlighted_lines(code: str, lexer: Lexer) -> Iterator[str]:
     """Each line of `code` as token spans, its newline (if any) kept at its end, as Chroma."""
+    from pygments import lex
+
     line: list[tuple[str, str]] = []  # (css class, text); runs of one class merged
     for token_type, value in lex(code, lexer):
         css = _css_class(token_type)
@@ -218,6 +222,8 @@ def _spans(line: list[tuple[str, str]]) -> str:
 
 
 def _css_class(token_type: _TokenType) -> str:
+    from pygments.token import STANDARD_TYPES, Token
+
     while token_type not in STANDARD_TYPES:
         token_type = token_type.parent
     return "" if token_type is Token.Text else STANDARD_TYPES[token_type]
@@ -241,6 +247,8 @@ def stylesheet() -> str:
 def _style_rules(style: str) -> str:
     """A Pygments style's token rules for `.chroma`, and Chroma's `hl` for marked lines (the
     block's background stays the theme's code background)."""
+    from pygments.formatters import HtmlFormatter
+
     formatter = HtmlFormatter(style=style)
     marked = f".chroma .hl {{ background-color: {formatter.style.highlight_color} }}"
     return "\n".join([marked, *formatter.get_token_style_defs(".chroma")])

@@ -3,7 +3,8 @@
 Each file maps a key (`read_more`, `tags`, ...) to its text; templates read them as `t.KEY`.
 The site's `language` setting, a language tag and never a path, picks the file: "pt-BR" tries
 pt-br.yaml, then pt.yaml. Keys that file lacks, and languages with no file at all, fall back to
-en.yaml, which must be complete. Files are read only from inside the i18n folder.
+en.yaml, which must be complete. Files are read only from inside the i18n folder, with their
+work bounded as front matter's is (`yamlbounds`).
 
 To add a language, copy theme/i18n/en.yaml to theme/i18n/<code>.yaml and translate the values
 (`months`: the twelve month names as they read in "day month year", January first).
@@ -20,6 +21,7 @@ import yaml
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.settings import language_problem
+from generator.yamlbounds import compose_bounded, construct
 
 FALLBACK = "en"
 # the keys Python code reads
@@ -65,7 +67,8 @@ def _codes(language: str) -> list[str]:
 
 def _read(path: Path, inside: Boundary) -> Strings:
     try:
-        data = yaml.safe_load(inside.check(path).read_text(encoding="utf-8"))
+        data = construct(compose_bounded(inside.check(path).read_text(encoding="utf-8"),
+                                         fast=True))
     except FileNotFoundError as error:
         raise BuildError(Problem(path, None, None, "theme UI strings not found",
                                  "pass a theme folder holding i18n/en.yaml")) from error

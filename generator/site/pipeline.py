@@ -73,6 +73,8 @@ from generator.site.urls import (
 )
 
 if TYPE_CHECKING:
+    from jinja2 import BytecodeCache
+
     from generator.site.warm import WarmCaches
 
 Made = TypeVar("Made")
@@ -108,15 +110,16 @@ def build_languages(content_dir: Path, settings: SiteSettings, theme_dir: Path,
                      placeholder_size: int = 512,
                      placeholder_sizes: Mapping[Path, int] | None = None,
                      overlay: Mapping[Path, str | None] | None = None,
-                     warm: WarmCaches | None = None) -> list[Builder]:
+                     warm: WarmCaches | None = None,
+                     compiled: BytecodeCache | None = None) -> list[Builder]:
     """Build the site of every language (one for most sites) into `out`, then what they
     share: static files, and for several languages the root sitemap index; every problem of
-    every language is raised together."""
+    every language is raised together. `compiled`: where compiled templates are kept."""
     config = replace(config or SiteConfig(), settings=settings)
     builders = [Builder(site, theme_dir, drafts=drafts, placeholders=placeholders,
                          out=FilesUnder(out, site.prefix) if out and site.prefix else out,
                          processor=processor, placeholder_size=placeholder_size,
-                         placeholder_sizes=placeholder_sizes, warm=warm)
+                         placeholder_sizes=placeholder_sizes, warm=warm, compiled=compiled)
                 for site in language_sites(config, content_dir)]
     for builder in builders:
         builder.overlay = overlay or {}
@@ -171,7 +174,7 @@ class Builder:
                  placeholders: bool, out: Files | None,
                  processor: ImageProcessor | None, placeholder_size: int = 512,
                  placeholder_sizes: Mapping[Path, int] | None = None,
-                 warm: WarmCaches | None = None) -> None:
+                 warm: WarmCaches | None = None, compiled: BytecodeCache | None = None) -> None:
         self.site = site
         self.theme_dir = theme_dir
         self.content_dir = site.content_dir
@@ -182,10 +185,11 @@ class Builder:
         self.out = out
         self.processor = processor
         self.warm = warm
-        self.theme = self._theme_object("theme", lambda: Theme(theme_dir, settings.language))
+        self.theme = self._theme_object("theme", lambda: Theme(theme_dir, settings.language,
+                                                               compiled))
         self.shortcodes = self._theme_object("shortcodes", lambda: ThemeShortcodes(
             theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
-            fallback_dir=PACKAGE_THEME, strings=self.theme.strings))
+            fallback_dir=PACKAGE_THEME, strings=self.theme.strings, compiled=compiled))
         self.params = {**self.config.params, **settings.params}  # Hugo config's, gallery.yaml's
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)

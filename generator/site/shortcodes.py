@@ -294,7 +294,8 @@ class ThemeShortcodes:
 
     def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",),
                  fallback_dir: Path | None = None,
-                 strings: Mapping[str, Any] | None = None) -> None:
+                 strings: Mapping[str, Any] | None = None,
+                 compiled: jinja2.BytecodeCache | None = None) -> None:
         self.directory = Path(theme_dir) / "shortcodes"
         self.directories = [self.directory]
         if fallback_dir is not None and Path(fallback_dir).resolve() != Path(theme_dir).resolve():
@@ -307,6 +308,7 @@ class ThemeShortcodes:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
+            bytecode_cache=compiled,
         )
         self._env.globals["error"] = _template_error
         self._env.globals["t"] = dict(strings or {})

@@ -1,10 +1,13 @@
 """The theme folder: Jinja2 templates (templates/), UI strings (i18n/) and static files (static/).
 
 A broken template is a BuildError naming the template file and line, like a content error.
+Compiled templates are kept in the cache (`compiled_templates`), so a rebuild in a new process
+does not parse and compile them again.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,14 +18,16 @@ from jinja2.loaders import split_template_path
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 from generator.site.i18n import Strings, load_strings
+from generator.site.unchanged import tool_digest
 
 
 class Theme:
     """One theme folder, its UI strings in the site's language."""
 
-    def __init__(self, theme_dir: Path, language: str) -> None:
+    def __init__(self, theme_dir: Path, language: str,
+                 compiled: jinja2.BytecodeCache | None = None) -> None:
         self.dir = theme_dir
-        self.env = _environment(theme_dir)
+        self.env = _environment(theme_dir, compiled)
         self.strings: Strings = load_strings(theme_dir / "i18n", language)
 
     def render(self, name: str | list[str], **context: Any) -> str:
@@ -70,7 +75,21 @@ class ThemeLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
-def _environment(theme_dir: Path) -> jinja2.Environment:
+def compiled_templates(cache_dir: Path) -> jinja2.BytecodeCache:
+    """Where compiled templates are kept: Jinja2 checks each against its template's source and
+    the Python version; the folder is named after the renderer's code (`tool_digest`), since
+    the environment's options shape the compiled code too, and older folders are removed."""
+    root = cache_dir / "templates"
+    folder = root / tool_digest()[:16]
+    if not folder.is_dir():
+        if root.is_dir() and not root.is_symlink():
+            for old in root.iterdir():
+                shutil.rmtree(old, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None) -> jinja2.Environment:
     templates = theme_dir / "templates"
     if not templates.is_dir():
         raise BuildError(Problem(templates, None, None, "theme templates not found",
@@ -79,7 +98,7 @@ def _environment(theme_dir: Path) -> jinja2.Environment:
                                                error=BuildError))
     return jinja2.Environment(loader=loader, autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+                              lstrip_blocks=True, bytecode_cache=compiled)
 
 
 def _template_line(error: Exception) -> int | None:
