@@ -3,7 +3,9 @@
 A post is a leaf bundle `content/posts/<slug>/index.md` with its images in `images/`; an image is
 named without its extension and found under any of `IMAGE_SUFFIXES`. Both sides agree on this
 through this module alone, so neither needs to import the other. Both also refuse the same
-images: unreadable ones and those over `MAX_PIXELS` (`image_problem`).
+images: unreadable ones and those over `MAX_PIXELS` (`image_problem`). While the gallery side
+rewrites content/, `PENDING_NAME` marks it, and the site side refuses to build from it until a
+run has finished the write (`interrupted_write`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO
 
+from generator.errors import Problem
+
+PENDING_NAME = ".write-in-progress"  # in content/ while posts are written; gone once complete
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 # The largest image accepted (width x height): decoding takes about 18 bytes per pixel.
 MAX_PIXELS = 50_000_000
@@ -67,3 +72,13 @@ def image_problem(image_file: Path | BinaryIO) -> tuple[str, str] | None:
                 "replace it with a valid PNG, JPEG, WebP or GIF file, "
                 "or delete it and run `make generate` to make it again")
     return None
+
+
+def interrupted_write(content_dir: Path) -> Problem | None:
+    """The problem of a content folder a killed `write` left half old, half new, if it is one."""
+    marker = content_dir / PENDING_NAME
+    if not marker.exists():
+        return None
+    return Problem(marker, None, None, "a write of the posts was interrupted: content/ holds some "
+                   "posts from an older gallery.yaml",
+                   "run `make posts` (python -m generator write) or `make draft` to finish it")

@@ -4,24 +4,48 @@ Every command reads gallery.yaml (or `--manifest`) first, so invalid input stops
 is written; `dream` alone makes one image from a prompt, outside the gallery. Heavy imports
 (torch) happen only in the commands that generate images. This module assembles the parser,
 takes the site lock for the commands that write and reports errors; the commands themselves
-live in `generator/commands/`.
+live in `generator/commands/`, and only the module of the command being run is imported (a
+`build` that finds nothing changed is mostly Python's own start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from generator.commands.check import cmd_check
-from generator.commands.deploy import cmd_deploy
-from generator.commands.dream import DREAM_DIFFERENCES, add_setting_options, cmd_dream
-from generator.commands.locking import Handler, locked
-from generator.commands.serve import cmd_serve
-from generator.commands.site import cmd_build, cmd_draft, cmd_generate, cmd_site, cmd_write
-from generator.commands.weights import cmd_weights
+from generator.commands.dream import DREAM_DIFFERENCES, add_setting_options
+from generator.commands.locking import locked
 from generator.errors import GalleryError
 from generator.folders import Folders
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command's function in `generator.commands.<module>`, imported when it runs; `writes`:
+    it writes content/ or site/, so it runs holding the site lock."""
+
+    module: str
+    function: str
+    writes: bool = False
+
+    def __call__(self, args: argparse.Namespace, folders: Folders) -> None:
+        module = importlib.import_module(f"generator.commands.{self.module}")
+        getattr(module, self.function)(args, folders)
+
+
+cmd_check = Command("check", "cmd_check")
+cmd_write = Command("site", "cmd_write", writes=True)
+cmd_generate = Command("site", "cmd_generate")
+cmd_build = Command("site", "cmd_build", writes=True)
+cmd_site = Command("site", "cmd_site", writes=True)
+cmd_draft = Command("site", "cmd_draft", writes=True)
+cmd_serve = Command("serve", "cmd_serve")
+cmd_weights = Command("weights", "cmd_weights")
+cmd_deploy = Command("deploy", "cmd_deploy", writes=True)
+cmd_dream = Command("dream", "cmd_dream")
 
 
 def _gpu_share(text: str) -> float:
@@ -52,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--source, else in the current folder)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Handler, help_text: str,
+    def command(name: str, handler: Command, help_text: str,
                 folders: Sequence[str] = ("content", "out", "theme")) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
@@ -125,14 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WRITING_COMMANDS = (cmd_write, cmd_build, cmd_site, cmd_draft, cmd_deploy)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     folders = Folders.from_args(args)
     try:
-        if args.handler in WRITING_COMMANDS:
+        if args.handler.writes:
             locked(args, folders, args.handler)
         else:
             args.handler(args, folders)

@@ -18,7 +18,8 @@ def cmd_check(args: argparse.Namespace, folders: Folders) -> None:
     """Validate gallery.yaml, that `write` may write its posts, and every page of content/ as
     `write` will leave it (so hand-written pages and posts cannot clash), reporting every
     problem."""
-    from generator.gallery.writer import check_posts, interrupted_write, planned_pages
+    from generator.bundles import interrupted_write
+    from generator.gallery.writer import check_posts, planned_pages
     from generator.site.build import check_content
     from generator.site.deploy import destination_problems
 

@@ -6,9 +6,9 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from generator.folders import Folders
-from generator.gallery.model import Manifest
 
 if TYPE_CHECKING:
+    from generator.gallery.model import Manifest
     from generator.site.config import SiteConfig
 
 

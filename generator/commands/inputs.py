@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.folders import Folders
-from generator.gallery.model import Manifest
+
+if TYPE_CHECKING:
+    from generator.gallery.model import Manifest
 
 
 def read_manifest(folders: Folders) -> Manifest:

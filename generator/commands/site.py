@@ -13,11 +13,11 @@ from generator.commands.config import site_config
 from generator.commands.inputs import models_folder, read_manifest
 from generator.errors import GalleryError, GenerationError
 from generator.folders import Folders
-from generator.gallery.jobs import ImageGenerator
-from generator.gallery.model import Manifest
 from generator.settings import GenerationSettings
 
 if TYPE_CHECKING:
+    from generator.gallery.jobs import ImageGenerator
+    from generator.gallery.model import Manifest
     from generator.site.build import BuildReport
     from generator.site.config import SiteConfig
     from generator.site.warm import WarmCaches
@@ -94,7 +94,7 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
 
 
 def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
-    from generator.gallery.writer import interrupted_write
+    from generator.bundles import interrupted_write
 
     interrupted = interrupted_write(folders.content)
     if interrupted is not None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from generator.bundles import IMAGE_SUFFIXES, bundle_dir
+from generator.bundles import IMAGE_SUFFIXES, PENDING_NAME, bundle_dir
 from generator.errors import GalleryError, Problem, disk_problem
 from generator.fsutil import atomic_write_text, remove_stale_temporaries
 from generator.gallery.model import Entry, Figure, Item, Manifest, Post, Text
@@ -37,7 +37,6 @@ from generator.gallery.ownership import Ownership
 MARKER = ("# Generated from gallery.yaml: edit the post there, not here "
           "(a hand-edited copy is never overwritten).")
 FINGERPRINT = "# Fingerprint: "  # + the sha256 of the slug and of the file without this line
-PENDING_NAME = ".write-in-progress"  # in content/ while `write_posts` runs: gone when complete
 SPACER = "\\\n\\"  # a paragraph of `\` lines: vertical space between items, as in the seed
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
@@ -244,16 +243,6 @@ def write_posts(manifest: Manifest, content_dir: Path) -> list[Path]:
     except OSError as error:
         raise GalleryError(disk_problem(error, content_dir, "write the posts")) from error
     return changed
-
-
-def interrupted_write(content_dir: Path) -> Problem | None:
-    """The problem of a content folder a killed `write` left half old, half new, if it is one."""
-    marker = content_dir / PENDING_NAME
-    if not marker.exists():
-        return None
-    return Problem(marker, None, None, "a write of the posts was interrupted: content/ holds some "
-                   "posts from an older gallery.yaml",
-                   "run `make posts` (python -m generator write) or `make draft` to finish it")
 
 
 def _write_plans(plans: list[tuple[Ownership, list[_Write]]]) -> list[Path]:

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator.errors import BuildError, Problem
-from generator.yamlbounds import compose_bounded, construct
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
@@ -87,6 +83,8 @@ class Located:
 
 
 def _yaml_line(text: str, keys: tuple[str, ...]) -> int | None:
+    import yaml
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -149,34 +147,50 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise BuildError(Problem(path, None, None, f"cannot read the site config: {error}",
                                  "save it as UTF-8 text")) from error
-    suffix = path.suffix.lower()
+    parse = {".toml": _toml, ".json": _json}.get(path.suffix.lower(), _yaml)
     try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text) if text.strip() else {}
-        else:
-            data = construct(compose_bounded(text)) or {}
-    except tomllib.TOMLDecodeError as error:
-        where = re.search(r"\(at line (\d+)", str(error))
-        raise BuildError(Problem(path, int(where[1]) if where else None, None,
-                                 f"not valid TOML: {error}", "fix the syntax")) from error
-    except json.JSONDecodeError as error:
-        raise BuildError(Problem(path, error.lineno, None, f"not valid JSON: {error.msg}",
-                                 "fix the syntax")) from error
+        data = parse(path, text)
     except (ValueError, RecursionError) as error:  # a number of 5,000 digits, nesting too deep
         raise BuildError(Problem(path, None, None,
                                  f"cannot be read ({type(error).__name__}: {error})",
                                  "keep numbers short and nesting shallow")) from None
+    if not isinstance(data, dict):
+        raise BuildError(Problem(path, 1, None, "the site config must be a mapping of keys",
+                                 "write one `key = value` per line"))
+    return data
+
+
+def _toml(path: Path, text: str) -> Any:
+    import tomllib  # each format's parser is imported only for a config in that format
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        where = re.search(r"\(at line (\d+)", str(error))
+        raise BuildError(Problem(path, int(where[1]) if where else None, None,
+                                 f"not valid TOML: {error}", "fix the syntax")) from error
+
+
+def _json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise BuildError(Problem(path, error.lineno, None, f"not valid JSON: {error.msg}",
+                                 "fix the syntax")) from error
+
+
+def _yaml(path: Path, text: str) -> Any:
+    import yaml
+
+    from generator.yamlbounds import compose_bounded, construct
+
+    try:
+        return construct(compose_bounded(text)) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise BuildError(Problem(path, mark.line + 1 if mark else None, None,
                                  f"not valid YAML: {getattr(error, 'problem', error)}",
                                  getattr(error, "note", None) or "fix the syntax")) from error
-    if not isinstance(data, dict):
-        raise BuildError(Problem(path, 1, None, "the site config must be a mapping of keys",
-                                 "write one `key = value` per line"))
-    return data
 
 
 def _lowercase(data: dict[str, Any]) -> dict[str, Any]:

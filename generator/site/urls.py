@@ -15,10 +15,13 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from generator.addresses import PAGER, url_file
-from generator.site.content import Page
+
+if TYPE_CHECKING:
+    from generator.site.content import Page
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")

@@ -17,13 +17,13 @@ import yaml
 from PIL import Image
 
 from generator import fsutil
+from generator.bundles import interrupted_write
 from generator.errors import GalleryError, ManifestError
 from generator.gallery.load import load_manifest
 from generator.gallery.ownership import Ownership
 from generator.gallery.writer import (
     FINGERPRINT,
     MARKER,
-    interrupted_write,
     render_post,
     write_posts,
 )
