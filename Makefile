@@ -55,8 +55,8 @@ test: $(STAMP)            ## lint and the whole test suite (installs the system 
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m pytest -n auto --dist loadgroup -q
 
-bench: $(STAMP)           ## speed and memory against the baselines, as ratios
-	$(PY) -m bench
+bench: $(STAMP)           ## speed and memory against the baselines, as ratios (QUICK=1: small inputs)
+	$(PY) -m bench $(if $(QUICK),--quick) $(ONLY)
 
 $(VNU):
 	npm install --prefix .cache/npm --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)

@@ -24,7 +24,7 @@ from generator.site.buildstate import BuildState, LastBuild, discard_state, load
 from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
 from generator.site.report import BuildReport
 from generator.site.sitefiles import SiteFiles
-from generator.site.unchanged import input_stamp, site_intact
+from generator.site.unchanged import Stamp, input_stamp, site_intact
 
 if TYPE_CHECKING:
     from generator.site.config import SiteConfig
@@ -63,7 +63,7 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                         skip=(out_dir, spare, cache_dir))
     state = load_state(cache_dir, out_dir, spare)
     last = state.last
-    if (last is not None and last.stamp == stamp
+    if (last is not None and last.stamp.still(stamp)
             and (last.valid_until is None or time.time() < last.valid_until)
             and site_intact(out_dir, state.site)):
         return last.report.unchanged()
@@ -110,7 +110,7 @@ def _read_folders(content_dir: Path, theme_dir: Path, config: SiteConfig | None)
 
 
 def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
-             cache_dir: Path, spare: Path, state: BuildState, stamp: str, drafts: bool,
+             cache_dir: Path, spare: Path, state: BuildState, stamp: Stamp, drafts: bool,
              placeholders: bool, strict: bool, config: SiteConfig | None,
              placeholder_size: int, placeholder_sizes: Mapping[Path, int] | None,
              warm: WarmCaches | None) -> BuildReport:

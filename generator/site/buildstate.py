@@ -29,9 +29,9 @@ from typing import Any
 from generator.fsutil import atomic_write_text
 from generator.site.report import BuildReport
 from generator.site.sitefiles import FileRecord, Records, Renders
-from generator.site.unchanged import tool_digest
+from generator.site.unchanged import Stamp, tool_digest
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,21 @@ class LastBuild:
     """The last successful build of the live site: what it read (`unchanged.input_stamp`),
     what it reported, and when its site stops being right (a POSIX time; None: never)."""
 
-    stamp: str
+    stamp: Stamp
     report: BuildReport
     valid_until: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"stamp": self.stamp, "report": self.report.to_json(),
+        return {"stamp": self.stamp.to_json(), "report": self.report.to_json(),
                 "valid_until": self.valid_until}
 
     @classmethod
     def from_json(cls, out_dir: Path, data: dict[str, Any]) -> LastBuild:
         valid_until = data["valid_until"]
-        if not (isinstance(data["stamp"], str)
-                and (valid_until is None or isinstance(valid_until, int | float))):
+        if not (valid_until is None or isinstance(valid_until, int | float)):
             raise ValueError("not a last build")
-        return cls(data["stamp"], BuildReport.from_json(out_dir, data["report"]), valid_until)
+        return cls(Stamp.from_json(data["stamp"]), BuildReport.from_json(out_dir, data["report"]),
+                   valid_until)
 
 
 @dataclass

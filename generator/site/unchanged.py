@@ -1,18 +1,20 @@
 """Whether a build would remake exactly the site already in place, told from file stats alone.
 
-Before it imports anything heavy, a build takes the `input_stamp` of everything it reads: each
-file and folder under the folders it reads from (the content folders, the theme, the bundled
-theme, static/) by name, type, size, mtime_ns and inode; the settings and options it was given;
-the renderer's code and the installed libraries' versions (`tool_digest`). The build state keeps
-the stamp of the last successful build, its report and the moment its site stops being right
-(the next publishDate or expiryDate to pass). When the stamp is the same, that moment has not
-come and every file of the live site is still the one recorded (`site_intact`), the build has
-nothing to do: it gives the last report again without reading a page, importing Jinja2,
-markdown-it or Pillow, or touching the site.
+Before it imports anything heavy, a build takes the `Stamp` of everything it reads: each file
+and folder under the folders it reads from (the content folders, the theme, the bundled theme,
+static/) by name, type, size, mtime_ns, ctime_ns and inode; the settings and options it was
+given; the renderer's code and the installed libraries' versions (`tool_digest`). The build
+state keeps the stamp of the last successful build, its report and the moment its site stops
+being right (the next publishDate or expiryDate to pass). When the stamp is the same, that
+moment has not come and every file of the live site is still the one recorded (`site_intact`),
+the build has nothing to do: it gives the last report again without reading a page, importing
+Jinja2, markdown-it or Pillow, or touching the site.
 
 Stats cannot tell two saves apart that fall within one tick of the file system's clock and
-leave the same size (2 s on FAT, 1 s on HFS+): as git does with its index, a file modified less
-than `RACY_SECONDS` before the stamp is taken is stamped by its bytes as well.
+leave the same size (2 s on FAT, 1 s on HFS+). As git does for its index, a file changed less
+than `RACY_SECONDS` before the stamp is taken is "racy": the stamp keeps its bytes' digest too,
+and the next build reads it again to compare (`Stamp.still`), so a second save within the tick
+is seen, and a fresh tree costs one hash per file once, not a real build.
 
 The test is conservative: any new stat (a file saved with the same bytes, an editor's swap file
 come and gone) makes a real build, which is incremental and writes only files that differ.
@@ -30,7 +32,9 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator.site.sitefiles import Records
 
@@ -39,13 +43,39 @@ _RENDERER = Path(__file__).resolve().parent  # generator/site
 _SHARED = _RENDERER.parent  # generator/: the shared ground the renderer imports
 
 
-def input_stamp(folders: Iterable[Path], options: object, skip: Iterable[Path] = ()) -> str:
-    """SHA-256 of the stats of everything under `folders` (not under `skip`), of `options`
-    (settings, config, flags) and of the renderer itself."""
+@dataclass(frozen=True)
+class Stamp:
+    """What a build read, told by stats (`stats`), and the digests of the files that were racy
+    when it was taken (path -> SHA-256 hex)."""
+
+    stats: str
+    racy: Mapping[str, str] = field(default_factory=dict)
+
+    def still(self, now: Stamp) -> bool:
+        """True when `now`, a stamp taken later, shows the same inputs: the same stats, and
+        each file racy when this stamp was taken still holds the bytes it held then."""
+        return self.stats == now.stats and all(
+            _file_digest(path) == digest for path, digest in self.racy.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stats": self.stats, "racy": dict(self.racy)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stamp:
+        stats, racy = data["stats"], data["racy"]
+        if not (isinstance(stats, str) and isinstance(racy, dict)
+                and all(isinstance(v, str) for v in racy.values())):
+            raise ValueError("not a stamp")
+        return cls(stats, {str(k): v for k, v in racy.items()})
+
+
+def input_stamp(folders: Iterable[Path], options: object, skip: Iterable[Path] = ()) -> Stamp:
+    """The stamp of everything under `folders` (not under `skip`), of `options` (settings,
+    config, flags) and of the renderer itself."""
     digest = hashlib.sha256(tool_digest().encode())
     digest.update(json.dumps(_canonical(options), ensure_ascii=False).encode())
-    skipped = {os.fspath(path) for path in skip}
-    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    walk = _Walk({os.fspath(path) for path in skip},
+                 time.time_ns() - RACY_SECONDS * 1_000_000_000, digest)
     for folder in sorted({os.fspath(Path(f).absolute()) for f in folders}):
         try:
             stat = os.stat(folder)
@@ -53,8 +83,8 @@ def input_stamp(folders: Iterable[Path], options: object, skip: Iterable[Path] =
             digest.update(f"{folder}\0missing\n".encode())
             continue
         digest.update(f"{folder}\0{_stat_line(stat)}".encode())
-        _walk(folder, skipped, racy_after, digest)
-    return digest.hexdigest()
+        walk.folder(folder)
+    return Stamp(digest.hexdigest(), {path: _file_digest(path) for path in walk.racy})
 
 
 def site_intact(out_dir: Path, records: Records) -> bool:
@@ -101,39 +131,50 @@ def tool_digest() -> str:
     return digest.hexdigest()
 
 
-def _walk(folder: str, skip: set[str], racy_after: int, digest: hashlib._Hash) -> None:
-    try:
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as error:  # unreadable: stamped as such, so a later change is seen
-        digest.update(f"{folder}\0{error.errno}\n".encode())
-        return
-    for entry in entries:
-        if entry.path in skip:
-            continue
+@dataclass
+class _Walk:
+    """Feeds the stats under a folder to `digest`, noting the racy files."""
+
+    skip: set[str]
+    racy_after: int  # ns: files changed at or after this are racy
+    digest: Any  # a hashlib object
+    racy: list[str] = field(default_factory=list)
+
+    def folder(self, folder: str) -> None:
         try:
-            stat = entry.stat(follow_symlinks=False)
-        except OSError:
-            digest.update(f"{entry.path}\0gone\n".encode())
-            continue
-        digest.update(f"{entry.name}\0{_stat_line(stat)}".encode())
-        if entry.is_dir(follow_symlinks=False):
-            _walk(entry.path, skip, racy_after, digest)
-            digest.update(b"\0end\n")
-        elif stat.st_mtime_ns >= racy_after and entry.is_file(follow_symlinks=False):
-            digest.update(_file_digest(entry.path))
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:  # unreadable: stamped as such, so a later change is seen
+            self.digest.update(f"{folder}\0{error.errno}\n".encode())
+            return
+        for entry in entries:
+            if entry.path in self.skip:
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                self.digest.update(f"{entry.path}\0gone\n".encode())
+                continue
+            self.digest.update(f"{entry.name}\0{_stat_line(stat)}".encode())
+            if entry.is_dir(follow_symlinks=False):
+                self.folder(entry.path)
+                self.digest.update(b"\0end\n")
+            elif (max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.racy_after
+                  and entry.is_file(follow_symlinks=False)):
+                self.racy.append(entry.path)
 
 
-def _file_digest(path: str) -> bytes:
+def _file_digest(path: str) -> str:
     try:
         with open(path, "rb") as file:
-            return hashlib.file_digest(file, "sha256").digest()
+            return hashlib.file_digest(file, "sha256").hexdigest()
     except OSError as error:
-        return f"unreadable {error.errno}".encode()
+        return f"unreadable {error.errno}"
 
 
 def _stat_line(stat: os.stat_result) -> str:
-    return f"{stat.st_mode}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n"
+    return (f"{stat.st_mode}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}"
+            f"\0{stat.st_ino}\n")
 
 
 def _canonical(value: object) -> object:
