@@ -8,7 +8,9 @@ by `outdir`), whose files the build state describes. For every output, `SiteFile
 - else hard-links the live site's file when that one holds these bytes, so an unchanged file of
   the new site is the very file of the old one (same inode, same mtime: rsync, S3 ETags and
   browser caches see no change);
-- else writes the bytes to a hidden temporary and renames it into place.
+- else writes the bytes: straight at their place when nothing is there (a name new in the
+  private work folder is no other file's inode), else to a hidden temporary renamed over what is
+  there (on a slow disk the rename costs as much as the write, so only where it is needed).
 
 A page whose render inputs have the fingerprint they had in the last build is not even rendered
 (`put_rendered`) when the file made from them is still at hand.
@@ -88,18 +90,14 @@ class SiteFiles:
         self.rendered: Renders = {}
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
+        self._folders: set[Path] = set()  # made (or found) by this build: not made again
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
         digest = hashlib.sha256(data).hexdigest()
         if self._reuse(path, digest):
             return
-        target = self._prepare(path)
-        tmp = _temporary(target)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-        self._record(path, digest, target)
+        self._record(path, digest, self._place(path, lambda file: _write_new(file, data)))
 
     def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
         """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`;
@@ -122,14 +120,7 @@ class SiteFiles:
         digest = f"inode:{stat.st_dev}:{stat.st_ino}"
         if self._reuse(path, digest):
             return
-        target = self._prepare(path)
-        tmp = _temporary(target)
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-        self._record(path, digest, target)
+        self._record(path, digest, self._place(path, lambda file: _link_or_copy(source, file)))
 
     def finish(self) -> Records:
         """Remove every file and folder of the work folder this build did not put there."""
@@ -159,10 +150,7 @@ class SiteFiles:
         source = self.live / path
         if not live.matches(source):
             return False
-        target = self._prepare(path)
-        tmp = _temporary(target)
-        os.link(source, tmp)
-        os.replace(tmp, target)
+        self._place(path, lambda file: os.link(source, file))
         self._keep(path, live)
         return True
 
@@ -176,12 +164,33 @@ class SiteFiles:
             self.records[path] = FileRecord(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
             self.written += 1
 
+    def _place(self, path: str, make: Callable[[Path], None]) -> Path:
+        """The file at `path`, made by `make(file)`, which must refuse an existing `file`
+        (FileExistsError): made at its place when nothing is there, else beside it and renamed
+        over what is there (a file of the live site or the image cache may share that inode, so
+        it is never written in place; a folder in the way is removed)."""
+        target = self._prepare(path)
+        try:
+            make(target)
+            return target
+        except FileExistsError:
+            pass
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        temporary = _temporary(target)
+        temporary.unlink(missing_ok=True)  # one left by a killed run of the same pid
+        make(temporary)
+        os.replace(temporary, target)
+        return target
+
     def _prepare(self, path: str) -> Path:
-        """The file to write for `path`, its folder made; a file or folder in the way (left
-        from an older site) removed."""
+        """The file to write for `path`, inside the work folder, its folder made; a file in the
+        way of that folder (left from an older site) removed."""
         target = self.work / path
         self.inside.check(target, hint="this is a bug in the site builder: please report it with "
                           "the page that caused it")
+        if target.parent in self._folders:
+            return target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -194,8 +203,7 @@ class SiteFiles:
                             str(folder)) from None
                     folder.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
+        self._folders.add(target.parent)
         return target
 
 
@@ -232,6 +240,22 @@ def _parents(path: str) -> list[str]:
     """The folders a site path is in: "a/b/c.html" -> ["a/b", "a"]."""
     parts = path.split("/")[:-1]
     return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _write_new(file: Path, data: bytes) -> None:
+    with open(file, "xb") as handle:  # never into an existing file: it may share an inode
+        handle.write(data)
+
+
+def _link_or_copy(source: Path, file: Path) -> None:
+    """`file` made the same inode as `source`, or a copy where the disk cannot link."""
+    try:
+        os.link(source, file)
+    except FileExistsError:
+        raise
+    except OSError:
+        with open(source, "rb") as reading, open(file, "xb") as writing:
+            shutil.copyfileobj(reading, writing)
 
 
 def _temporary(target: Path) -> Path:

@@ -7,16 +7,20 @@ does not parse and compile them again.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 from jinja2.loaders import split_template_path
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.fsutil import atomic_write_bytes, remove_stale_temporaries
 from generator.site.i18n import Strings, load_strings
 from generator.site.unchanged import tool_digest
 
@@ -75,18 +79,41 @@ class ThemeLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
-def compiled_templates(cache_dir: Path) -> jinja2.BytecodeCache:
-    """Where compiled templates are kept: Jinja2 checks each against its template's source and
-    the Python version; the folder is named after the renderer's code (`tool_digest`), since
-    the environment's options shape the compiled code too, and older folders are removed."""
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja2's compiled templates, one file each in `folder`, written atomically: a killed
+    build leaves at most a temporary named after its process, which the next one removes.
+    Jinja2 checks each against its template's source and the Python version; an unreadable
+    one is compiled again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = (self.folder / f"{bucket.key}.cache").read_bytes()
+            bucket.bytecode_from_string(data)
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):  # a cache: without it the next build compiles again
+            atomic_write_bytes(self.folder / f"{bucket.key}.cache", bucket.bytecode_to_string())
+
+
+def compiled_templates(cache_dir: Path) -> CompiledTemplates:
+    """The compiled templates kept in cache_dir/templates/, in a folder named after the
+    renderer's code (`tool_digest`), since the environment's options shape the compiled code
+    too; older folders are removed."""
     root = cache_dir / "templates"
     folder = root / tool_digest()[:16]
-    if not folder.is_dir():
+    if folder.is_dir():
+        remove_stale_temporaries(folder, deep=False)
+    else:
         if root.is_dir() and not root.is_symlink():
             for old in root.iterdir():
                 shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return CompiledTemplates(folder)
 
 
 def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None) -> jinja2.Environment:

@@ -88,10 +88,10 @@ def test_full_disk_or_read_only_while_writing_keeps_the_site(
     before = (built / "site" / "index.html").read_bytes()
     write_post(built / "content", "second", title="Second", date="2021-01-02")
 
-    def fail(_: object, target: object) -> None:
-        raise OSError(code, os.strerror(code), str(target))
+    def fail(file: object, _: object) -> None:  # writing a file's bytes
+        raise OSError(code, os.strerror(code), str(file))
 
-    monkeypatch.setattr(sitefiles.os, "replace", fail)
+    monkeypatch.setattr(sitefiles, "_write_new", fail)
     with pytest.raises(BuildError) as caught:
         build(built)
     [problem] = caught.value.problems
