@@ -38,6 +38,7 @@ from generator.site.content import (
     Page,
     is_markdown,
     load_pages,
+    page_from_bytes,
     with_sections,
 )
 from generator.site.feeds import SitemapEntry, sitemap
@@ -206,8 +207,10 @@ class Builder:
         self.paths: dict[Page, str] = {}
         self.changes_at: datetime | None = None  # the next publishDate/expiryDate to pass
         self.refs = PageRefs({}, settings.base_url)  # once prepared: every page by its file
-        self.listed: list[Rendered] = []  # once written: the posts in Hugo's order
+        # once written: the posts in Hugo's order, and every rendered page by its file
+        self.listed: list[Rendered] = []
         self._listed_at: dict[str, int] = {}  # a post's site path -> its place in `listed`
+        self._rendered_by_source: dict[Path, Rendered] = {}
 
     def _theme_object(self, kind: str, make: Callable[[], Made]) -> Made:
         """What `make` builds from the theme: kept from the last build of a preview while the
@@ -250,6 +253,7 @@ class Builder:
         self.posts = len(posts)
         self.listed = posts
         self._listed_at = {r.path: index for index, r in enumerate(posts)}
+        self._rendered_by_source = {r.page.source: r for r in rendered}
         self.output.year = max((r.page.date.year for r in posts if r.page.date), default=None)
         terms = collect_terms(config, rendered)
         self.output.menu = menu(config, rendered, self.theme.strings, terms)
@@ -351,6 +355,36 @@ class Builder:
         return body_problems(source, body, body_line, theme=self.shortcodes,
                              site_params=self.params, options=self.markdown_options,
                              inline_shortcodes=self.config.inline_shortcodes)
+
+    def rendered_from(self, source: Path) -> bool:
+        """True when this build (once written) rendered a page from content file `source`."""
+        return source in self._rendered_by_source
+
+    def render_again(self, source: Path, data: bytes) -> tuple[str, bytes] | None:
+        """(site path, bytes) of the page of content file `source` whose bytes are now `data`,
+        as a build would write it now, when this finished build wrote a page of its own for
+        that file and the front matter is the same (`Page.head`); None when this build cannot
+        tell (another front matter, a page that is not rendered alone, a body showing an image
+        this build did not publish). Made from this build's state, which it leaves as it is:
+        nothing is written, no warning kept. A problem of the new body is a BuildError."""
+        old = self._rendered_by_source.get(source)
+        if (old is None or old.page.kind != "page" or old.page.option("render") != "always"
+                or not self.config.enabled("page")):
+            return None
+        new = page_from_bytes(data, source, self.content_dir,
+                              tuple(plural for _, plural in self.config.taxonomies),
+                              self.site.codes)
+        if new.head != old.page.head:
+            return None
+        figures = Figures(self.theme, None, None)
+        result = self._render_page(replace(old.page, body=new.body), old.path, figures,
+                                   out=None, render=render_markdown)
+        if not figures.published_by(self.figures):
+            return None
+        result.html = self._linked(result.html, result.path, figures)
+        layouts, post = self._post_view(result)
+        html = self.output.render_page(result.path, layouts, self._meta(result), post=post)
+        return self.site.prefix + result.path, html.encode("utf-8")
 
     def _linked(self, html: str, path: str, figures: Figures) -> str:
         """A rendered body as written at site path `path`: its figures in place, its links
