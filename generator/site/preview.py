@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from stat import S_ISREG
 
 from generator.errors import GalleryError
 
@@ -55,6 +56,24 @@ def snapshot(folders: Iterable[Path]) -> Snapshot:
     return state
 
 
+def updated(seen: Snapshot, paths: Iterable[str]) -> Snapshot | None:
+    """`seen` with the files at `paths` (as `snapshot` names them) looked at again; None when one
+    of them is, or was, a folder: only a whole `snapshot` tells what is in it now."""
+    now = dict(seen)
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            if path not in now and any(name.startswith(path + os.sep) for name in now):
+                return None  # a folder gone, files and all
+            now.pop(path, None)
+            continue
+        if not S_ISREG(stat.st_mode):
+            return None
+        now[path] = (stat.st_mtime_ns, stat.st_size)
+    return now
+
+
 class Preview:
     """Rebuilds `site` when the watched files change, shows early pages meanwhile, and tells the
     reload script which change last changed each page.
@@ -68,7 +87,7 @@ class Preview:
                  early: EarlyRender | None = None) -> None:
         self.site = site
         self.rebuild = rebuild
-        self.watched = watched
+        self.watched = [path.absolute() for path in watched]  # as the watcher reports changes
         self.say = say
         self.early = early
         self.version = 0  # the last change shown (early pages or a rebuild)
@@ -101,11 +120,15 @@ class Preview:
         out."""
         return self.look() and self.build()
 
-    def look(self) -> bool:
-        """Compare the watched files with the last look; when they changed, show the early
-        pages of the change, if it has any, and ask for a rebuild. True when they changed."""
-        now = snapshot(self.watched)
-        seen, self._seen = self._seen, now
+    def look(self, hint: Collection[str] = ()) -> bool:
+        """Compare the watched files with the last look (only those at the absolute paths
+        `hint`, when given and none is a folder); when they changed, show the early pages of
+        the change, if it has any, and ask for a rebuild. True when they changed."""
+        seen = self._seen
+        now = updated(seen, hint) if hint and seen is not None else None
+        if now is None:
+            now = snapshot(self.watched)
+        self._seen = now
         if now == seen:
             return False
         with self._lock:

@@ -126,10 +126,10 @@ def serve(preview: Preview, *, host: str = "127.0.0.1", port: int = 1313,
     Ctrl-C).
 
     This thread rebuilds; another looks for changes (and shows their early pages) meanwhile:
-    as soon as inotify reports a change (`watch`; and every NOTIFIED_POLL_SECONDS, for what it
-    may miss), else every `poll_seconds`; less often where looking takes longer than
-    WATCHER_SHARE of that time (a large site). An error in the looking thread ends `serve`
-    with it, as one in a rebuild does."""
+    at the files inotify reports changed as soon as it does (`watch`), and at everything every
+    NOTIFIED_POLL_SECONDS (for what it may miss), or every `poll_seconds` without inotify;
+    less often where looking takes longer than WATCHER_SHARE of that time (a large site). An
+    error in the looking thread ends `serve` with it, as one in a rebuild does."""
     preview.refresh()
     server = make_server(preview, host, port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -145,9 +145,9 @@ def serve(preview: Preview, *, host: str = "127.0.0.1", port: int = 1313,
         wait = least
         try:
             while not halt.is_set():
-                waker.wait(wait)
+                reported = waker.wait(wait)
                 started = time.perf_counter()
-                if not halt.is_set() and not preview.look():
+                if not halt.is_set() and not preview.look(reported):
                     wait = max(least, (time.perf_counter() - started) / WATCHER_SHARE)
         except BaseException as error:
             failed.append(error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -140,6 +141,22 @@ def test_a_tab_reloads_only_when_its_page_or_what_every_page_shows_changed(
         versions.append([preview.page_version(site_path(address))
                          for address in ("/a/", "/b/", "/c/index.html", "/")])
     assert versions == [[1, 1, 1, 1], [2, 1, 1, 1], [3, 3, 3, 3]]
+
+
+def test_a_look_at_the_reported_files_finds_their_changes_and_folders_make_it_look_at_all(
+        tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    first = write_post(content, "a", title="A", date="2021-01-01") / "index.md"
+    preview = Preview(tmp_path / "site", lambda: [], [content], say=lambda _: None)
+    preview.refresh()
+    assert not preview.look({str(first)})  # reported, but as it was
+    first.write_text("Edited.", encoding="utf-8")
+    assert preview.look({str(first)})
+    added = write_post(content, "b", title="B", date="2021-01-02")
+    assert preview.look({str(added)})  # a folder: what is in it is only seen by looking
+    shutil.rmtree(added)
+    assert preview.look({str(added)})
+    assert not preview.look()
 
 
 @pytest.fixture
