@@ -14,6 +14,7 @@ is asked for every 5 ms); medians of several edits, and ours/Hugo ratios.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import signal
 import socket
 import statistics
@@ -42,12 +43,12 @@ def free_port() -> int:
 
 
 def fetch(url: str) -> str | None:
-    """The page at `url`, or None while the server does not serve it."""
+    """The page at `url`, or None while the server does not serve it (whole)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return str(response.read().decode("utf-8"))
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError):
+        return None  # HTTPException: an answer cut short (hugo server, while it rebuilds)
 
 
 def wait_for(url: str, text: str, seconds: float) -> float:
