@@ -52,7 +52,9 @@ class Waker:
         return frozenset(paths)
 
     def close(self) -> None:
+        """Stop watching; a `wait` in progress returns at once."""
         self._stop.set()
+        self._changed.set()
         if self._thread is not None:
             self._thread.join(READY_SECONDS)
 

@@ -3,6 +3,7 @@ changed, and not for hidden files (.git, editor swap files)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,3 +49,11 @@ def test_hidden_folders_are_not_watched(waker: Waker, tmp_path: Path) -> None:
     assert not waker.wait(0.5)
     (tmp_path / "content" / "posts" / "a" / "index.md").write_text("Text.")
     assert waker.wait(TIMEOUT)
+
+
+def test_closing_it_ends_a_wait_at_once(waker: Waker) -> None:
+    waiting = threading.Thread(target=waker.wait, args=(TIMEOUT,))
+    waiting.start()
+    waker.close()
+    waiting.join(TIMEOUT / 2)  # a wait left to run would still be waiting here
+    assert not waiting.is_alive()
