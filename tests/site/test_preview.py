@@ -22,12 +22,13 @@ from generator.folders import Folders
 from generator.settings import SiteSettings
 from generator.site import pipeline, warm
 from generator.site.build import BuildReport, build_site
+from generator.site.config import load_site_config
 from generator.site.early import EarlyPages
 from generator.site.feeds import FeedItem, rss
 from generator.site.preview import Preview
 from generator.site.serve import make_server, site_path
 from generator.site.warm import WarmCaches
-from tests.site.helpers import stand_in, write_post
+from tests.site.helpers import THEME, stand_in, write_post
 from tests.site.test_incremental import CHANGES, Project, tree
 from tests.site.test_serve import page, write_gallery
 
@@ -389,6 +390,37 @@ def test_early_pages_are_the_bytes_of_a_cold_build(project: PreviewedProject, ed
     assert early is not None
     cold = project.build(out="cold", cache=".cold", full=True)
     assert early == (cold.out_dir / POST).read_bytes()
+
+
+def test_a_translation_s_early_page_is_its_language_s_file_of_a_cold_build(
+        tmp_path: Path) -> None:
+    (tmp_path / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\n[languages.en]\nweight = 1\n'
+        '[languages.fr]\nweight = 2\n', encoding="utf-8")
+    for name, title in (("a.md", "Post"), ("a.fr.md", "Billet")):
+        page = tmp_path / "content" / "posts" / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f"---\ntitle: {title}\ndate: 2021-01-01\n---\n\nTexte.\n",
+                        encoding="utf-8")
+    config, caches = load_site_config(tmp_path), WarmCaches()
+
+    def build(out: str, warm: WarmCaches | None) -> Path:
+        return build_site(tmp_path / "content", tmp_path / out, config.settings,
+                          theme_dir=THEME, cache_dir=tmp_path / f".{out}", config=config,
+                          warm=warm).out_dir
+
+    def rebuild() -> None:  # which pages changed: not told
+        build("site", caches)
+
+    preview = Preview(tmp_path / "site", rebuild, [tmp_path / "content"], say=lambda _: None,
+                      early=EarlyPages(caches))
+    preview.refresh()
+    page.write_text(page.read_text(encoding="utf-8").replace("Texte.", "Nouveau texte."),
+                    encoding="utf-8")
+    assert preview.look()
+    early = preview.early_page("fr/posts/a/index.html")
+    assert early is not None and b"Nouveau texte." in early
+    assert early == (build("cold", None) / "fr/posts/a/index.html").read_bytes()
 
 
 NOT_EARLY: dict[str, Callable[[Project], None]] = {
