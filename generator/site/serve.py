@@ -151,12 +151,11 @@ def serve(preview: Preview, *, host: str = "127.0.0.1", port: int = 1313,
                     wait = max(least, (time.perf_counter() - started) / WATCHER_SHARE)
         except BaseException as error:
             failed.append(error)
-            stop.set()
 
     looking = threading.Thread(target=look, daemon=True)
     looking.start()
     try:
-        while not stop.is_set():
+        while not stop.is_set() and not failed:
             if preview.wanted.wait(STOP_CHECK_SECONDS) and preview.build():
                 preview.say(f"rebuilt (change {preview.version})")
         if failed:
