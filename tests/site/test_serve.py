@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -179,3 +179,28 @@ def test_serve_shows_an_edited_body_at_once_and_the_lists_after_the_rebuild(
         stop.set()
         serving.join(TIMEOUT)
     assert not serving.is_alive()
+
+
+def test_an_error_while_looking_for_changes_ends_serve_with_it(tmp_path: Path) -> None:
+    page = write_post(tmp_path / "content", "post", title="Post", date="2021-01-01") / "index.md"
+
+    def broken(changed: Collection[str]) -> dict[str, bytes] | None:
+        raise RuntimeError("the early pages broke")
+
+    messages: list[str] = []
+    preview = Preview(tmp_path / "site", lambda: [], [tmp_path / "content"],
+                      say=messages.append, early=broken)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            serve(preview, port=0, poll_seconds=0.05)
+        except RuntimeError as error:
+            raised.append(error)
+
+    serving = threading.Thread(target=run, daemon=True)
+    serving.start()
+    assert eventually(lambda: bool(messages))  # serving
+    page.write_text("Edited.", encoding="utf-8")
+    serving.join(TIMEOUT)
+    assert not serving.is_alive() and "the early pages broke" in str(raised[0])
