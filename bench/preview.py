@@ -2,8 +2,9 @@
 
 For 20 and 1,000 text-only posts (20 only with --quick), our preview and `hugo server` each serve
 the tree on loopback, from a child process of their own: ours is `serve` as `make serve` runs it
-(rebuilding in its process, looking for changes every 0.1 s or less often on large trees), Hugo
-with its defaults (file-system notifications, fast render, pages in memory). One post's text is
+(woken by file-system notifications, the edited page rendered again and served from memory, then
+the rebuild in its process), Hugo with its defaults (file-system notifications, fast render, pages
+in memory). One post's text is
 edited and saved, and the time until its page is served with the new text is measured (the page
 is asked for every 5 ms); medians of several edits, and ours/Hugo ratios.
 
@@ -13,6 +14,7 @@ is asked for every 5 ms); medians of several edits, and ours/Hugo ratios.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import signal
 import socket
 import statistics
@@ -41,12 +43,12 @@ def free_port() -> int:
 
 
 def fetch(url: str) -> str | None:
-    """The page at `url`, or None while the server does not serve it."""
+    """The page at `url`, or None while the server does not serve it (whole)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return str(response.read().decode("utf-8"))
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError):
+        return None  # HTTPException: an answer cut short (hugo server, while it rebuilds)
 
 
 def wait_for(url: str, text: str, seconds: float) -> float:
@@ -127,7 +129,9 @@ def serve_child(content: str, out: str, cache: str, port: str) -> None:
     """Our preview of `content`, rebuilt in this process, as `make serve` runs it."""
     from generator.settings import SiteSettings
     from generator.site.build import build_site
-    from generator.site.serve import Preview, serve
+    from generator.site.early import EarlyPages
+    from generator.site.preview import Preview
+    from generator.site.serve import serve
     from generator.site.warm import WarmCaches
 
     settings = SiteSettings(base_url="https://example.org/", image_widths=WIDTHS)
@@ -139,8 +143,8 @@ def serve_child(content: str, out: str, cache: str, port: str) -> None:
                           warm=caches).changed
 
     with contextlib.suppress(KeyboardInterrupt):  # how the benchmark stops it
-        serve(Path(out), Preview(rebuild, [Path(content), THEME], say=lambda _: None),
-              port=int(port))
+        serve(Preview(Path(out), rebuild, [Path(content), THEME], say=lambda _: None,
+                      early=EarlyPages(caches)), port=int(port))
 
 
 if __name__ == "__main__":

@@ -18,14 +18,19 @@ if TYPE_CHECKING:
 
 def cmd_serve(args: argparse.Namespace, folders: Folders) -> None:
     """Preview: rebuild the draft site on every change to gallery.yaml, content/ or the theme,
-    in this process (its parsed pages and templates kept between rebuilds)."""
-    from generator.site.serve import Preview, serve
+    in this process (its parsed pages and templates kept between rebuilds); an edited page body
+    is shown before that (`early`)."""
+    from generator.site.early import EarlyPages
+    from generator.site.preview import Preview
+    from generator.site.serve import serve
     from generator.site.warm import WarmCaches
 
-    preview = Preview(preview_rebuild(args, folders, WarmCaches()),
-                      [folders.manifest, folders.content, folders.theme, folders.root / "figures"])
+    warm = WarmCaches()
+    preview = Preview(folders.out, preview_rebuild(args, folders, warm),
+                      [folders.manifest, folders.content, folders.theme, folders.root / "figures"],
+                      early=EarlyPages(warm))
     try:
-        serve(folders.out, preview, host=args.bind, port=args.port)
+        serve(preview, host=args.bind, port=args.port)
     except KeyboardInterrupt:
         print("stopped")
 

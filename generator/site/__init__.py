@@ -4,6 +4,8 @@
 renders the bodies with `shortcodes` (`figures` for `img` and `figure`, `refs` for `ref` and
 `relref`), `images` makes the resized variants, `listings` and `feeds` the lists, taxonomies,
 RSS and sitemap, `theme` and `i18n` the templates and UI strings, `output` writes the files;
-`serve` is the preview server. Never imports `generator.gallery` or `generator.bigsleep`: it
+`serve` is the preview server (`preview` its state between threads, `early` the pages an edit
+shows before its rebuild, `warm` what it keeps between rebuilds, `watch` its wake-ups). Never
+imports `generator.gallery` or `generator.bigsleep`: it
 needs neither the manifest nor torch.
 """

@@ -2,9 +2,10 @@
 
 `build_site` first asks whether anything it reads changed since the last build (`unchanged`):
 if nothing did, it returns the last report without importing the pipeline, Jinja2, markdown-it
-or Pillow. Otherwise it renders (`pipeline`) into a work folder beside `out_dir`, reusing every
-file whose bytes did not change (`sitefiles`, `buildstate`), and swaps it in only when
-everything succeeded (`outdir`), so a failed build leaves the previous site untouched.
+or Pillow (but for a preview's first build, whose state the preview keeps in memory). Otherwise
+it renders (`pipeline`) into a work folder beside `out_dir`, reusing every file whose bytes did
+not change (`sitefiles`, `buildstate`), and swaps it in only when everything succeeded
+(`outdir`), so a failed build leaves the previous site untouched.
 `check_content` runs the same pipeline without writing anything and returns every problem found.
 """
 
@@ -50,7 +51,9 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     pixels. Files whose bytes did not change are reused from the last builds (`sitefiles`,
     `buildstate`), and a build that finds nothing changed does nothing at all, unless `full`,
     which starts from an empty folder and forgets the build state.
-    `warm`: what a long-running process (the preview) keeps between its builds (`warm`).
+    `warm`: what a long-running process (the preview) keeps between its builds (`warm`); its
+    first build renders even when nothing changed, so that it holds the state of the site the
+    preview's early pages are rendered from (`early`).
     """
     out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
     clean_leftovers(out_dir)
@@ -63,7 +66,8 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                         skip=(out_dir, spare, cache_dir))
     state = load_state(cache_dir, out_dir, spare)
     last = state.last
-    if (last is not None and last.stamp.still(stamp)
+    first_in_preview = warm is not None and not warm.site
+    if (last is not None and not first_in_preview and last.stamp.still(stamp)
             and (last.valid_until is None or time.time() < last.valid_until)
             and site_intact(out_dir, state.site)):
         return last.report.unchanged()
@@ -147,6 +151,8 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+    if warm is not None:
+        warm.site = tuple(builders)
     changed = {path for path, record in records.items()
                if path not in state.site or state.site[path].digest != record.digest}
     report = report_of(builders, out_dir, written=files.written,

@@ -82,6 +82,9 @@ class Page:
     params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # the file's text before the body (the front matter with its fences): two versions of a
+    # file with the same head differ in their body only
+    head: str = field(default="", compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -285,6 +288,7 @@ def page_from_bytes(data: bytes, source: Path, content_dir: Path,
     fields = typed_fields(meta, key_lines, source, taxonomies)
     page = Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
                 body_line=body_line, key_lines=key_lines, params=meta,
+                head=text[:len(text) - len(body)],
                 lang=language_of(source, languages)[1], **fields)
     return replace(page, section_path=folder_of(page))
 

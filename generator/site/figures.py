@@ -8,7 +8,9 @@ be a URL or a site path, shown as it is. While pages render, each use becomes a 
 page's HTML. `Figures.publish` then processes every
 image once (images: resized WebP + fallback variants, cached by content hash; in a draft
 build a visible placeholder for an image not generated yet), publishes it next to the page that
-shows it, and `Figures.insert` puts the theme's figure.html in place of the tokens.
+shows it, and `Figures.insert` puts the theme's figure.html in place of the tokens. A page
+rendered again after its build (the preview's early pages) takes the images that build published
+instead (`published_by`).
 
 A page's cover (list summaries, Open Graph) is its front matter `images[0]` (a bundle file, a
 site path or a URL), else the first image it shows.
@@ -196,6 +198,20 @@ class Figures:
 
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
             list(pool.map(publish, jobs.values()))
+
+    def published_by(self, finished: Figures) -> bool:
+        """Give every use the image that `finished` (a finished build's figures) published
+        for the same file under the same site name, as `publish` would now; False when it
+        published none for one of them (nothing is processed here)."""
+        by_name = {(use.folder, use.name): use for use in finished.uses if use.url is None}
+        for use in self.uses:
+            if use.url is not None:
+                continue
+            known = by_name.get((use.folder, use.name))
+            if known is None or known.source != use.source or known.published is None:
+                return False
+            use.published, use.placeholder = known.published, known.placeholder
+        return True
 
     def insert(self, html: str, from_path: str) -> str:
         """`html` of the page at `from_path` with its image tokens replaced by figures, each

@@ -36,6 +36,7 @@ class Rendered:
     images: list[ImageUse] = field(default_factory=list)
     cover: ImageUse | None = None
     cover_url: str | None = None  # an external or site-absolute cover from front matter
+    warnings: list[Problem] = field(default_factory=list)  # of its body
 
 
 class SiteOutput:
@@ -66,17 +67,19 @@ class SiteOutput:
 
         `source`: the content file of the page, named if another output wants `path` too.
         """
-        def render() -> str:
-            return self.theme.render(template,
-                site=self.settings, link=linker(path), static=linker(self.prefix + path),
-                t=self.theme.strings, menu=self.menu, year=self.year, params=self.params,
-                **meta, **context)
-
         self._rendered(path, (template, self.menu, self.year, self.params, meta, context),
-                       render)
+                       lambda: self.render_page(path, template, meta, **context))
         self.pages += 1
         if source is not None:
             self.sources[path] = source
+
+    def render_page(self, path: str, template: str | list[str], meta: dict[str, Any],
+                    **context: Any) -> str:
+        """The HTML `page` writes at `path`, written nowhere."""
+        return self.theme.render(template,
+            site=self.settings, link=linker(path), static=linker(self.prefix + path),
+            t=self.theme.strings, menu=self.menu, year=self.year, params=self.params,
+            **meta, **context)
 
     def alias(self, path: str, target: str) -> None:
         """A redirect page at `path` to the page at `target`."""

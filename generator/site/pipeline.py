@@ -38,6 +38,7 @@ from generator.site.content import (
     Page,
     is_markdown,
     load_pages,
+    page_from_bytes,
     with_sections,
 )
 from generator.site.feeds import SitemapEntry, sitemap
@@ -54,7 +55,12 @@ from generator.site.listings import (
     write_lists,
     write_taxonomies,
 )
-from generator.site.markdown import FootnoteLabels, MarkdownOptions, render_markdown
+from generator.site.markdown import (
+    FootnoteLabels,
+    MarkdownOptions,
+    RenderedMarkdown,
+    render_markdown,
+)
 from generator.site.markdown.divider import MORE_MARKER
 from generator.site.output import Rendered, SiteOutput, linker
 from generator.site.reading import reading_time, share_links, table_of_contents
@@ -78,6 +84,7 @@ if TYPE_CHECKING:
     from generator.site.warm import WarmCaches
 
 Made = TypeVar("Made")
+MarkdownRender = Callable[..., RenderedMarkdown]  # render_markdown, or a preview's cached one
 SUMMARY_WORDS = 70
 _LOCAL_REF = re.compile(r'\s(?:href|src)="([^"#?]+)[^"]*"')
 
@@ -203,6 +210,11 @@ class Builder:
         self.pages: list[Page] = []
         self.paths: dict[Page, str] = {}
         self.changes_at: datetime | None = None  # the next publishDate/expiryDate to pass
+        self.refs = PageRefs({}, settings.base_url)  # once prepared: every page by its file
+        # once written: the posts in Hugo's order, and every rendered page by its file
+        self.listed: list[Rendered] = []
+        self._listed_at: dict[str, int] = {}  # a post's site path -> its place in `listed`
+        self._rendered_by_source: dict[Path, Rendered] = {}
 
     def _theme_object(self, kind: str, make: Callable[[], Made]) -> Made:
         """What `make` builds from the theme: kept from the last build of a preview while the
@@ -229,6 +241,7 @@ class Builder:
         problems += cascade_problems
         self.pages = self._published(taken)
         self.paths = self._paths(self.pages, problems)
+        self.refs = PageRefs(self.paths, self.settings.base_url)
         return problems
 
     def write(self) -> None:
@@ -238,19 +251,19 @@ class Builder:
         rendered = self._render_all(self.pages, self.paths, [])
         self.figures.publish()
         for result in rendered:
-            # root-absolute links in content are site-wide, whatever the page's language
-            result.html = relative_links(self.figures.insert(result.html, result.path),
-                                         self.site.prefix + result.path,
-                                         self.settings.base_url.removesuffix(self.site.prefix))
+            result.html = self._linked(result.html, result.path, self.figures)
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
                         and r.page.option("list") == "always"), key=hugo_order)
         self.posts = len(posts)
+        self.listed = posts
+        self._listed_at = {r.path: index for index, r in enumerate(posts)}
+        self._rendered_by_source = {r.page.source: r for r in rendered}
         self.output.year = max((r.page.date.year for r in posts if r.page.date), default=None)
         terms = collect_terms(config, rendered)
         self.output.menu = menu(config, rendered, self.theme.strings, terms)
         self.output.params = config.params
         if config.enabled("page"):
-            self._write_posts(rendered, posts)
+            self._write_posts(rendered)
         write_lists(self.output, config, rendered, posts)
         write_taxonomies(self.output, config, terms)
         write_aliases(self.output, [r for r in rendered if r.path in self.output.written],
@@ -322,15 +335,19 @@ class Builder:
                     problems: list[Problem]) -> list[Rendered]:
         """Every page's body as HTML; raises one BuildError with all problems found so far."""
         rendered: list[Rendered] = []
-        refs = PageRefs(paths, self.settings.base_url)
+        render = self.warm.render_markdown if self.warm else render_markdown
         for page in pages:
             if page not in paths:
                 problems += self._body_problems(page.source, page.body, page.body_line)
                 continue
             try:
-                rendered.append(self._render_page(page, paths[page], refs))
+                result = self._render_page(page, paths[page], self.figures, out=self.out,
+                                           render=render)
             except BuildError as error:
                 problems.extend(error.problems)
+                continue
+            rendered.append(result)
+            self.warnings.extend(result.warnings)
         if not self.placeholders:
             problems += self.figures.missing()
         if problems:
@@ -343,7 +360,47 @@ class Builder:
                              site_params=self.params, options=self.markdown_options,
                              inline_shortcodes=self.config.inline_shortcodes)
 
-    def _render_page(self, page: Page, path: str, refs: PageRefs) -> Rendered:
+    def rendered_from(self, source: Path) -> bool:
+        """True when this build (once written) rendered a page from content file `source`."""
+        return source in self._rendered_by_source
+
+    def render_again(self, source: Path, data: bytes) -> tuple[str, bytes] | None:
+        """(site path, bytes) of the page of content file `source` whose bytes are now `data`,
+        as a build would write it now, when this finished build wrote a page of its own for
+        that file and the front matter is the same (`Page.head`); None when this build cannot
+        tell (another front matter, a page that is not rendered alone, a body showing an image
+        this build did not publish). Made from this build's state, which it leaves as it is:
+        nothing is written, no warning kept. A problem of the new body is a BuildError."""
+        old = self._rendered_by_source.get(source)
+        if (old is None or old.page.kind != "page" or old.page.option("render") != "always"
+                or not self.config.enabled("page")):
+            return None
+        new = page_from_bytes(data, source, self.content_dir,
+                              tuple(plural for _, plural in self.config.taxonomies),
+                              self.site.codes)
+        if new.head != old.page.head:
+            return None
+        figures = Figures(self.theme, None, None)
+        result = self._render_page(replace(old.page, body=new.body), old.path, figures,
+                                   out=None, render=render_markdown)
+        if not figures.published_by(self.figures):
+            return None
+        result.html = self._linked(result.html, result.path, figures)
+        layouts, post = self._post_view(result)
+        html = self.output.render_page(result.path, layouts, self._meta(result), post=post)
+        return self.site.prefix + result.path, html.encode("utf-8")
+
+    def _linked(self, html: str, path: str, figures: Figures) -> str:
+        """A rendered body as written at site path `path`: its figures in place, its links
+        relative (root-absolute links in content are site-wide, whatever the page's
+        language)."""
+        return relative_links(figures.insert(html, path), self.site.prefix + path,
+                              self.settings.base_url.removesuffix(self.site.prefix))
+
+    def _render_page(self, page: Page, path: str, figures: Figures, *, out: Files | None,
+                     render: MarkdownRender) -> Rendered:
+        """The body of `page` at site path `path` as HTML, its images as `figures`' tokens;
+        the bundle files it links to are put into `out`."""
         result = Rendered(page, path, "", "")
         page_params = {key: getattr(page, key) for key in (*STRING_FIELDS, *LIST_FIELDS)}
         builtins = BuiltinShortcodes(page.source, page_params, self.params,
@@ -353,30 +410,31 @@ class Builder:
             if builtins.handles(call.name) and not self.shortcodes.overrides(call.name):
                 return builtins(call)
             if call.name == "img":
-                return self.figures.shortcode(page, path, call, caption, result.images)
+                return figures.shortcode(page, path, call, caption, result.images)
             if call.name == "figure":
-                return self.figures.figure(page, path, call, result.images)
+                return figures.figure(page, path, call, result.images)
             return self.shortcodes(call, caption, page={"title": page.title, "path": path,
                                                         "params": page})
 
-        body = refs.expand(page, path, page.body)
+        body = self.refs.expand(page, path, page.body)
         strings = self.theme.strings
-        render = self.warm.render_markdown if self.warm else render_markdown
         rendered = render(body, source=page.source, first_line=page.body_line,
                           shortcodes=handler, options=self.markdown_options,
                           footnotes=FootnoteLabels(strings["footnotes"], strings["footnote_back"]))
-        self.warnings.extend([*rendered.warnings, *builtins.warnings])
-        result.html = self.figures.markdown_images(page, path, rendered.html, result.images)
-        self._publish_bundle_files(page, path, result.html)
+        result.warnings = [*rendered.warnings, *builtins.warnings]
+        result.html = figures.markdown_images(page, path, rendered.html, result.images)
+        self._publish_bundle_files(page, path, result.html, out)
         divided = MORE_MARKER in page.body
         result.summary = ((rendered.summary if divided else None) or page.summary
                           or page.description
                           or shorten(rendered.summary, self.config.summary_length))
-        result.cover, result.cover_url = self.figures.cover(page, path, result.images)
+        result.cover, result.cover_url = figures.cover(page, path, result.images)
         return result
 
-    def _publish_bundle_files(self, page: Page, path: str, body: str) -> None:
-        """Copy bundle files that the body links to directly (Markdown images, downloads).
+    def _publish_bundle_files(self, page: Page, path: str, body: str,
+                              out: Files | None) -> None:
+        """Copy bundle files that the body links to directly (Markdown images, downloads)
+        into `out`.
 
         Links are HTML-escaped and percent-encoded (`files/%D0%BE.pdf`); files have the names
         they decode to, as in Figures.markdown_images. A link to a bundle file whose copy would
@@ -399,45 +457,51 @@ class Builder:
                     page.source, page.line_of_text(written), None,
                     f"the link {written!r} to a file of this page leads outside the site",
                     f'link the file relative to the page, e.g. "{PurePosixPath(ref).name}"'))
-            if self.out is not None:
-                self.out.put_copy(site_path, source)
+            if out is not None:
+                out.put_copy(site_path, source)
 
-    def _write_posts(self, rendered: list[Rendered], posts: list[Rendered]) -> None:
-        """Every page of its own; posts link the next newer and older post."""
-        order = {id(r): i for i, r in enumerate(posts)}
+    def _write_posts(self, rendered: list[Rendered]) -> None:
+        """Every page of its own."""
         for result in rendered:
             if result.page.kind != "page" or result.page.option("render") != "always":
                 continue
-            index = order.get(id(result))
-            newer = posts[index - 1] if index else None
-            older = posts[index + 1] if index is not None and index + 1 < len(posts) else None
-            link = linker(result.path)
-            post = {
-                "title": result.page.title, "subtitle": result.page.subtitle,
-                "date": self.output.date(result.page.date),
-                "author": result.page.author or self.settings.author, "html": result.html,
-                "type": result.page.type, "comments": bool(result.page.comments),
-                "taxonomies": post_terms(self.config, result, self.theme.strings),
-                "params": result.page.params,
-                "translations": self.translations.of(self.site, result.page, result.path),
-                "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
-                "older": older and {"title": older.page.title, "href": link(older.path)},
-                "reading_time": reading_time(result.html, self.theme.strings),
-                "toc": table_of_contents(result.html) if self.settings.toc else [],
-                "share": share_links(absolute(self.settings.base_url, result.path),
-                                     result.page.title, self.theme.strings),
-            }
-            # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
-            # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
-            page_type = result.page.type or result.page.section
-            layout = result.page.layout
-            layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
-                         if layout else []),
-                       *([f"{page_type}/single.html"] if page_type else []), "single.html"]
+            layouts, post = self._post_view(result)
             self.output.page(result.path, layouts,
                              self._meta(result), source=result.page.source, post=post)
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
+
+    def _post_view(self, result: Rendered) -> tuple[list[str], dict[str, Any]]:
+        """(the templates to try, in order; the template's `post`) of a page of its own; a
+        post links the next newer and older post of `listed`."""
+        posts = self.listed
+        index = self._listed_at.get(result.path)
+        newer = posts[index - 1] if index else None
+        older = posts[index + 1] if index is not None and index + 1 < len(posts) else None
+        link = linker(result.path)
+        post = {
+            "title": result.page.title, "subtitle": result.page.subtitle,
+            "date": self.output.date(result.page.date),
+            "author": result.page.author or self.settings.author, "html": result.html,
+            "type": result.page.type, "comments": bool(result.page.comments),
+            "taxonomies": post_terms(self.config, result, self.theme.strings),
+            "params": result.page.params,
+            "translations": self.translations.of(self.site, result.page, result.path),
+            "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
+            "older": older and {"title": older.page.title, "href": link(older.path)},
+            "reading_time": reading_time(result.html, self.theme.strings),
+            "toc": table_of_contents(result.html) if self.settings.toc else [],
+            "share": share_links(absolute(self.settings.base_url, result.path),
+                                 result.page.title, self.theme.strings),
+        }
+        # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
+        # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
+        page_type = result.page.type or result.page.section
+        layout = result.page.layout
+        layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
+                     if layout else []),
+                   *([f"{page_type}/single.html"] if page_type else []), "single.html"]
+        return layouts, post
 
     def _meta(self, result: Rendered) -> dict[str, Any]:
         """Head tags of a post: description, canonical URL, Open Graph image."""

@@ -1,5 +1,6 @@
 """What a long-running process (`make serve`) keeps between rebuilds: parsed pages, rendered
-Markdown bodies and the theme's Jinja2 environments.
+Markdown bodies, the theme's Jinja2 environments, and the last build that swapped its site in
+(`site`: its builders, from which `early` renders an edited page again).
 
 Every entry is keyed by everything its value is made from, so a rebuild with a `WarmCaches`
 gives the same bytes as a cold build:
@@ -14,6 +15,8 @@ gives the same bytes as a cold build:
   edited template, UI string or shortcode makes fresh environments.
 
 Entries not used by the last rebuild are dropped, so the caches hold one site's worth.
+`site` is replaced whole when a build succeeds, so a reader in another thread sees one build's
+builders or the next one's.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from generator.site.content import Page, page_from_bytes
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
 from generator.site.markdown import render_markdown as cold_render_markdown
 from generator.site.output import tree_digest
 from generator.site.shortcodes import ShortcodeHandler
+
+if TYPE_CHECKING:
+    from generator.site.pipeline import Builder
 
 Made = TypeVar("Made")
 
@@ -60,13 +66,15 @@ class _Generation:
 
 
 class WarmCaches:
-    """Pages, Markdown bodies and themes kept between the rebuilds of one process."""
+    """Pages, Markdown bodies and themes kept between the rebuilds of one process, and the last
+    site built."""
 
     def __init__(self) -> None:
         self._pages = _Generation()
         self._bodies = _Generation()
         self._themes = _Generation()
         self._digests: dict[Path, bytes] = {}  # of theme folders, read once per rebuild
+        self.site: tuple[Builder, ...] = ()  # of the last build swapped in, one per language
 
     def start_build(self) -> None:
         """Begin a rebuild: forget what the one before last used and re-read theme folders."""

@@ -1,10 +1,11 @@
 """Wake the preview as soon as a watched file changes, instead of at its next look.
 
 The watching is `watchfiles` (the Rust `notify` crate: inotify on Linux, FSEvents on macOS,
-ReadDirectoryChangesW on Windows, polling elsewhere), run in a thread. The preview still decides
-what changed by comparing snapshots (`serve.snapshot`): a wake-up is only a hint to look now.
+ReadDirectoryChangesW on Windows, polling elsewhere), run in a thread. A wake-up names the paths
+reported changed: a hint of where to look, not a verdict (the preview compares what it finds
+there with its last look, and looks at everything now and then, for what was not reported).
 Names starting with "." below a watched folder (.git, editor swap files) wake nothing, as the
-snapshot does not look at them either.
+preview does not look at them either.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Waker:
     def __init__(self, watched: Iterable[Path]) -> None:
         self._roots = [Path(path).absolute() for path in watched if Path(path).exists()]
         self._changed = threading.Event()
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()  # reported since the last wait
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -39,14 +42,19 @@ class Waker:
         """True when changes wake `wait` early."""
         return self._thread is not None and self._ready.is_set()
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to `timeout` seconds; True when a change was reported."""
-        changed = self._changed.wait(timeout)
-        self._changed.clear()
-        return changed
+    def wait(self, timeout: float) -> frozenset[str]:
+        """Block up to `timeout` seconds -> the absolute paths reported changed since the last
+        wait (none when the time ran out)."""
+        self._changed.wait(timeout)
+        with self._lock:
+            paths, self._paths = self._paths, set()
+            self._changed.clear()
+        return frozenset(paths)
 
     def close(self) -> None:
+        """Stop watching; a `wait` in progress returns at once."""
         self._stop.set()
+        self._changed.set()
         if self._thread is not None:
             self._thread.join(READY_SECONDS)
 
@@ -57,7 +65,9 @@ class Waker:
                 raise_interrupt=False):
             self._ready.set()  # the first timeout: the watches are in place
             if changes:
-                self._changed.set()
+                with self._lock:
+                    self._paths.update(path for _, path in changes)
+                    self._changed.set()
 
     def _visible(self, _change: watchfiles.Change, path: str) -> bool:
         """False for a path with a name starting with "." below the watched root it is in."""

@@ -1,9 +1,12 @@
 """The in-process preview: rebuilds that reuse parsed pages, rendered bodies and templates give
-the bytes of a cold build, redo only what changed, and reload only the tabs whose page changed."""
+the bytes of a cold build, redo only what changed, and reload only the tabs whose page changed;
+an edited body is served before its rebuild, as that rebuild writes it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -14,14 +17,18 @@ import pytest
 
 from generator.cli import build_parser
 from generator.commands.serve import preview_rebuild
+from generator.errors import BuildError, Problem
 from generator.folders import Folders
 from generator.settings import SiteSettings
 from generator.site import pipeline, warm
 from generator.site.build import BuildReport, build_site
+from generator.site.config import load_site_config
+from generator.site.early import EarlyPages
 from generator.site.feeds import FeedItem, rss
-from generator.site.serve import Preview, make_server, site_path
+from generator.site.preview import Preview
+from generator.site.serve import make_server, site_path
 from generator.site.warm import WarmCaches
-from tests.site.helpers import write_post
+from tests.site.helpers import THEME, stand_in, write_post
 from tests.site.test_incremental import CHANGES, Project, tree
 from tests.site.test_serve import page, write_gallery
 
@@ -127,7 +134,7 @@ def test_a_tab_reloads_only_when_its_page_or_what_every_page_shows_changed(
     changes = iter([["a/index.html", "b/index.html", "style.css"], ["a/index.html", "index.xml"],
                     ["b/index.html", "images/x.webp"]])
     source = tmp_path / "post.md"
-    preview = Preview(lambda: next(changes), [source], say=lambda _: None)
+    preview = Preview(tmp_path, lambda: next(changes), [source], say=lambda _: None)
     versions = []
     for edit in range(3):
         source.write_text("x" * (edit + 1))
@@ -137,12 +144,28 @@ def test_a_tab_reloads_only_when_its_page_or_what_every_page_shows_changed(
     assert versions == [[1, 1, 1, 1], [2, 1, 1, 1], [3, 3, 3, 3]]
 
 
+def test_a_look_at_the_reported_files_finds_their_changes_and_folders_make_it_look_at_all(
+        tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    first = write_post(content, "a", title="A", date="2021-01-01") / "index.md"
+    preview = Preview(tmp_path / "site", lambda: [], [content], say=lambda _: None)
+    preview.refresh()
+    assert not preview.look({str(first)})  # reported, but as it was
+    first.write_text("Edited.", encoding="utf-8")
+    assert preview.look({str(first)})
+    added = write_post(content, "b", title="B", date="2021-01-02")
+    assert preview.look({str(added)})  # a folder: what is in it is only seen by looking
+    shutil.rmtree(added)
+    assert preview.look({str(added)})
+    assert not preview.look()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Preview]]:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "index.html").write_text("<body>A</body>")
-    preview = Preview(lambda: ["a/index.html"], [tmp_path / "a"], say=lambda _: None)
-    httpd = make_server(tmp_path, preview, "127.0.0.1", 0)
+    preview = Preview(tmp_path, lambda: ["a/index.html"], [tmp_path / "a"], say=lambda _: None)
+    httpd = make_server(preview, "127.0.0.1", 0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", preview
     httpd.shutdown()
@@ -191,3 +214,232 @@ def test_an_address_names_the_file_the_browser_shows() -> None:
     assert site_path("/2021/post/") == "2021/post/index.html"
     assert site_path("/tags/%D1%82%D0%B5%D0%B3/") == "tags/тег/index.html"  # as location gives it
     assert site_path("/index.xml") == "index.xml"
+
+
+TIMEOUT = 10.0  # only ever reached when something is broken
+POST = "posts/post-2/index.html"
+
+
+class PreviewedProject(WarmProject):
+    """A warm project under a preview with early pages, whose rebuilds wait until `gate` is
+    open (it is at first) and fail with `failure` when it is set."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.failure: Problem | None = None
+        self.messages: list[str] = []
+        self.preview = Preview(root / "site", self.rebuild, [self.content, self.theme],
+                               say=self.messages.append, early=EarlyPages(self.caches))
+
+    def rebuild(self) -> frozenset[str]:
+        assert self.gate.wait(TIMEOUT), "the test never let the rebuild run"
+        if self.failure is not None:
+            raise BuildError(self.failure)
+        return self.build().changed
+
+    def site_file(self, path: str) -> bytes:
+        return (self.root / "site" / path).read_bytes()
+
+    def showing(self, text: bytes) -> set[str]:
+        """The files of the live site that hold `text`."""
+        return {path for path, data in tree(self.root / "site").items()
+                if data is not None and text in data}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> PreviewedProject:
+    project = PreviewedProject(tmp_path)
+    assert project.preview.refresh()
+    return project
+
+
+@contextlib.contextmanager
+def held(project: PreviewedProject) -> Iterator[threading.Thread]:
+    """The preview's rebuild, started in another thread and held at the gate until the block
+    ends (then it runs to its end)."""
+    project.gate.clear()
+    rebuild = threading.Thread(target=project.preview.build)
+    rebuild.start()
+    try:
+        yield rebuild
+    finally:
+        project.gate.set()
+        rebuild.join(TIMEOUT)
+    assert not rebuild.is_alive()
+
+
+@contextlib.contextmanager
+def http(preview: Preview) -> Iterator[str]:
+    httpd = make_server(preview, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as answer:
+        return bytes(answer.read())
+
+
+def test_an_edited_body_is_served_before_its_rebuild_as_the_rebuild_writes_it(
+        project: PreviewedProject) -> None:
+    preview = project.preview
+    lists = project.showing(b"Body of post 2.") - {POST}  # its summary: lists, tags, feeds
+    assert {"page/2/index.html", "index.xml", "tags/t2/index.html"} <= lists
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    assert preview.look()
+    early = preview.early_page(POST)
+    assert early is not None and b"A new body." in early
+    shown = preview.page_version(POST)
+    assert all(preview.page_version(path) < shown for path in lists)
+    with held(project) as rebuild, http(preview) as address:
+        assert b"A new body." in fetch(f"{address}/posts/post-2/")
+        assert b"A new body." not in fetch(f"{address}/page/2/")  # the last site's, meanwhile
+        assert rebuild.is_alive()
+    assert preview.early_page(POST) is None  # the site holds it now
+    assert project.site_file(POST) == early
+    cold = project.build(out="cold", cache=".cold", full=True)
+    assert (cold.out_dir / POST).read_bytes() == early
+    assert project.showing(b"A new body.") == lists | {POST}
+    # the tabs showing the lists reload now; the edited page's does not reload a second time
+    assert all(preview.page_version(path) > shown for path in lists)
+    assert preview.page_version(POST) == shown
+
+
+def test_a_preview_started_on_a_built_site_has_early_pages_from_the_first_edit(
+        tmp_path: Path) -> None:
+    project = PreviewedProject(tmp_path)
+    Project.build(project)  # the site an earlier run left, up to date
+    assert not project.preview.refresh()  # nothing changed, but the preview holds the site now
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    assert project.preview.look() and project.preview.early_page(POST) is not None
+
+
+def test_a_title_edit_waits_for_the_rebuild_and_the_lists_follow(
+        project: PreviewedProject) -> None:
+    preview = project.preview
+    before = preview.version
+    project.edit("post-2", 'title: "Post 2"', 'title: "Renamed"')
+    assert preview.look()
+    assert preview.early_page(POST) is None and preview.version == before
+    assert preview.build()
+    showing = project.showing(b"Renamed")
+    assert {POST, "page/2/index.html", "index.xml", "posts/post-1/index.html"} <= showing
+    assert all(preview.page_version(path) > before for path in showing)
+
+
+def test_an_edit_saved_during_a_rebuild_keeps_its_early_page_until_a_rebuild_covers_it(
+        project: PreviewedProject) -> None:
+    preview = project.preview
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    assert preview.look()
+    with held(project):
+        project.edit("post-2", "A new body.", "A newer body.")
+        assert preview.look()
+        newer = preview.early_page(POST)
+        assert newer is not None and b"A newer body." in newer
+    assert preview.early_page(POST) == newer  # that rebuild was asked for before the edit
+    shown = preview.page_version(POST)
+    assert preview.wanted.is_set()
+    preview.build()
+    assert preview.early_page(POST) is None
+    assert project.site_file(POST) == newer and preview.page_version(POST) == shown
+
+
+def test_a_failed_rebuild_drops_the_early_pages_and_serves_the_last_good_site(
+        project: PreviewedProject) -> None:
+    preview = project.preview
+    last_good = project.site_file(POST)
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    project.failure = Problem(project.content, None, None, "the disk is full")
+    assert preview.look() and preview.early_page(POST) is not None
+    shown = preview.page_version(POST)
+    assert not preview.build()
+    assert preview.early_page(POST) is None and project.site_file(POST) == last_good
+    assert preview.page_version(POST) > shown  # its tab goes back to the last good page
+    assert any("the disk is full" in message for message in project.messages)
+
+
+def add_image_and_section(project: Project) -> None:
+    """An image no page shows yet, and a section page with a body."""
+    stand_in(project.content / "posts" / "post-2" / "images" / "b.png", 9)
+    (project.content / "posts" / "_index.md").write_text(
+        '---\ntitle: "Posts"\n---\n\nAbout the posts.\n', encoding="utf-8")
+
+
+EARLY_EDITS: dict[str, tuple[str, str]] = {  # the body of post 2, replaced with these
+    "text and typography": ("Body of post 2.", "A *new* body -- \"quoted\"..."),
+    "a footnote": ("Body of post 2.", "Noted[^1].\n\n[^1]: The note."),
+    "a shortcode": ("Body of post 2.", "{{< highlight python >}}\nx = 1\n{{< /highlight >}}"),
+    "a summary divider": ("Body of post 2.", "Summary.\n\n<!--more-->\n\nThe rest."),
+    "a link to another post": ("Body of post 2.", '[Next]({{< relref "post-3" >}}).'),
+    "the image shown twice": ("Body of post 2.", "![again](images/a.png)"),
+}
+
+
+@pytest.mark.parametrize("edit", EARLY_EDITS)
+def test_early_pages_are_the_bytes_of_a_cold_build(project: PreviewedProject, edit: str) -> None:
+    project.edit("post-2", *EARLY_EDITS[edit])
+    assert project.preview.look()
+    early = project.preview.early_page(POST)
+    assert early is not None
+    cold = project.build(out="cold", cache=".cold", full=True)
+    assert early == (cold.out_dir / POST).read_bytes()
+
+
+def test_a_translation_s_early_page_is_its_language_s_file_of_a_cold_build(
+        tmp_path: Path) -> None:
+    (tmp_path / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\n[languages.en]\nweight = 1\n'
+        '[languages.fr]\nweight = 2\n', encoding="utf-8")
+    for name, title in (("a.md", "Post"), ("a.fr.md", "Billet")):
+        page = tmp_path / "content" / "posts" / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f"---\ntitle: {title}\ndate: 2021-01-01\n---\n\nTexte.\n",
+                        encoding="utf-8")
+    config, caches = load_site_config(tmp_path), WarmCaches()
+
+    def build(out: str, warm: WarmCaches | None) -> Path:
+        return build_site(tmp_path / "content", tmp_path / out, config.settings,
+                          theme_dir=THEME, cache_dir=tmp_path / f".{out}", config=config,
+                          warm=warm).out_dir
+
+    def rebuild() -> None:  # which pages changed: not told
+        build("site", caches)
+
+    preview = Preview(tmp_path / "site", rebuild, [tmp_path / "content"], say=lambda _: None,
+                      early=EarlyPages(caches))
+    preview.refresh()
+    page.write_text(page.read_text(encoding="utf-8").replace("Texte.", "Nouveau texte."),
+                    encoding="utf-8")
+    assert preview.look()
+    early = preview.early_page("fr/posts/a/index.html")
+    assert early is not None and b"Nouveau texte." in early
+    assert early == (build("cold", None) / "fr/posts/a/index.html").read_bytes()
+
+
+NOT_EARLY: dict[str, Callable[[Project], None]] = {
+    "a title": lambda p: p.edit("post-2", 'title: "Post 2"', 'title: "Renamed"'),
+    "an image no page showed": lambda p: p.edit("post-2", "images/a.png", "images/b.png"),
+    "a section page's body": lambda p: (p.content / "posts" / "_index.md").write_text(
+        '---\ntitle: "Posts"\n---\n\nAll about them.\n', encoding="utf-8"),
+    "a new post": lambda p: write_post(p.content, "post-9", title="Post 9", date="2021-02-01"),
+    "a template": edit_theme_file("templates/single.html", "</article>", "</article><hr>"),
+    "a bad shortcode": lambda p: p.edit("post-2", "Body of post 2.", "{{< nonesuch >}}"),
+}
+
+
+@pytest.mark.parametrize("edit", NOT_EARLY)
+def test_other_edits_have_no_early_pages(tmp_path: Path, edit: str) -> None:
+    project = PreviewedProject(tmp_path)
+    add_image_and_section(project)
+    assert project.preview.refresh()
+    version = project.preview.version
+    NOT_EARLY[edit](project)
+    assert project.preview.look()
+    assert project.preview.version == version and project.preview.early_page(POST) is None

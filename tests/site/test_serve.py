@@ -1,21 +1,30 @@
-"""`make serve`: rebuilds on change, keeps the last good site on a bad edit, reloads pages."""
+"""`make serve`: rebuilds on change, keeps the last good site on a bad edit, reloads pages, and
+shows an edited body before its rebuild is done."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pytest
 
 from generator.cli import build_parser
-from generator.commands.site import cmd_draft
+from generator.commands.serve import preview_rebuild
 from generator.folders import Folders
-from generator.site.serve import RELOAD_SCRIPT, Preview, make_server
+from generator.settings import SiteSettings
+from generator.site.build import build_site
+from generator.site.early import EarlyPages
+from generator.site.preview import Preview
+from generator.site.serve import RELOAD_SCRIPT, make_server, serve
+from generator.site.warm import WarmCaches
+from tests.site.helpers import THEME, write_post
 
 GALLERY = """\
 site:
@@ -38,7 +47,7 @@ def write_gallery(root: Path, comment: str) -> None:
 def preview(tmp_path: Path) -> Preview:
     write_gallery(tmp_path, "first")
     args = build_parser().parse_args(["--manifest", str(tmp_path / "gallery.yaml"), "serve"])
-    return Preview(lambda: cmd_draft(args, Folders.from_args(args)),
+    return Preview(tmp_path / "site", preview_rebuild(args, Folders.from_args(args), WarmCaches()),
                    [tmp_path / "gallery.yaml", tmp_path / "content"], say=lambda _: None)
 
 
@@ -67,7 +76,7 @@ def test_a_bad_edit_keeps_serving_the_last_good_site(preview: Preview, tmp_path:
 @pytest.fixture
 def server(preview: Preview, tmp_path: Path) -> Iterator[str]:
     preview.refresh()
-    httpd = make_server(tmp_path / "site", preview, "127.0.0.1", 0)
+    httpd = make_server(preview, "127.0.0.1", 0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -108,7 +117,7 @@ def test_paths_no_file_can_have_get_an_error_answer(server: str, method: str) ->
 
 def test_an_idle_connection_is_closed(preview: Preview, tmp_path: Path) -> None:
     preview.refresh()
-    httpd = make_server(tmp_path / "site", preview, "127.0.0.1", 0, idle_seconds=0.2)
+    httpd = make_server(preview, "127.0.0.1", 0, idle_seconds=0.2)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         with socket.create_connection(httpd.server_address[:2], timeout=10) as client:
@@ -117,3 +126,81 @@ def test_an_idle_connection_is_closed(preview: Preview, tmp_path: Path) -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+TIMEOUT = 10.0  # only ever reached when something is broken
+
+
+def eventually(check: Callable[[], bool]) -> bool:
+    """True once `check` is, asked every 20 ms for at most TIMEOUT seconds."""
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_serve_shows_an_edited_body_at_once_and_the_lists_after_the_rebuild(
+        tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    for n in range(3):
+        write_post(content, f"post-{n}", title=f"Post {n}", date=f"2021-01-1{n}",
+                   body=f"Body of post {n}.")
+    warm, may_build = WarmCaches(), threading.Event()
+    may_build.set()
+
+    def rebuild() -> frozenset[str]:
+        assert may_build.wait(TIMEOUT), "the test never let the rebuild run"
+        return build_site(content, tmp_path / "site", SiteSettings(title="Preview"),
+                          theme_dir=THEME, cache_dir=tmp_path / ".cache", drafts=True,
+                          warm=warm).changed
+
+    messages: list[str] = []
+    preview = Preview(tmp_path / "site", rebuild, [content], say=messages.append,
+                      early=EarlyPages(warm))
+    stop = threading.Event()
+    serving = threading.Thread(target=serve, args=(preview,),
+                               kwargs={"port": 0, "stop": stop, "poll_seconds": 0.05})
+    serving.start()
+    try:
+        assert eventually(lambda: any(m.startswith("serving ") for m in messages))
+        address = re.findall(r"http://[^/]+", " ".join(messages))[0]
+        may_build.clear()
+        page = content / "posts" / "post-1" / "index.md"
+        page.write_text(page.read_text(encoding="utf-8").replace("Body of", "Edited"),
+                        encoding="utf-8")
+        assert eventually(lambda: "Edited post 1." in get(f"{address}/posts/post-1/"))
+        assert "Edited post 1." not in get(f"{address}/")  # the home list waits for the rebuild
+        may_build.set()
+        assert eventually(lambda: "Edited post 1." in get(f"{address}/"))
+    finally:
+        may_build.set()
+        stop.set()
+        serving.join(TIMEOUT)
+    assert not serving.is_alive()
+
+
+def test_an_error_while_looking_for_changes_ends_serve_with_it(tmp_path: Path) -> None:
+    page = write_post(tmp_path / "content", "post", title="Post", date="2021-01-01") / "index.md"
+
+    def broken(changed: Collection[str]) -> dict[str, bytes] | None:
+        raise RuntimeError("the early pages broke")
+
+    messages: list[str] = []
+    preview = Preview(tmp_path / "site", lambda: [], [tmp_path / "content"],
+                      say=messages.append, early=broken)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            serve(preview, port=0, poll_seconds=0.05)
+        except RuntimeError as error:
+            raised.append(error)
+
+    serving = threading.Thread(target=run, daemon=True)
+    serving.start()
+    assert eventually(lambda: bool(messages))  # serving
+    page.write_text("Edited.", encoding="utf-8")
+    serving.join(TIMEOUT)
+    assert not serving.is_alive() and "the early pages broke" in str(raised[0])

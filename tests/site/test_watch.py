@@ -1,8 +1,9 @@
-"""The preview wakes when a watched file changes, in watched folders old and new, and not for
-hidden files (.git, editor swap files)."""
+"""The preview wakes when a watched file changes, in watched folders old and new, naming what
+changed, and not for hidden files (.git, editor swap files)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +24,11 @@ def waker(tmp_path: Path) -> Iterator[Waker]:
     waker.close()
 
 
-def test_an_edit_in_a_watched_folder_wakes_it(waker: Waker, tmp_path: Path) -> None:
-    (tmp_path / "content" / "posts" / "a" / "index.md").write_text("Text.")
-    assert waker.wait(TIMEOUT)
+def test_an_edit_in_a_watched_folder_wakes_it_naming_the_file(waker: Waker,
+                                                               tmp_path: Path) -> None:
+    page = tmp_path / "content" / "posts" / "a" / "index.md"
+    page.write_text("Text.")
+    assert str(page) in waker.wait(TIMEOUT)
     assert not waker.wait(0.05)  # the events were all taken
 
 
@@ -46,3 +49,11 @@ def test_hidden_folders_are_not_watched(waker: Waker, tmp_path: Path) -> None:
     assert not waker.wait(0.5)
     (tmp_path / "content" / "posts" / "a" / "index.md").write_text("Text.")
     assert waker.wait(TIMEOUT)
+
+
+def test_closing_it_ends_a_wait(waker: Waker) -> None:
+    waiting = threading.Thread(target=waker.wait, args=(3600,), daemon=True)
+    waiting.start()
+    waker.close()
+    waiting.join(TIMEOUT)
+    assert not waiting.is_alive()
