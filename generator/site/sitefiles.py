@@ -90,7 +90,7 @@ class SiteFiles:
         self.rendered: Renders = {}
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
-        self._folders: set[Path] = set()  # made (or found) by this build: not made again
+        self._folders: set[Path] = set()  # made by this build, checked inside: not again
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
@@ -187,10 +187,10 @@ class SiteFiles:
         """The file to write for `path`, inside the work folder, its folder made; a file in the
         way of that folder (left from an older site) removed."""
         target = self.work / path
+        if target.parent in self._folders and target.name not in ("", ".", ".."):
+            return target  # its folder was checked, resolved inside, when it was made
         self.inside.check(target, hint="this is a bug in the site builder: please report it with "
                           "the page that caused it")
-        if target.parent in self._folders:
-            return target
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):

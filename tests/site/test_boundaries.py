@@ -168,3 +168,23 @@ def test_templates_and_shortcodes_linked_from_outside_the_theme_are_refused_unre
                body="{{< note >}}Hi{{< /note >}}")
     problems = refused(project)
     assert any(f"`{note}` leads outside the theme folder" in p for p in problems), problems
+
+
+def test_a_folder_of_the_spare_linked_outside_is_never_written_through(
+        project: Path, tmp_path: Path) -> None:
+    """The spare site a rebuild renders into is checked like any output: a folder in it that
+    someone replaced by a link to elsewhere is not followed."""
+    write_post(project / "content", "second", title="Second", date="2021-01-02")
+    build(project)
+    write_post(project / "content", "third", title="Third", date="2021-01-03")
+    build(project)  # the first site is now the spare, .site-previous/
+    spare_posts = project / ".site-previous" / "posts"
+    shutil.rmtree(spare_posts)
+    spare_posts.symlink_to(tmp_path / "outside", target_is_directory=True)
+    write_post(project / "content", "fourth", title="Fourth", date="2021-01-04")
+    outside = {path: path.read_bytes() for path in (tmp_path / "outside").rglob("*")}
+    with pytest.raises(BuildError) as caught:
+        build(project)
+    assert "leads outside the output folder" in str(caught.value)
+    assert {path: path.read_bytes() for path in (tmp_path / "outside").rglob("*")} == outside
+    assert "Fourth" not in (project / "site" / "index.html").read_text(encoding="utf-8")
