@@ -122,9 +122,11 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     from generator.site.images import ImageProcessor
     from generator.site.pipeline import build_languages, report_of, valid_until
     from generator.site.theme import compiled_templates
+    from generator.site.warm import WarmCaches
 
-    if warm is not None:
-        warm.start_build()
+    alone = warm is None  # a process of its own: what the last one kept, kept for the next
+    warm = WarmCaches.kept(cache_dir) if warm is None else warm
+    warm.start_build()
     processor = ImageProcessor(cache_dir, settings.image_widths)
     if state.image_params == processor.params:
         processor.source_keys = state.image_keys
@@ -151,7 +153,10 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    if warm is not None:
+    if alone:
+        with contextlib.suppress(OSError):  # a cache: without it the next build parses more
+            warm.keep(cache_dir)
+    else:
         warm.site = tuple(builders)
     changed = {path for path, record in records.items()
                if path not in state.site or state.site[path].digest != record.digest}

@@ -32,6 +32,7 @@ from generator.site.sitefiles import FileRecord, Records, Renders
 from generator.site.unchanged import Stamp, tool_digest
 
 STATE_VERSION = 4
+KEPT_PAGES = "site-pages.pickle"  # in the cache folder: parsed pages and bodies (`warm`)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState) -
 def discard_state(cache_dir: Path, out_dir: Path) -> None:
     """Forget what the last build left (a --full build), so nothing of it is reused."""
     state_file(cache_dir, out_dir).unlink(missing_ok=True)
+    (cache_dir / KEPT_PAGES).unlink(missing_ok=True)
 
 
 def _folder(data: Any, folder: Path) -> Records | None:

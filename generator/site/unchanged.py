@@ -73,7 +73,7 @@ def input_stamp(folders: Iterable[Path], options: object, skip: Iterable[Path] =
     """The stamp of everything under `folders` (not under `skip`), of `options` (settings,
     config, flags) and of the renderer itself."""
     digest = hashlib.sha256(tool_digest().encode())
-    digest.update(json.dumps(_canonical(options), ensure_ascii=False).encode())
+    digest.update(json.dumps(canonical(options), ensure_ascii=False).encode())
     walk = _Walk({os.fspath(path) for path in skip},
                  time.time_ns() - RACY_SECONDS * 1_000_000_000, digest)
     for folder in sorted({os.fspath(Path(f).absolute()) for f in folders}):
@@ -177,18 +177,18 @@ def _stat_line(stat: os.stat_result) -> str:
             f"\0{stat.st_ino}\n")
 
 
-def _canonical(value: object) -> object:
+def canonical(value: object) -> object:
     """`value` as JSON-able data that is equal across processes exactly when `value` is (sets
     sorted, since their order changes with each process's string hashing)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__name__, [[field.name, _canonical(getattr(value, field.name))]
+        return [type(value).__name__, [[field.name, canonical(getattr(value, field.name))]
                                        for field in dataclasses.fields(value)]]
     if isinstance(value, Mapping):
-        return ["map", [[_canonical(k), _canonical(v)] for k, v in value.items()]]
+        return ["map", [[canonical(k), canonical(v)] for k, v in value.items()]]
     if isinstance(value, set | frozenset):
-        return ["set", sorted((_canonical(v) for v in value), key=repr)]
+        return ["set", sorted((canonical(v) for v in value), key=repr)]
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [canonical(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return repr(value)  # paths, dates: their repr names them whole

@@ -17,25 +17,40 @@ gives the same bytes as a cold build:
 Entries not used by the last rebuild are dropped, so the caches hold one site's worth.
 `site` is replaced whole when a build succeeds, so a reader in another thread sees one build's
 builders or the next one's.
+
+A build in a process of its own (`make build`) gets the pages and bodies the last one kept on
+disk (`kept`, `keep`: `buildstate.KEPT_PAGES` in .cache/, written atomically, dropped whole when the
+renderer's code or installed libraries changed or it cannot be read), so an edit does not parse
+every front matter and render every body again. Keys are digests of what the value is made
+from, the same in every process. Like Jinja2's compiled templates, the file is the build's own
+cache in the project; `--full` removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import pickle
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from generator.fsutil import atomic_write_bytes
+from generator.site.buildstate import KEPT_PAGES
 from generator.site.content import Page, page_from_bytes
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
 from generator.site.markdown import render_markdown as cold_render_markdown
 from generator.site.output import tree_digest
 from generator.site.shortcodes import ShortcodeHandler
+from generator.site.unchanged import canonical, tool_digest
 
 if TYPE_CHECKING:
     from generator.site.pipeline import Builder
 
 Made = TypeVar("Made")
+KEPT_VERSION = 1
 
 
 @dataclass
@@ -86,7 +101,7 @@ class WarmCaches:
                   languages: frozenset[str]) -> Page:
         """`content.read_page`, parsed again only when the file's bytes changed."""
         data = source.read_bytes()
-        key = (source, content_dir, taxonomies, languages, data)
+        key = _digest_of((str(source), str(content_dir), taxonomies, sorted(languages)), data)
         page: Page = self._pages.get(
             key, lambda: page_from_bytes(data, source, content_dir, taxonomies, languages))
         return page
@@ -95,7 +110,7 @@ class WarmCaches:
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,
                         footnotes: FootnoteLabels) -> RenderedMarkdown:
         """`markdown.render_markdown`, from the cache for a body without shortcodes."""
-        key = (text, source, first_line, options, footnotes)
+        key = _digest_of((str(source), first_line, options, footnotes), text.encode())
         cached: RenderedMarkdown | None = self._bodies.lookup(key)
         if cached is not None:
             return cached
@@ -120,7 +135,33 @@ class WarmCaches:
         made: Made = self._themes.get((kind, folders, digests, *extra), make)
         return made
 
+    @classmethod
+    def kept(cls, cache_dir: Path) -> WarmCaches:
+        """The pages and bodies the last build in `cache_dir` kept (none if it kept nothing
+        this code can trust)."""
+        caches = cls()
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError, KeyError,
+                                 AttributeError, ImportError, pickle.UnpicklingError):
+            data = pickle.loads((cache_dir / KEPT_PAGES).read_bytes())
+            if data["version"] == KEPT_VERSION and data["tool"] == tool_digest():
+                caches._pages.now, caches._bodies.now = dict(data["pages"]), dict(data["bodies"])
+        return caches
+
+    def keep(self, cache_dir: Path) -> None:
+        """Keep the pages and bodies this build used for the next build in another process."""
+        data = {"version": KEPT_VERSION, "tool": tool_digest(), "pages": self._pages.now,
+                "bodies": self._bodies.now}
+        atomic_write_bytes(cache_dir / KEPT_PAGES, pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+
     def _digest(self, folder: Path) -> bytes:
         if folder not in self._digests:
             self._digests[folder] = tree_digest(folder) if folder.is_dir() else b""
         return self._digests[folder]
+
+
+def _digest_of(parts: tuple[object, ...], data: bytes) -> str:
+    """A cache key: SHA-256 of `parts` (as `canonical` writes them) and of `data`."""
+    digest = hashlib.sha256(json.dumps(canonical(parts), ensure_ascii=False).encode())
+    digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()

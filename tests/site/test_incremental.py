@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from generator.settings import SiteSettings
-from generator.site import buildstate, images
+from generator.site import buildstate, images, warm
 from generator.site.build import BuildReport, build_site
-from generator.site.buildstate import STATE_VERSION, state_file
+from generator.site.buildstate import KEPT_PAGES, STATE_VERSION, state_file
 from generator.site.theme import Theme
 from tests.site.helpers import THEME, stand_in, write_post
 
@@ -189,3 +189,33 @@ def test_a_state_left_by_other_renderer_code_is_not_trusted(
     monkeypatch.setattr(buildstate, "tool_digest", lambda: "another version")
     assert project.build().written == len(
         [data for data in tree(project.root / "site").values() if data is not None])
+
+
+def test_a_build_in_a_new_process_parses_only_the_pages_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsed pages and rendered bodies are kept on disk for the next `make build`; one that
+    cannot be read (or another version's) is dropped whole and the build is the same."""
+    project = Project(tmp_path)
+    project.build()
+    parsed: list[Path] = []
+    real = warm.page_from_bytes
+
+    def counted(data: bytes, source: Path, *args: object) -> object:
+        parsed.append(source)
+        return real(data, source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(warm, "page_from_bytes", counted)
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    project.build()
+    assert [path.parent.name for path in parsed] == ["post-2"]
+    kept = tmp_path / ".cache" / KEPT_PAGES
+    for damage in (b"", b"not a pickle", kept.read_bytes()[:100]):
+        kept.write_bytes(damage)
+        project.edit("post-3", "Body of post 3.", f"Body {len(damage)} of post 3.")
+        parsed.clear()
+        report = project.build()
+        assert len(parsed) == 8 and report.written > 0
+        project.edit("post-3", f"Body {len(damage)} of post 3.", "Body of post 3.")
+    project.build()
+    cold = project.build(out="cold", cache=".cold", full=True)
+    assert tree(project.root / "site") == tree(cold.out_dir)
