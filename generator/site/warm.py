@@ -8,9 +8,9 @@ gives the same bytes as a cold build:
 - a page by its file's path and exact bytes (the file is read each time, its YAML front matter
   is parsed only when the bytes changed; a size + mtime key would miss an edit saved twice
   within the file system's timestamp granularity);
-- a Markdown body by its text, file, first line, options and footnote words, and only when no
-  shortcode was called while rendering it (a shortcode's output depends on the page, the theme
-  and the images: those bodies are rendered every time);
+- a Markdown body by its text, file, first line, options and footnote words, with its
+  shortcodes called again at each build (a shortcode's output depends on the page, the theme
+  and the images; `markdown.replay` says when a body can be kept so, else it is rendered);
 - a theme (`Theme`, `ThemeShortcodes`) by the digest of every file under its folders, so an
   edited template, UI string or shortcode makes fresh environments.
 
@@ -42,6 +42,7 @@ from generator.site.buildstate import KEPT_PAGES
 from generator.site.content import Page, page_from_bytes
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
 from generator.site.markdown import render_markdown as cold_render_markdown
+from generator.site.markdown.replay import Replayable, record
 from generator.site.output import tree_digest
 from generator.site.shortcodes import ShortcodeHandler
 from generator.site.unchanged import canonical, tool_digest
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from generator.site.pipeline import Builder
 
 Made = TypeVar("Made")
-KEPT_VERSION = 1
+KEPT_VERSION = 2
 
 
 @dataclass
@@ -109,23 +110,19 @@ class WarmCaches:
     def render_markdown(self, text: str, *, source: Path, first_line: int,
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,
                         footnotes: FootnoteLabels) -> RenderedMarkdown:
-        """`markdown.render_markdown`, from the cache for a body without shortcodes."""
+        """`markdown.render_markdown`, from the cache: a body's HTML, with its shortcodes called
+        again (`markdown.replay`); rendered cold where it cannot be kept."""
         key = _digest_of((str(source), first_line, options, footnotes), text.encode())
-        cached: RenderedMarkdown | None = self._bodies.lookup(key)
-        if cached is not None:
-            return cached
-        calls = 0
-
-        def counted(*args: Any) -> str:
-            nonlocal calls
-            calls += 1
-            return shortcodes(*args)
-
-        rendered = cold_render_markdown(text, source=source, first_line=first_line,
-                                        shortcodes=counted, options=options, footnotes=footnotes)
-        if calls == 0:
-            self._bodies.put(key, rendered)
-        return rendered
+        kept: Replayable | bool | None = self._bodies.lookup(key)  # False: cannot be kept
+        if kept is None:
+            kept = record(text, source=source, first_line=first_line, options=options,
+                          footnotes=footnotes) or False
+            self._bodies.put(key, kept)
+        replayed = kept.replay(shortcodes) if kept else None
+        if replayed is not None:
+            return replayed
+        return cold_render_markdown(text, source=source, first_line=first_line,
+                                    shortcodes=shortcodes, options=options, footnotes=footnotes)
 
     def theme_object(self, kind: str, folders: tuple[Path, ...], make: Callable[[], Made],
                      *extra: Hashable) -> Made:

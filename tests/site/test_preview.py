@@ -111,12 +111,11 @@ def test_one_edit_parses_and_renders_only_that_page_again(
     parsed: list[Path] = []
     rendered: list[Path] = []
     themes: list[Path] = []
-    real_parse, real_render, real_theme = (warm.page_from_bytes, warm.cold_render_markdown,
-                                           pipeline.Theme)
+    real_parse, real_render, real_theme = (warm.page_from_bytes, warm.record, pipeline.Theme)
     monkeypatch.setattr(warm, "page_from_bytes",
                         lambda data, source, *rest: parsed.append(source)
                         or real_parse(data, source, *rest))
-    monkeypatch.setattr(warm, "cold_render_markdown",
+    monkeypatch.setattr(warm, "record",  # a body's Markdown rendered (shortcodes kept apart)
                         lambda text, **kw: rendered.append(kw["source"])
                         or real_render(text, **kw))
     monkeypatch.setattr(pipeline, "Theme", lambda folder, language: themes.append(folder)
