@@ -132,7 +132,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
         processor.source_keys = state.image_keys
     fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
     files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
-                      renders=state.renders)
+                      renders=state.renders, parallel=alone)  # the preview has other threads
     try:
         try:
             builders = build_languages(

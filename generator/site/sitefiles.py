@@ -21,6 +21,11 @@ before it is written (`generator.boundaries`): no link, `..` or symlink writes e
 language's pages go through `FilesUnder`, the same files under its prefix ("fr/"). `finish`
 removes what this build did not produce and returns the record of every file, for the next
 build. Safe to use from several threads.
+
+Pages to render are queued and rendered by `finish`: where there are at least `PARALLEL_FROM` of
+them and the system can fork, in two processes that inherit the build's memory (templates,
+contexts) and each render and write every other page, as Hugo renders on every core; their
+records come back to this one. A template error is raised as the first one met in page order.
 """
 
 from __future__ import annotations
@@ -28,16 +33,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import multiprocessing
 import os
 import shutil
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from generator.boundaries import Boundary
-from generator.errors import BuildError
+from generator.errors import BuildError, Problem
+
+PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
+RenderJob = tuple[str, str, Callable[[], bytes]]  # site path, inputs' fingerprint, render
+# (site path, fingerprint, record, files written) of a rendered page, or the problems of the
+# page (by its index among the jobs) whose template failed
+Rendering = tuple[str, str, "FileRecord", int]
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,8 @@ class SiteFiles:
     """Puts files at site paths ("posts/a/index.html") in `work`, reusing what is there."""
 
     def __init__(self, work: Path, known: Records | None = None, live: Path | None = None,
-                 live_records: Records | None = None, renders: Renders | None = None) -> None:
+                 live_records: Records | None = None, renders: Renders | None = None,
+                 parallel: bool = False) -> None:
         self.work = work
         self.inside = Boundary(work, name=f"the output folder {work}", error=BuildError)
         self.known = known or {}  # what the work folder held when the build began
@@ -91,6 +105,9 @@ class SiteFiles:
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
         self._folders: set[Path] = set()  # made by this build, checked inside: not again
+        self._queued: list[RenderJob] = []
+        # forking copies one thread only: not from a process whose other threads may hold locks
+        self._parallel = parallel and "fork" in multiprocessing.get_all_start_methods()
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
@@ -104,10 +121,12 @@ class SiteFiles:
         `render` is not called when the last build made a file from the same inputs and that
         file is still there (in the work folder or the live site)."""
         last = self.renders.get(path)
-        if last is None or last[0] != inputs or not self._reuse(path, last[1]):
-            self.put_bytes(path, render())
+        if last is not None and last[0] == inputs and self._reuse(path, last[1]):
+            with self._lock:
+                self.rendered[path] = (inputs, last[1])
+            return
         with self._lock:
-            self.rendered[path] = (inputs, self.records[path].digest)
+            self._queued.append((path, inputs, render))
 
     def put_copy(self, path: str, source: Path) -> None:
         """Give site path `path` the bytes of the file `source`."""
@@ -123,7 +142,9 @@ class SiteFiles:
         self._record(path, digest, self._place(path, lambda file: _link_or_copy(source, file)))
 
     def finish(self) -> Records:
-        """Remove every file and folder of the work folder this build did not put there."""
+        """Render the queued pages, then remove every file and folder of the work folder this
+        build did not put there."""
+        self._render_queued()
         holding = {parent for path in self.records for parent in _parents(path)}
         for directory, folders, files in os.walk(self.work, topdown=False):
             at = os.path.relpath(directory, self.work).replace(os.sep, "/")
@@ -136,6 +157,38 @@ class SiteFiles:
                     with contextlib.suppress(OSError):  # still holds files: kept
                         os.rmdir(os.path.join(directory, name))
         return dict(self.records)
+
+    def _render_queued(self) -> None:
+        jobs, self._queued = self._queued, []
+        if not (self._parallel and len(jobs) >= PARALLEL_FROM):
+            for job in jobs:
+                path, inputs, record, _ = self.render(job)
+                with self._lock:
+                    self.rendered[path] = (inputs, record.digest)
+            return
+        global _SHARED
+        _SHARED = (self, jobs)
+        try:
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+                shares = list(pool.map(_render_share, range(2)))
+        finally:
+            _SHARED = None
+        failures = [failed for _, failed in shares if failed is not None]
+        if failures:
+            raise BuildError(min(failures, key=lambda failed: failed[0])[1])
+        with self._lock:  # what the forked processes did, told to this one
+            for rendered, _ in shares:
+                for path, inputs, record, written in rendered:
+                    self.records[path] = record
+                    self.rendered[path] = (inputs, record.digest)
+                    self.written += written
+
+    def render(self, job: RenderJob) -> Rendering:
+        """Render and write one queued page (in this process's records)."""
+        path, inputs, render = job
+        written = self.written
+        self.put_bytes(path, render())
+        return path, inputs, self.records[path], self.written - written
 
     def _reuse(self, path: str, digest: str) -> bool:
         """Keep the work folder's file, or link the live site's, when it holds `digest`."""
@@ -261,3 +314,20 @@ def _link_or_copy(source: Path, file: Path) -> None:
 def _temporary(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident():x}.tmp")
 
+
+
+_SHARED: tuple[SiteFiles, list[RenderJob]] | None = None  # what forked renderers inherit
+
+
+def _render_share(share: int) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
+    """In a forked process: render every other queued page, from the `share`-th -> their
+    renderings, and the index and problems of the first page whose template failed."""
+    assert _SHARED is not None
+    files, jobs = _SHARED
+    rendered = []
+    for index in range(share, len(jobs), 2):
+        try:
+            rendered.append(files.render(jobs[index]))
+        except BuildError as error:
+            return rendered, (index, error.problems)
+    return rendered, None

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.errors import BuildError
 from generator.settings import SiteSettings
-from generator.site import buildstate, images, warm
+from generator.site import buildstate, images, sitefiles, warm
 from generator.site.build import BuildReport, build_site
 from generator.site.buildstate import KEPT_PAGES, STATE_VERSION, state_file
 from generator.site.theme import Theme
@@ -219,3 +220,33 @@ def test_a_build_in_a_new_process_parses_only_the_pages_that_changed(
     project.build()
     cold = project.build(out="cold", cache=".cold", full=True)
     assert tree(project.root / "site") == tree(cold.out_dir)
+
+
+def test_pages_rendered_in_two_processes_are_those_of_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many pages to render are shared with a forked process: the site, the records and what
+    the next build reuses are the same as when one process renders them all."""
+    alone = Project(tmp_path / "one")
+    alone.build()
+    monkeypatch.setattr(sitefiles, "PARALLEL_FROM", 2)
+    shared = Project(tmp_path / "two")
+    first = shared.build()
+    assert tree(shared.root / "site") == tree(alone.root / "site")
+    shared.edit("post-2", "Body of post 2.", "A new body.")
+    alone.edit("post-2", "Body of post 2.", "A new body.")
+    assert shared.build().written == alone.build().written > 0
+    assert tree(shared.root / "site") == tree(alone.root / "site") and first.written > 30
+
+
+def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sitefiles, "PARALLEL_FROM", 2)
+    project = Project(tmp_path)
+    single = project.theme / "templates" / "single.html"
+    single.write_text(single.read_text(encoding="utf-8").replace(
+        "{{ post.title }}", "{{ post.title.missing.twice }}", 1), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        project.build()
+    [problem] = caught.value.problems
+    assert "single.html" in str(problem.file) and "template error" in problem.message
+    assert not (project.root / "site").exists()
