@@ -47,10 +47,9 @@ from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
+RENDERERS = 2  # processes rendering the queued pages then
 RenderJob = tuple[str, str, Callable[[], bytes]]  # site path, inputs' fingerprint, render
-# (site path, fingerprint, record, files written) of a rendered page, or the problems of the
-# page (by its index among the jobs) whose template failed
-Rendering = tuple[str, str, "FileRecord", int]
+Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
 
 
 @dataclass(frozen=True)
@@ -169,8 +168,9 @@ class SiteFiles:
         global _SHARED
         _SHARED = (self, jobs)
         try:
-            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-                shares = list(pool.map(_render_share, range(2)))
+            with ProcessPoolExecutor(RENDERERS,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                shares = list(pool.map(_render_share, range(RENDERERS)))
         finally:
             _SHARED = None
         failures = [failed for _, failed in shares if failed is not None]
@@ -315,17 +315,17 @@ def _temporary(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident():x}.tmp")
 
 
-
 _SHARED: tuple[SiteFiles, list[RenderJob]] | None = None  # what forked renderers inherit
 
 
 def _render_share(share: int) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
-    """In a forked process: render every other queued page, from the `share`-th -> their
+    """In a forked process: render the queued pages `share`, `share + RENDERERS`, ... -> their
     renderings, and the index and problems of the first page whose template failed."""
-    assert _SHARED is not None
+    if _SHARED is None:
+        raise RuntimeError("a renderer started outside SiteFiles.finish")
     files, jobs = _SHARED
     rendered = []
-    for index in range(share, len(jobs), 2):
+    for index in range(share, len(jobs), RENDERERS):
         try:
             rendered.append(files.render(jobs[index]))
         except BuildError as error:
