@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import BinaryIO
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+_PR_SET_PDEATHSIG = 1  # prctl option
 _PID_IN_NAME = re.compile(r"[.-](\d+)-[0-9a-f]+(?:\.tmp)?$")
 _TEMPORARY = re.compile(r"\..+\.\d+-[0-9a-f]{16}\.tmp")
 
@@ -146,6 +148,20 @@ def exchange(first: Path, second: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(code, os.strerror(code), str(second))
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the system kill this process when its parent (process id `parent`) dies (Linux;
+    elsewhere nothing): a helper must not outlive a killed run and write into a folder the next
+    run removes."""
+    if sys.platform != "linux":
+        return
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 @functools.cache

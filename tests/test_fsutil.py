@@ -3,8 +3,10 @@ what a killed run leaves is known by the process id in its name."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,38 @@ def test_staging_folders_of_ended_processes_are_removed(tmp_path: Path) -> None:
     below.write_text("x")
     assert fsutil.remove_stale_temporaries(tmp_path, deep=False) == [stale]
     assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "kept"]) and below.exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="prctl(PR_SET_PDEATHSIG) is Linux's")
+def test_a_helper_process_dies_with_its_parent(tmp_path: Path) -> None:
+    """A process that asked `die_with_parent` is killed when its parent is (SIGKILL)."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from generator.fsutil import die_with_parent\n"
+        "parent = os.getpid()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    die_with_parent(parent)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                              cwd=Path(__file__).resolve().parents[1])
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(0.2)  # the child has made its request
+    parent.kill()
+    parent.wait(timeout=10)
+    for _ in range(100):  # bounded: gone within 10 s
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as stat:  # a zombie (not yet reaped by init) is gone
+            if stat.read().split(") ")[1].startswith("Z"):
+                return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the child outlived its parent")

@@ -45,6 +45,7 @@ from typing import Protocol
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
+from generator.fsutil import die_with_parent
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RENDERERS = 2  # processes rendering the queued pages then
@@ -168,8 +169,9 @@ class SiteFiles:
         global _SHARED
         _SHARED = (self, jobs)
         try:
-            with ProcessPoolExecutor(RENDERERS,
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(RENDERERS, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 shares = list(pool.map(_render_share, range(RENDERERS)))
         finally:
             _SHARED = None
