@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING
 from generator.errors import BuildError, Problem, disk_problem, failed_folder
 from generator.folders import PACKAGE_THEME
 from generator.settings import SiteSettings
-from generator.site.buildstate import BuildState, LastBuild, discard_state, load_state, save_state
+from generator.site.buildstate import (
+    BuildState,
+    LastBuild,
+    discard_state,
+    load_state,
+    remove_state_leftovers,
+    save_state,
+)
 from generator.site.outdir import clean_leftovers, put_in_place, spare_folder, work_folder
 from generator.site.report import BuildReport
 from generator.site.sitefiles import SiteFiles
@@ -57,6 +64,7 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
     """
     out_dir, cache_dir = Path(out_dir).absolute(), Path(cache_dir)
     clean_leftovers(out_dir)
+    remove_state_leftovers(cache_dir)
     spare = spare_folder(out_dir)
     if full:
         discard_state(cache_dir, out_dir)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.fsutil import atomic_write_text
+from generator.fsutil import atomic_write_text, remove_stale_temporaries
 from generator.site.report import BuildReport
 from generator.site.sitefiles import FileRecord, Records, Renders
 from generator.site.unchanged import Stamp, tool_digest
@@ -104,6 +104,14 @@ def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState) -
         "renders": state.renders, "last": state.last.to_json() if state.last else None,
     }
     atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
+
+
+def remove_state_leftovers(cache_dir: Path) -> None:
+    """Remove the temporaries a killed run left while saving the state or the kept pages (their
+    names carry its process id; `fsutil.remove_stale_temporaries`)."""
+    for folder in (cache_dir / "site-state", cache_dir):
+        if folder.is_dir():
+            remove_stale_temporaries(folder, deep=False)
 
 
 def discard_state(cache_dir: Path, out_dir: Path) -> None:

@@ -112,3 +112,16 @@ def test_failed_swap_keeps_the_site(built: Path, monkeypatch: pytest.MonkeyPatch
         build(built)
     assert "read-only" in caught.value.problems[0].message
     assert (built / "site" / "index.html").read_bytes() == before and beside(built) == []
+
+
+def test_temporaries_of_the_state_left_by_a_killed_run_are_removed(built: Path) -> None:
+    """A run killed while saving the build state or the kept pages leaves a temporary named
+    after its process; the next run removes it (one of a live process stays)."""
+    dead = dead_pid()
+    left = [built / ".cache" / "site-state" / f".abc.json.{dead}-0123456789abcdef.tmp",
+            built / ".cache" / f".site-pages.pickle.{dead}-0123456789abcdef.tmp"]
+    live = built / ".cache" / f".site-pages.pickle.{os.getppid()}-0123456789abcdef.tmp"
+    for path in (*left, live):
+        path.write_text("half")
+    build(built)
+    assert [path.exists() for path in (*left, live)] == [False, False, True]
