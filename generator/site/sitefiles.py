@@ -36,6 +36,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -106,8 +107,9 @@ class SiteFiles:
         self._lock = threading.Lock()
         self._folders: set[Path] = set()  # made by this build, checked inside: not again
         self._queued: list[RenderJob] = []
-        # forking copies one thread only: not from a process whose other threads may hold locks
-        self._parallel = parallel and "fork" in multiprocessing.get_all_start_methods()
+        # forking copies one thread only: not from a process whose other threads may hold locks,
+        # and only on Linux (macOS's system libraries are not safe to use after a fork)
+        self._parallel = parallel and sys.platform == "linux"
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
