@@ -12,7 +12,7 @@ from generator.commands.site import draft
 from generator.folders import Folders
 
 if TYPE_CHECKING:
-    from generator.site.build import BuildReport
+    from generator.site.report import BuildReport
     from generator.site.warm import WarmCaches
 
 

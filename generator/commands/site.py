@@ -18,8 +18,8 @@ from generator.settings import GenerationSettings
 if TYPE_CHECKING:
     from generator.gallery.jobs import ImageGenerator
     from generator.gallery.model import Manifest
-    from generator.site.build import BuildReport
     from generator.site.config import SiteConfig
+    from generator.site.report import BuildReport
     from generator.site.warm import WarmCaches
 
 

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from generator.site.config import SiteConfig
     from generator.site.warm import WarmCaches
 
-__all__ = ["BuildReport", "build_site", "check_content"]
-
-
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
                strict: bool = False, full: bool = False, config: SiteConfig | None = None,

@@ -12,7 +12,8 @@ import pytest
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
-from generator.site.build import BuildReport, build_site, check_content
+from generator.site.build import build_site, check_content
+from generator.site.report import BuildReport
 from tests.site.helpers import (
     SEED_URL_PATH,
     THEME,

@@ -18,8 +18,9 @@ import pytest
 from generator.errors import BuildError
 from generator.settings import SiteSettings
 from generator.site import buildstate, images, sitefiles, warm
-from generator.site.build import BuildReport, build_site
+from generator.site.build import build_site
 from generator.site.buildstate import KEPT_PAGES, STATE_VERSION, state_file
+from generator.site.report import BuildReport
 from generator.site.theme import Theme
 from tests.site.helpers import THEME, stand_in, write_post
 

@@ -21,11 +21,12 @@ from generator.errors import BuildError, Problem
 from generator.folders import Folders
 from generator.settings import SiteSettings
 from generator.site import pipeline, warm
-from generator.site.build import BuildReport, build_site
+from generator.site.build import build_site
 from generator.site.config import load_site_config
 from generator.site.early import EarlyPages
 from generator.site.feeds import FeedItem, rss
 from generator.site.preview import Preview
+from generator.site.report import BuildReport
 from generator.site.serve import make_server, site_path
 from generator.site.warm import WarmCaches
 from tests.site.helpers import THEME, stand_in, write_post
