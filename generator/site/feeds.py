@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 from urllib.parse import urljoin
 
 from generator.settings import SiteSettings
@@ -87,7 +88,7 @@ def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "
         'type="application/rss+xml"/>',
     ]
     if newest is not None:
-        head.append(f"<lastBuildDate>{rfc822(newest)}</lastBuildDate>")
+        head.append(f"<lastBuildDate>{format_datetime(newest)}</lastBuildDate>")
     body = [_rss_item(settings.base_url, item, item.date and item.date.isoformat())
             for item in items[:limit]]
     return "\n".join([*head, *body, "</channel>", "</rss>", ""])
@@ -105,7 +106,7 @@ def _rss_item(base_url: str, item: FeedItem, written_date: str | None) -> str:
         f'<guid isPermaLink="true">{escape(url)}</guid>',
     ]
     if item.date is not None:
-        parts.append(f"<pubDate>{rfc822(item.date)}</pubDate>")
+        parts.append(f"<pubDate>{format_datetime(item.date)}</pubDate>")
     parts += [f"<category>{escape(c)}</category>" for c in item.categories]
     parts.append(f"<description>{escape(absolutize(item.html, url))}</description>")
     parts.append("</item>")
@@ -127,16 +128,3 @@ def sitemap(settings: SiteSettings, entries: Sequence[SitemapEntry]) -> str:
         lines.append("</url>")
     lines += ["</urlset>", ""]
     return "\n".join(lines)
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def rfc822(moment: datetime) -> str:
-    """`moment` as RSS dates are written ("Tue, 05 Jan 2021 15:00:00 +0300"), in English
-    whatever the locale; what email.utils.format_datetime gives, without importing the email
-    and socket modules into every build."""
-    zone = moment.strftime("%z") if moment.tzinfo is not None else "-0000"
-    return (f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
-            f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {zone}")
