@@ -42,6 +42,18 @@ def test_broken_strings_file_is_a_build_error_naming_it(i18n: Path) -> None:
     assert (problem.file, problem.key) == (i18n / "de.yaml", "months")
 
 
+def test_a_strings_file_that_expands_without_end_is_refused_at_its_line(i18n: Path) -> None:
+    """The alias bomb of the hostile corpus, as a theme's UI strings: refused, not expanded."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    (i18n / "de.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        load_strings(i18n, "de")
+    [problem] = caught.value.problems
+    assert problem.file == i18n / "de.yaml" and problem.line is not None
+    assert "cannot read UI strings" in problem.message
+
+
 def test_the_russian_strings_translate_every_english_one() -> None:
     english = load_strings(THEME / "i18n", "en")
     russian = load_strings(THEME / "i18n", "ru")
