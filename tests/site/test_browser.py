@@ -283,6 +283,8 @@ def test_system_dark_scheme_is_the_default(browser: webdriver.Chrome, seed_site:
         "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
     open_page(browser, seed_site / SEED_URL_PATH)
     assert background(browser) < 150
+    browser.find_element(By.CSS_SELECTOR, ".theme-toggle").click()  # the reader picks light
+    assert background(browser) > 600
 
 
 @pytest.mark.parametrize(("width", "scale"), [(1280, 1), (1280, 2), (390, 3)])
