@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from bench.measure import Sample, compare, run_measured
-from bench.site import hugo_binary, repeat
+from bench.site import hugo_binary, repeat, report_line
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO.parent / "shared" / "hugo-sites" / "hugoBasicExample"
@@ -82,5 +82,5 @@ def run(quick: bool) -> list[str]:
         for label in ("cold", "warm"):
             lines.append(compare(f"sample site, {label} build", results["ours"][label],
                                  results["hugo"][label], "hugo"))
-        lines.append(f"ours: {results['ours']['warm'].output.splitlines()[-1].split(' -> ')[0]}")
+        lines.append(f"ours: {report_line(results['ours']['warm']).split(' -> ')[0]}")
         return lines

@@ -351,6 +351,20 @@ def test_an_edit_saved_during_a_rebuild_keeps_its_early_page_until_a_rebuild_cov
     assert project.site_file(POST) == newer and preview.page_version(POST) == shown
 
 
+def test_a_second_edit_reloads_the_tab_of_its_page_only(project: PreviewedProject) -> None:
+    """Early pages are made from every edit since the last rebuild: the first edit's page,
+    rendered again with the same bytes, does not reload its tab a second time."""
+    preview = project.preview
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    assert preview.look()
+    shown = preview.page_version(POST)
+    project.edit("post-3", "Body of post 3.", "Another body.")
+    assert preview.look()
+    assert preview.early_page("posts/post-3/index.html") is not None
+    assert preview.page_version("posts/post-3/index.html") > shown
+    assert preview.page_version(POST) == shown
+
+
 def test_a_failed_rebuild_drops_the_early_pages_and_serves_the_last_good_site(
         project: PreviewedProject) -> None:
     preview = project.preview
