@@ -157,9 +157,12 @@ def test_a_helper_process_dies_with_its_parent(tmp_path: Path) -> None:
             os.kill(child, 0)
         except ProcessLookupError:
             return
-        with open(f"/proc/{child}/stat") as stat:  # a zombie (not yet reaped by init) is gone
-            if stat.read().split(") ")[1].startswith("Z"):
-                return
+        try:
+            with open(f"/proc/{child}/stat") as stat:  # a zombie (not yet reaped by init) is gone
+                if stat.read().split(") ")[1].startswith("Z"):
+                    return
+        except FileNotFoundError:  # reaped since os.kill saw it
+            return
         time.sleep(0.1)
     os.kill(child, signal.SIGKILL)
     raise AssertionError("the child outlived its parent")

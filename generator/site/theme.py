@@ -31,7 +31,8 @@ class Theme:
     def __init__(self, theme_dir: Path, language: str,
                  compiled: jinja2.BytecodeCache | None = None) -> None:
         self.dir = theme_dir
-        self.env = _environment(theme_dir, compiled)
+        self.inside = Boundary(theme_dir, name=f"the theme folder {theme_dir}", error=BuildError)
+        self.env = _environment(theme_dir, compiled, self.inside)
         self.strings: Strings = load_strings(theme_dir / "i18n", language)
 
     def render(self, name: str | list[str], **context: Any) -> str:
@@ -55,8 +56,7 @@ class Theme:
         a file that is a link leading out of the theme folder is a BuildError."""
         static = self.dir / "static"
         files = sorted(static.rglob("*")) if static.is_dir() else []
-        inside = Boundary(self.dir, name=f"the theme folder {self.dir}", error=BuildError)
-        return [(f.relative_to(static).as_posix(), inside.check(f)) for f in files
+        return [(f.relative_to(static).as_posix(), self.inside.check(f)) for f in files
                 if f.is_file()]
 
 
@@ -116,14 +116,13 @@ def compiled_templates(cache_dir: Path) -> CompiledTemplates:
     return CompiledTemplates(folder)
 
 
-def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None) -> jinja2.Environment:
+def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None,
+                 inside: Boundary) -> jinja2.Environment:
     templates = theme_dir / "templates"
     if not templates.is_dir():
         raise BuildError(Problem(templates, None, None, "theme templates not found",
                                  "pass the theme folder (--theme DIR) holding templates/"))
-    loader = ThemeLoader([templates], Boundary(theme_dir, name=f"the theme folder {theme_dir}",
-                                               error=BuildError))
-    return jinja2.Environment(loader=loader, autoescape=True,
+    return jinja2.Environment(loader=ThemeLoader([templates], inside), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True, bytecode_cache=compiled)
 
