@@ -9,10 +9,11 @@ with its placeholders and the calls in the order they were made. `Replayable.rep
 same calls, in the same order, to the handler of this build and puts each answer where its
 placeholder stands: the HTML a cold render gives.
 
-Kept only where that holds: every placeholder appears exactly once in the HTML; no call's inner
-content holds another's placeholder (nested shortcodes); no `{{% %}}` call (its output is read
-as Markdown); no problem while recording. A replay whose calls report a problem gives None, and
-the caller renders cold, so errors are reported exactly as a cold render reports them.
+Kept only where that holds: every placeholder appears exactly once in the HTML, in the order of
+the calls; no call's inner content holds another's placeholder (nested shortcodes); no `{{% %}}`
+call (its output is read as Markdown); no problem while recording. A replay whose calls report
+a problem gives None, and the caller renders cold, so errors are reported exactly as a cold
+render reports them.
 """
 
 from __future__ import annotations
@@ -74,8 +75,6 @@ def record(text: str, *, source: Path, first_line: int, options: MarkdownOptions
             return None
         before, rest = rest.split(mark)
         pieces.append(before)
-    if any("\x00" in piece for piece in (*pieces, rest)):  # calls made out of their order
-        return None
     return Replayable((*pieces, rest), tuple(calls), rendered.summary, rendered.warnings)
 
 
