@@ -7,24 +7,36 @@ resources/_gen, ours in .cache/images. Measured, each in its own child process:
 - warm rebuild: nothing changed since the previous build;
 - one image changed: its bytes differ, everything else as before.
 Reported as ours/Hugo ratios of wall time, CPU time and peak RSS; then our warm/cold ratio.
+The corpus is kept between runs (bench.kept); the cold builds, this module's subject, are not.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from bench import corpus
 from bench.corpus import write_content, write_hugo_project
+from bench.kept import Prepared, key_of, prepared, source_digest
 from bench.measure import Sample, compare, median, run_measured
 from generator.settings import SiteSettings
+from generator.site.unchanged import tool_digest
 
 WIDTHS = SiteSettings().image_widths  # what `make build` makes without a setting: 480/960/1600
+MAKERS = (Path(corpus.__file__), Path(__file__))  # the code that writes and builds a kept tree
+
+
+def hugo_version() -> tuple[int, int]:
+    """The Hugo binary's size and mtime: a kept cold build is Hugo's of this binary."""
+    found = hugo_binary().stat()
+    return found.st_size, found.st_mtime_ns
 
 
 def hugo_binary() -> Path:
@@ -38,13 +50,34 @@ def hugo_binary() -> Path:
 class Site:
     """One content tree with our builder's and Hugo's output and cache folders beside it."""
 
-    def __init__(self, root: Path, posts: int, images: int, size: int) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
         self.content = root / "content"
-        self.images = write_content(self.content, posts, images, size)
         self.hugo_project = root / "hugo"
-        write_hugo_project(self.hugo_project, self.content, WIDTHS, resize=True)
         self.changes = 0
+
+    @classmethod
+    def write(cls, root: Path, posts: int, images: int, size: int) -> Site:
+        """A new tree in `root`: `posts` posts of `images` images, and the Hugo project."""
+        site = cls(root)
+        write_content(site.content, posts, images, size)
+        write_hugo_project(site.hugo_project, site.content, WIDTHS, resize=True)
+        return site
+
+    @classmethod
+    def kept(cls, name: str, posts: int, images: int, size: int,
+             built: Callable[[Site], dict[str, Any]] | None = None) -> tuple[Site, Prepared]:
+        """The tree of `write` as kept between bench runs (bench.kept), with what `built`
+        did in it when it was made (builds) and returned (their samples)."""
+        builders = (tool_digest(), hugo_version()) if built else None
+        key = key_of(posts, images, size, WIDTHS, source_digest(*MAKERS), builders)
+
+        def make(root: Path) -> dict[str, Any]:
+            site = cls.write(root, posts, images, size)
+            return built(site) if built else {}
+
+        tree = prepared(name, key, make)
+        return cls(tree.folder), tree
 
     def ours(self) -> Sample:
         """`make build` in this folder: the command line, with no gallery.yaml or Hugo config
@@ -57,9 +90,14 @@ class Site:
                              str(self.root / "public"), "--cacheDir", str(self.root / "hcache")],
                             cwd=self.hugo_project)
 
+    @property
+    def public(self) -> Path:
+        """Hugo's output folder."""
+        return self.root / "public"
+
     def clean(self) -> None:
         """Remove every output and cache, ours and Hugo's: the next build is cold."""
-        for path in (self.root / "site", self.root / ".cache", self.root / "public",
+        for path in (self.root / "site", self.root / ".cache", self.public,
                      self.root / "hcache", self.hugo_project / "resources"):
             shutil.rmtree(path, ignore_errors=True)
 
@@ -70,7 +108,9 @@ class Site:
         with Image.open(path) as image:
             changed = image.convert("RGB")
         changed.putpixel((0, 0), (self.changes % 256, 255, self.changes // 256))
-        changed.save(path, compress_level=1)
+        aside = path.with_name(f".{path.name}.saving")  # saved aside and renamed: see bench.kept
+        changed.save(aside, format="PNG", compress_level=1)
+        os.replace(aside, path)
 
 
 def report_line(sample: Sample) -> str:
@@ -89,25 +129,25 @@ def repeat(times: int, before: Callable[[], None], build: Callable[[], Sample]) 
 def run(quick: bool) -> list[str]:
     posts, images, size = (1, 20, 512) if quick else (3, 60, 512)
     cold_runs, warm_runs = (1, 1) if quick else (1, 3)  # a cold build is long: one is steady
-    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
-        site = Site(Path(tmp), posts, images, size)
-        lines = [f"content: {posts} posts x {images} images {size}x{size} PNG, widths {WIDTHS};"
-                 f" medians of {cold_runs} cold / {warm_runs} warm runs"]
-        results: dict[str, dict[str, Sample]] = {}
-        for name, build in (("ours", site.ours), ("hugo", site.hugo)):
-            results[name] = {
-                "cold": repeat(cold_runs, site.clean, build),
-                "warm": repeat(warm_runs, lambda: None, build),
-                "one image changed": repeat(warm_runs, site.change_one_image, build),
-            }
-        for label in ("cold", "warm", "one image changed"):
-            lines.append(compare(f"{label} build", results["ours"][label],
-                                 results["hugo"][label], "hugo"))
-        ours = results["ours"]
-        lines.append(f"ours warm/cold: time {ours['warm'].seconds / ours['cold'].seconds:.3f}x,"
-                     f" cpu {ours['warm'].cpu / ours['cold'].cpu:.3f}x"
-                     f" (the image cache: a warm rebuild decodes and encodes nothing)")
-        for label in ("cold", "warm", "one image changed"):
-            lines.append(f"ours {label}: {report_line(ours[label]).split(' -> ')[0]}")
-        lines.append("(wall times vary when other work shares the machine; CPU times are steadier)")
-        return lines
+    site, tree = Site.kept(f"site-{posts}x{images}", posts, images, size)
+    lines = [f"content: {posts} posts x {images} images {size}x{size} PNG, widths {WIDTHS};"
+             f" medians of {cold_runs} cold / {warm_runs} warm runs"
+             f"{' (the corpus kept from an earlier run)' if tree.reused else ''}"]
+    results: dict[str, dict[str, Sample]] = {}
+    for name, build in (("ours", site.ours), ("hugo", site.hugo)):
+        results[name] = {
+            "cold": repeat(cold_runs, site.clean, build),
+            "warm": repeat(warm_runs, lambda: None, build),
+            "one image changed": repeat(warm_runs, site.change_one_image, build),
+        }
+    for label in ("cold", "warm", "one image changed"):
+        lines.append(compare(f"{label} build", results["ours"][label],
+                             results["hugo"][label], "hugo"))
+    ours = results["ours"]
+    lines.append(f"ours warm/cold: time {ours['warm'].seconds / ours['cold'].seconds:.3f}x,"
+                 f" cpu {ours['warm'].cpu / ours['cold'].cpu:.3f}x"
+                 f" (the image cache: a warm rebuild decodes and encodes nothing)")
+    for label in ("cold", "warm", "one image changed"):
+        lines.append(f"ours {label}: {report_line(ours[label]).split(' -> ')[0]}")
+    lines.append("(wall times vary when other work shares the machine; CPU times are steadier)")
+    return lines
