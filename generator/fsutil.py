@@ -15,7 +15,6 @@ import glob
 import hashlib
 import os
 import re
-import secrets
 import shutil
 import signal
 import sys
@@ -38,7 +37,7 @@ def _temporary(path: Path) -> tuple[int, str]:
     knows a killed run's leftover (`remove_stale_temporaries`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(8)}.tmp"))
+    tmp = str(path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(8).hex()}.tmp"))
     return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
 
 
@@ -111,7 +110,7 @@ def is_stale(name: str) -> bool:
 def temporary_folder(parent: Path, stem: str) -> Path:
     """A new hidden folder `.STEM.<pid>-<hex>.tmp` in `parent`, to fill and rename into place."""
     parent.mkdir(parents=True, exist_ok=True)
-    folder = parent / f".{stem}.{os.getpid()}-{secrets.token_hex(8)}.tmp"
+    folder = parent / f".{stem}.{os.getpid()}-{os.urandom(8).hex()}.tmp"
     folder.mkdir()
     return folder
 
@@ -189,7 +188,7 @@ def swap_in_directory(fresh: Path, target: Path) -> Path | None:
     """
     if target.is_dir() and not target.is_symlink() and exchange(fresh, target):
         return fresh
-    old = target.with_name(f".{target.name}-old-{os.getpid()}-{secrets.token_hex(4)}")
+    old = target.with_name(f".{target.name}-old-{os.getpid()}-{os.urandom(4).hex()}")
     had_old = target.exists()
     if had_old:
         os.replace(target, old)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import glob
 import os
-import secrets
 import shutil
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def spare_folder(out_dir: Path) -> Path:
 def work_folder(out_dir: Path, *, reuse_spare: bool) -> Path:
     """The folder beside `out_dir` to render into: the spare when `reuse_spare`, else a new
     empty one (any spare removed); a BuildError if it cannot be made."""
-    folder = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{secrets.token_hex(4)}")
+    folder = out_dir.with_name(f".{out_dir.name}-build-{os.getpid()}-{os.urandom(4).hex()}")
     spare = spare_folder(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -33,13 +33,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import multiprocessing
 import os
 import shutil
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -168,6 +166,14 @@ class SiteFiles:
                 with self._lock:
                     self.rendered[path] = (inputs, record.digest)
             return
+        self._render_forked(jobs)
+
+    def _render_forked(self, jobs: list[RenderJob]) -> None:
+        """Render `jobs` in RENDERERS forked processes (imported here: most rebuilds render
+        too few pages to fork, and these imports are a tenth of a small site's rebuild)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         global _SHARED
         _SHARED = (self, jobs)
         try:

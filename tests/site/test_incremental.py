@@ -7,6 +7,7 @@ the same tree (`full=True`, another folder, another cache) file for file, byte f
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import shutil
@@ -230,13 +231,13 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Pages shared with forked processes from now on; one entry for each pool of them."""
     monkeypatch.setattr(sitefiles, "PARALLEL_FROM", 2)
     pools: list[int] = []
-    real = sitefiles.ProcessPoolExecutor
+    real = concurrent.futures.ProcessPoolExecutor
 
     def counted(*args: Any, **kwargs: Any) -> ProcessPoolExecutor:
         pools.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sitefiles, "ProcessPoolExecutor", counted)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counted)
     return pools
 
 
