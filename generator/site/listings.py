@@ -17,7 +17,7 @@ from typing import Any
 from generator import addresses
 from generator.errors import BuildError, Problem
 from generator.site.config import SiteConfig
-from generator.site.feeds import FeedItem, SitemapEntry, rss
+from generator.site.feeds import FeedItem, SitemapEntry
 from generator.site.figures import image_view
 from generator.site.i18n import Strings
 from generator.site.output import Rendered, SiteOutput, linker
@@ -166,10 +166,10 @@ def write_taxonomies(output: SiteOutput, config: SiteConfig,
                         heading=heading, terms=listing)
             output.sitemap.append(SitemapEntry(path))
             if config.enabled("rss"):
-                output.text(f"{base}/index.xml", rss(output.settings, [
+                output.feed(f"{base}/index.xml", [
                     FeedItem(title, term_path(config, plural, slug), _newest(items), "")
-                    for slug, (title, items) in ordered], feed_path=f"{base}/index.xml",
-                    title=f"{heading} on {output.settings.title}", limit=config.rss_limit))
+                    for slug, (title, items) in ordered],
+                    title=f"{heading} on {output.settings.title}", limit=config.rss_limit)
         if not config.enabled("term"):
             continue
         for slug, (title, items) in found.items():
@@ -214,10 +214,10 @@ def _feed(output: SiteOutput, config: SiteConfig, path: str, title: str,
           items: Sequence[Rendered]) -> None:
     ordered = sorted(items, key=lambda r: (r.page.date is None,
                                            -r.page.date.timestamp() if r.page.date else 0.0))
-    output.text(path, rss(output.settings, [
+    output.feed(path, [
         FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.terms_of("categories"))
-        for r in ordered if r.page.option("render") == "always"], feed_path=path, title=title,
-        limit=config.rss_limit))
+        for r in ordered if r.page.option("render") == "always"], title=title,
+        limit=config.rss_limit)
 
 
 def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,

@@ -8,7 +8,7 @@ still checked. The output also counts the pages and collects their sitemap entri
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
 from generator.site.content import Page
-from generator.site.feeds import SitemapEntry
+from generator.site.feeds import FeedItem, SitemapEntry, rss
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
 from generator.site.sitefiles import Files
@@ -89,6 +89,15 @@ class SiteOutput:
                 canonical=absolute(self.settings.base_url, target))
 
         self._rendered(path, ("alias.html", target), render)
+
+    def feed(self, path: str, items: Sequence[FeedItem], *, title: str,
+             limit: int | None) -> None:
+        """The RSS feed at `path` of the first `limit` of `items` (newest first), or all; like
+        a page, not made again when the file the last build made from the same items is there
+        (most feeds of a rebuild: one per term)."""
+        every = tuple(items)  # the newest of all dates the feed, whatever `limit` shows
+        self._rendered(path, ("rss", title, limit, every), lambda: rss(
+            self.settings, every, feed_path=path, title=title, limit=limit))
 
     def _rendered(self, path: str, inputs: tuple[Any, ...], render: Callable[[], str]) -> None:
         """Write what `render` makes from `inputs` at `path`; not rendered again when the file
