@@ -9,10 +9,19 @@ fine. A path that cannot be resolved (a loop of links, a NUL character) is refus
 
 A `Boundary` is one such set of folders. Readers and writers hold one and ask it about every
 path before they touch the file, so the rule is decided here and nowhere else.
+
+Most paths asked about are written under a folder of the boundary, with no link below it (a
+bundle's images, the output's files). For those, `lstat` of each part below the folder is
+enough: with no link among them the path's real one is the folder's real path joined with them,
+exactly what resolving it would give (a part that does not exist ends the walk: nothing below it
+can be a link). Any link, `.` or `..` below the folder, or a path not written under one, is
+resolved in full: the answer is the same, got with fewer system calls when it can be.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from generator.errors import GalleryError, Problem
@@ -25,17 +34,51 @@ class Boundary:
                  error: type[GalleryError] = GalleryError) -> None:
         """`name` says what the folders are in messages ("the content folder content");
         `error`: the exception `check` raises."""
-        self.folders = tuple(_resolved(Path(folder)) or Path(folder).absolute()
-                             for folder in folders)
+        resolved = [(Path(folder), _resolved(Path(folder))) for folder in folders]
+        self.folders = tuple(real or folder.absolute() for folder, real in resolved)
         self.name = name
         self.error = error
+        # (as written, made absolute; resolved) for the folders that resolve
+        self._written = tuple((str(folder.absolute()).rstrip("/") + "/", real)
+                              for folder, real in resolved
+                              if real is not None and ".." not in folder.parts)
 
     def resolve(self, path: Path) -> Path | None:
         """`path` with `..` and links resolved when it stays inside; None when it leaves."""
+        plain = self._below_without_links(Path(path))
+        if plain is not None:
+            return plain
         resolved = _resolved(Path(path))
         if resolved is None or not any(resolved.is_relative_to(f) for f in self.folders):
             return None
         return resolved
+
+    def _below_without_links(self, path: Path) -> Path | None:
+        """`path` resolved, when it is written under a folder with no link, `.` or `..` below
+        that folder (see the module's docstring); None when it must be resolved in full."""
+        try:
+            written = str(path.absolute())
+        except OSError:  # no working folder
+            return None
+        for folder, real in self._written:
+            if not written.startswith(folder):
+                continue
+            parts = written[len(folder):].split("/")
+            if any(part in ("", ".", "..") or "\0" in part for part in parts):
+                return None
+            at = folder
+            for part in parts:
+                at += part
+                try:
+                    if stat.S_ISLNK(os.lstat(at).st_mode):
+                        return None
+                except FileNotFoundError:
+                    break  # not there (yet): nothing below it is a link either
+                except (OSError, ValueError):
+                    return None
+                at += "/"
+            return real.joinpath(*parts)
+        return None
 
     def contains(self, path: Path) -> bool:
         """True when `path`, resolved, lies inside one of the folders."""

@@ -82,3 +82,32 @@ def test_a_linked_root_and_several_roots(sandbox: tuple[Path, Path], tmp_path: P
     assert both.contains(project / "figures" / "own.png")
     assert both.contains(outside / "secret.txt")
     assert not both.contains(tmp_path)
+
+
+def test_paths_without_links_below_the_folder_get_the_answer_of_full_resolution(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick answer (lstat below the folder) is the one resolving gives, and it is the one
+    taken for plain paths; links, `..` and files used as folders are resolved in full."""
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "f.png").write_bytes(b"image")
+    (root / "a" / "file").write_text("not a folder")
+    (root / "inner").symlink_to(root / "a", target_is_directory=True)
+    (root / "out").symlink_to(tmp_path, target_is_directory=True)
+    (root / "a" / "b" / "leak.png").symlink_to(tmp_path / "secret.png")
+    (tmp_path / "via").symlink_to(root, target_is_directory=True)
+    plain = ["a/b/f.png", "a/b/missing/deeper.html", "new.html"]
+    tricky = ["inner/b/f.png", "out/secret.png", "a/b/leak.png", "a/file/below",
+              "a/../a/b/f.png", "a/../../root/a", "a/../.."]
+    real_root = root.resolve()
+    for folder in (root, tmp_path / "via"):
+        boundary = Boundary(folder, name="the root")
+        resolved: list[Path] = []
+        monkeypatch.setattr("generator.boundaries._resolved",
+                            lambda path: resolved.append(path) or path.resolve())
+        for rel in plain + tricky:
+            expected = (folder / rel).resolve()
+            inside = expected == real_root or expected.is_relative_to(real_root)
+            assert boundary.resolve(folder / rel) == (expected if inside else None), rel
+        assert [path.relative_to(folder).as_posix() for path in resolved] == tricky
+        monkeypatch.undo()

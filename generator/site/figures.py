@@ -97,6 +97,7 @@ class Figures:
         self.out = out
         self.uses: list[ImageUse] = []
         self.warnings: list[Problem] = []  # Markdown images of bundle files that do not exist
+        self._bundles: dict[Path, Boundary] = {}
 
     def shortcode(self, page: Page, path: str, call: ShortcodeCall, caption: Caption | None,
                   shown: list[ImageUse]) -> str:
@@ -112,7 +113,7 @@ class Figures:
             _safe_url(call, "src")
             use = ImageUse(page, call.line, src, None, "", "", url=src)
         else:
-            source, rel = _bundle_image(page, src)
+            source, rel = self._bundle_image(page, src)
             use = ImageUse(page, call.line, src, source, _folder(page, call.line, path, rel),
                            _stem(source, rel))
         use.alt = params.get("alt") or plain_text(params.get("caption", ""))
@@ -138,7 +139,7 @@ class Figures:
             if page.bundle is None or is_external(src) or src.startswith("/"):
                 return match[0]
             try:
-                source, rel = _bundle_image_or_none(page, src)
+                source, rel = self._bundle_image_or_none(page, src)
             except ShortcodeError:
                 return match[0]
             if source is None:
@@ -161,7 +162,7 @@ class Figures:
             if is_external(first) or first.startswith("/"):
                 return None, first
             try:
-                source, rel = _bundle_image_or_none(page, first)
+                source, rel = self._bundle_image_or_none(page, first)
             except ShortcodeError as error:
                 raise BuildError(Problem(page.source, page.line_of("images"), "images",
                                          error.message, error.hint)) from error
@@ -236,11 +237,40 @@ class Figures:
         self.uses.append(use)
         return f"<!--gallery-image-{len(self.uses) - 1}-->"
 
+    def _bundle_image(self, page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
+        """(the bundle's image file or None when missing, src as a bundle-relative path)."""
+        rel = PurePosixPath(src)
+        if is_external(src) or rel.is_absolute() or ".." in rel.parts or "\\" in src:
+            raise ShortcodeError(f"src {src!r} leaves the page bundle",
+                                 "put the image in the post's folder, e.g. images/NAME.png, "
+                                 'and write src="images/NAME"')
+        if page.bundle is None:
+            raise ShortcodeError(f"{page.source.name} is not a page bundle",
+                                 f"move it to {page.source.stem}/index.md and put images beside it")
+        return self._bundle_image_or_none(page, src)
+
+    def _bundle_image_or_none(self, page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
+        rel = PurePosixPath(src)
+        if page.bundle is None:
+            return None, rel
+        exact = page.bundle / rel
+        if rel.suffix.lower() in IMAGE_SUFFIXES and exact.is_file():
+            found: Path | None = exact
+        else:
+            found = find_image(exact.parent, rel.name)
+        inside = self._bundles.get(page.bundle)
+        if inside is None:  # one per bundle and build: a bundle has many images
+            inside = self._bundles[page.bundle] = Boundary(page.bundle, name="the page bundle")
+        if found is not None and not inside.contains(found):
+            raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
+                                 "copy the image into the post's folder")
+        return found, rel
+
     def _image_use(self, page: Page, path: str, call: ShortcodeCall,
                    caption: Caption | None) -> ImageUse:
         _check_params(call, IMG_PARAMS)
         src = _src(call)
-        source, rel = _bundle_image(page, src)
+        source, rel = self._bundle_image(page, src)
         text = call.params.get("caption", "")
         caption_html = caption.html if caption else htmlmod.escape(text)
         alt = (caption.text if caption else "") or call.params.get("alt", "") or text
@@ -380,34 +410,6 @@ def _pixels(call: ShortcodeCall, key: str) -> int | None:
         raise ShortcodeError(f"{key} {call.params[key]!r} is not a number of pixels",
                              f'write {key}="640" or leave it out')
     return int(value)
-
-
-def _bundle_image(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
-    """(the bundle's image file or None when missing, src as a bundle-relative path)."""
-    rel = PurePosixPath(src)
-    if is_external(src) or rel.is_absolute() or ".." in rel.parts or "\\" in src:
-        raise ShortcodeError(f"src {src!r} leaves the page bundle",
-                             "put the image in the post's folder, e.g. images/NAME.png, "
-                             'and write src="images/NAME"')
-    if page.bundle is None:
-        raise ShortcodeError(f"{page.source.name} is not a page bundle",
-                             f"move it to {page.source.stem}/index.md and put images beside it")
-    return _bundle_image_or_none(page, src)
-
-
-def _bundle_image_or_none(page: Page, src: str) -> tuple[Path | None, PurePosixPath]:
-    rel = PurePosixPath(src)
-    if page.bundle is None:
-        return None, rel
-    exact = page.bundle / rel
-    if rel.suffix.lower() in IMAGE_SUFFIXES and exact.is_file():
-        found: Path | None = exact
-    else:
-        found = find_image(exact.parent, rel.name)
-    if found is not None and not Boundary(page.bundle, name="the page bundle").contains(found):
-        raise ShortcodeError(f"src {src!r} leaves the page bundle (through a link)",
-                             "copy the image into the post's folder")
-    return found, rel
 
 
 def _folder(page: Page, line: int, page_path: str, rel: PurePosixPath) -> str:
