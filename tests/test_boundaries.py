@@ -100,9 +100,10 @@ def test_paths_without_links_below_the_folder_get_the_answer_of_full_resolution(
     tricky = ["inner/b/f.png", "out/secret.png", "a/b/leak.png", "a/file/below",
               "a/../a/b/f.png", "a/../../root/a", "a/../.."]
     real_root = root.resolve()
+    resolved: list[Path] = []
     for folder in (root, tmp_path / "via"):
         boundary = Boundary(folder, name="the root")
-        resolved: list[Path] = []
+        resolved.clear()
         monkeypatch.setattr("generator.boundaries._resolved",
                             lambda path: resolved.append(path) or path.resolve())
         for rel in plain + tricky:
