@@ -12,7 +12,8 @@ gives the same bytes as a cold build:
   shortcodes called again at each build (a shortcode's output depends on the page, the theme
   and the images; `markdown.replay` says when a body can be kept so, else it is rendered);
 - a theme (`Theme`, `ThemeShortcodes`) by the digest of every file under its folders, so an
-  edited template, UI string or shortcode makes fresh environments.
+  edited template, UI string or shortcode makes fresh environments (only in a long-running
+  process: a build in a process of its own has no later build to keep them for).
 
 Entries not used by the last rebuild are dropped, so the caches hold one site's worth.
 `site` is replaced whole when a build succeeds, so a reader in another thread sees one build's
@@ -85,7 +86,10 @@ class WarmCaches:
     """Pages, Markdown bodies and themes kept between the rebuilds of one process, and the last
     site built."""
 
-    def __init__(self) -> None:
+    def __init__(self, keeps_themes: bool = True) -> None:
+        """`keeps_themes`: False in a build in a process of its own, where no later build
+        could reuse a theme (and digesting the theme's files to key it would be wasted)."""
+        self.keeps_themes = keeps_themes
         self._pages = _Generation()
         self._bodies = _Generation()
         self._themes = _Generation()
@@ -128,6 +132,8 @@ class WarmCaches:
                      *extra: Hashable) -> Made:
         """The object `make` builds from the theme files under `folders` (`kind` and `extra`
         tell objects apart), built again when any of those files changed."""
+        if not self.keeps_themes:
+            return make()
         digests = tuple(self._digest(folder) for folder in folders)
         made: Made = self._themes.get((kind, folders, digests, *extra), make)
         return made
@@ -136,7 +142,7 @@ class WarmCaches:
     def kept(cls, cache_dir: Path) -> WarmCaches:
         """The pages and bodies the last build in `cache_dir` kept (none if it kept nothing
         this code can trust)."""
-        caches = cls()
+        caches = cls(keeps_themes=False)
         with contextlib.suppress(OSError, EOFError, ValueError, TypeError, KeyError,
                                  AttributeError, ImportError, pickle.UnpicklingError):
             data = pickle.loads((cache_dir / KEPT_PAGES).read_bytes())
