@@ -137,7 +137,8 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
         processor.source_keys = state.image_keys
     fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
     files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
-                      renders=state.renders, parallel=alone)  # the preview has other threads
+                      renders=state.renders, sources=state.copied,
+                      parallel=alone)  # the preview has other threads
     try:
         try:
             builders = build_languages(
@@ -171,6 +172,6 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
         save_state(cache_dir, out_dir, spare, BuildState(
             site=records, spare=state.site if kept_spare else None,
             image_keys=processor.source_keys, renders=files.rendered,
-            image_params=processor.params,
+            image_params=processor.params, copied=files.copied,
             last=LastBuild(stamp, report, valid_until(builders))))
     return report

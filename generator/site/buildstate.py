@@ -3,8 +3,10 @@
 For the live site and the spare (the site before it, kept beside it by `outdir`): the folder's
 inode and a record of every file in it (digest, size, mtime_ns, inode). For every source image:
 its size, mtime_ns and inode and the image-cache key of its bytes, so an unchanged image is not
-read and hashed again. For every page: the fingerprint of its render inputs and the digest of
-the file made from them, so an unchanged page is not rendered again.
+read and hashed again; the same for every file copied from the project (static files, a
+bundle's other files), with the digest of its bytes. For every page: the fingerprint of its
+render inputs and the digest of the file made from them, so an unchanged page is not rendered
+again.
 
 The state is a hint, never trusted blindly: it is versioned; a missing, unreadable or
 other-version file, or one left by other renderer code, is discarded; a folder whose inode is
@@ -31,7 +33,7 @@ from generator.site.report import BuildReport
 from generator.site.sitefiles import FileRecord, Records, Renders
 from generator.site.unchanged import Stamp, tool_digest
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 KEPT_PAGES = "site-pages.pickle"  # in the cache folder: parsed pages and bodies (`warm`)
 
 
@@ -66,6 +68,7 @@ class BuildState:
     image_keys: dict[str, list[int | str]] = field(default_factory=dict)
     renders: Renders = field(default_factory=dict)  # page path -> (inputs, digest), live site
     image_params: str = ""  # the image settings `image_keys` were made with
+    copied: Records = field(default_factory=dict)  # files copied from the project (`SiteFiles`)
     last: LastBuild | None = None  # None: no build this state can vouch for
 
 
@@ -88,6 +91,8 @@ def load_state(cache_dir: Path, out_dir: Path, spare: Path) -> BuildState:
                           renders={str(k): (str(v[0]), str(v[1]))
                                    for k, v in data["renders"].items()},
                           image_params=str(data["image_params"]),
+                          copied={str(path): FileRecord.from_json(value)
+                                  for path, value in data["copied"].items()},
                           last=(LastBuild.from_json(out_dir, data["last"])
                                 if site is not None and data["last"] else None))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -102,6 +107,7 @@ def save_state(cache_dir: Path, out_dir: Path, spare: Path, state: BuildState) -
         "spare": _folder_json(spare, state.spare) if state.spare is not None else None,
         "image_params": state.image_params, "image_keys": state.image_keys,
         "renders": state.renders, "last": state.last.to_json() if state.last else None,
+        "copied": {path: record.to_json() for path, record in state.copied.items()},
     }
     atomic_write_text(state_file(cache_dir, out_dir), json.dumps(data, separators=(",", ":")))
 

@@ -13,7 +13,10 @@ by `outdir`), whose files the build state describes. For every output, `SiteFile
   there (on a slow disk the rename costs as much as the write, so only where it is needed).
 
 A page whose render inputs have the fingerprint they had in the last build is not even rendered
-(`put_rendered`) when the file made from them is still at hand.
+(`put_rendered`) when the file made from them is still at hand, and a file copied from the
+project (`put_copy`: static files, a bundle's other files) is not even read when it is the file
+the last build copied (its size, mtime_ns and inode recorded in `sources`; one saved less than
+`RACY_SECONDS` before it was copied is not recorded, as git does not trust racy index entries).
 
 Files are only ever replaced by rename, never rewritten in place, because the live site, the
 spare and the image cache share inodes. Every file is checked to resolve inside the work folder
@@ -37,6 +40,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -48,6 +52,7 @@ from generator.fsutil import die_with_parent
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RENDERERS = 2  # processes rendering the queued pages then
+RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
 RenderJob = tuple[str, str, Callable[[], bytes]]  # site path, inputs' fingerprint, render
 Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
 
@@ -92,14 +97,16 @@ class SiteFiles:
 
     def __init__(self, work: Path, known: Records | None = None, live: Path | None = None,
                  live_records: Records | None = None, renders: Renders | None = None,
-                 parallel: bool = False) -> None:
+                 sources: Records | None = None, parallel: bool = False) -> None:
         self.work = work
         self.inside = Boundary(work, name=f"the output folder {work}", error=BuildError)
         self.known = known or {}  # what the work folder held when the build began
         self.live = live
         self.live_records = live_records or {}
         self.renders = renders or {}  # of the last build
+        self.sources = sources or {}  # files the last build copied, by absolute path
         self.records: Records = {}
+        self.copied: Records = {}  # files this build copied, by absolute path, for the next
         self.rendered: Renders = {}
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
@@ -111,7 +118,9 @@ class SiteFiles:
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
-        digest = hashlib.sha256(data).hexdigest()
+        self._put(path, data, hashlib.sha256(data).hexdigest())
+
+    def _put(self, path: str, data: bytes, digest: str) -> None:
         if self._reuse(path, digest):
             return
         self._record(path, digest, self._place(path, lambda file: _write_new(file, data)))
@@ -129,8 +138,22 @@ class SiteFiles:
             self._queued.append((path, inputs, render))
 
     def put_copy(self, path: str, source: Path) -> None:
-        """Give site path `path` the bytes of the file `source`."""
-        self.put_bytes(path, source.read_bytes())
+        """Give site path `path` the bytes of the file `source`, read only when it is not the
+        file the last build copied or that file's copy is not at hand."""
+        name = os.path.abspath(source)
+        known = self.sources.get(name)
+        if known is not None and known.matches(source) and self._reuse(path, known.digest):
+            with self._lock:
+                self.copied[name] = known
+            return
+        stat = os.stat(source)  # before the bytes: a change while reading is seen next time
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        self._put(path, data, digest)
+        if time.time() - stat.st_mtime >= RACY_SECONDS:
+            with self._lock:
+                self.copied[name] = FileRecord(digest, stat.st_size, stat.st_mtime_ns,
+                                               stat.st_ino)
 
     def put_link(self, path: str, source: Path) -> None:
         """Make site path `path` the file `source`, which is never changed in place (an image

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -88,6 +89,8 @@ CHANGES: list[tuple[str, Callable[[Project], None]]] = [
     ("an image replaced", lambda p: stand_in(p.content / "posts" / "post-5" / "images" / "a.png",
                                             99, (40, 30))),
     ("a template edited", retheme),
+    ("a static file edited", lambda p: (p.theme / "static" / "style.css").write_text(
+        "body { color: teal }\n", encoding="utf-8")),
     ("a setting changed", lambda p: setattr(p, "settings",
                                             dataclasses.replace(p.settings, title="Renamed"))),
     ("a post deleted", lambda p: shutil.rmtree(p.content / "posts" / "post-6")),
@@ -184,6 +187,51 @@ def test_unchanged_images_are_not_read_again(tmp_path: Path,
     stand_in(project.content / "posts" / "post-5" / "images" / "a.png", 99, (40, 30))
     project.build()
     assert read == [project.content / "posts" / "post-5" / "images" / "a.png"]
+
+
+def saved_ago(path: Path, seconds: float) -> None:
+    """Give `path` the mtime of a save `seconds` ago."""
+    then = time.time_ns() - int(seconds * 1e9)
+    os.utime(path, ns=(then, then))
+
+
+def test_unchanged_files_copied_from_the_project_are_not_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Static files are known by size, mtime_ns and inode like images: a rebuild that copies
+    them does not read them, unless one changed."""
+    project = Project(tmp_path)
+    static = project.theme / "static"
+    for path in static.rglob("*"):
+        saved_ago(path, 3600)
+    project.build()
+    read: list[Path] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: (
+        read.append(path) if path.is_relative_to(static) else None) or real_read(path))
+    project.edit("post-2", "Body of post 2.", "A new body.")
+    project.build()
+    assert read == []
+    (static / "style.css").write_text("body { color: teal }\n", encoding="utf-8")
+    project.build()
+    assert read == [static / "style.css"]
+    assert (project.root / "site" / "style.css").read_text() == "body { color: teal }\n"
+
+
+def test_a_copied_file_saved_in_the_seconds_before_its_copy_is_read_again(
+        tmp_path: Path) -> None:
+    """A file saved just before a build may be saved again within the same mtime tick, at the
+    same size: its stats are not trusted then (as git's racy index entries)."""
+    project = Project(tmp_path)
+    style = project.theme / "static" / "style.css"
+    saved_ago(style, 0)
+    project.build()
+    before = style.stat()
+    changed = style.read_bytes().replace(b"}", b";", 1)
+    with open(style, "r+b") as file:  # in place, same size: the same inode
+        file.write(changed)
+    os.utime(style, ns=(before.st_atime_ns, before.st_mtime_ns))
+    project.build()
+    assert (project.root / "site" / "style.css").read_bytes() == changed
 
 
 def test_a_state_left_by_other_renderer_code_is_not_trusted(
