@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,19 +25,28 @@ class Sample:
 
 
 def run_measured(command: Sequence[str], cwd: Path | None = None) -> Sample:
-    """Run `command` to completion; its own rusage (os.wait4), not that of earlier children."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        list(command), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = process.stdout.read() if process.stdout else b""
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{output.decode(errors='replace')}")
+    """Run `command` to completion; its own rusage (os.wait4), not that of earlier children.
+
+    A child's peak RSS as the kernel reports it is at least its parent's when it was started
+    (the memory it ran in until exec counts), so a bench process grown big would floor every
+    sample. Where GNU time is installed, the command runs under it, a small process, and its
+    peak is the one GNU time reports; wall and CPU time still come from here."""
+    gnu_time = shutil.which("time") if sys.platform == "linux" else None  # BSD's has no -f
+    with tempfile.NamedTemporaryFile("r", prefix="bench-peak-", suffix=".txt") as peak:
+        wrapped = [gnu_time, "-f", "%M", "-o", peak.name, *command] if gnu_time else command
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(wrapped), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        output = process.stdout.read() if process.stdout else b""
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{output.decode(errors='replace')}")
+        peak_kib = int(peak.read().split()[-1]) if gnu_time else usage.ru_maxrss
     text = output.decode(errors="replace").strip()
-    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+    return Sample(seconds, usage.ru_utime + usage.ru_stime, peak_kib / 1024, text)
 
 
 def median(samples: Sequence[Sample]) -> Sample:
