@@ -67,29 +67,42 @@ class _Handler(SimpleHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        """The headers GET would send (an HTML page's length with the reload script, an early
+        page's own), without the body."""
+        self._answer(with_body=False)
+
+    def _answer(self, *, with_body: bool) -> None:
         address = urlsplit(self.path)
         if address.path == VERSION_PATH:
             page = parse_qs(address.query).get("page", ["/"])[0]
-            self._send(str(self.preview.page_version(site_path(page))).encode(), "text/plain")
+            self._send(str(self.preview.page_version(site_path(page))).encode(), "text/plain",
+                       with_body)
             return
         early = self.preview.early_page(site_path(address.path))
         page = Path(self.translate_path(self.path))
         if page.is_dir() and address.path.endswith("/"):
             page = page / "index.html"
         if early is None and (page.suffix != ".html" or not page.is_file()):
-            super().do_GET()  # other files, and the redirect of a folder to its "/" address
+            if with_body:  # other files, and the redirect of a folder to its "/" address
+                super().do_GET()
+            else:
+                super().do_HEAD()
             return
         html = early if early is not None else page.read_bytes()
         html = html.replace(b"</body>", RELOAD_SCRIPT.encode() + b"</body>")
-        self._send(html, "text/html; charset=utf-8")
+        self._send(html, "text/html; charset=utf-8", with_body)
 
-    def _send(self, body: bytes, content_type: str) -> None:
+    def _send(self, body: bytes, content_type: str, with_body: bool) -> None:
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if with_body:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the rebuild messages are what matters in the terminal."""

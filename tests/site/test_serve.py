@@ -97,6 +97,21 @@ def test_pages_are_served_with_the_reload_script(server: str, tmp_path: Path) ->
     assert RELOAD_SCRIPT not in page(tmp_path)  # site/ itself stays deployable
 
 
+def test_head_answers_with_the_headers_of_get(server: str) -> None:
+    """An HTML page's length includes the reload script that GET adds (HEAD used to give the
+    file's own, so did it for an early page: the old file's)."""
+    for path in ("/2021/post/", "/style.css", "/__version"):
+        answers = []
+        for method in ("GET", "HEAD"):
+            request = urllib.request.Request(f"{server}{path}", method=method)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answers.append((response.headers["Content-Length"],
+                                response.headers["Content-Type"], len(response.read())))
+        (get_length, get_type, body), (head_length, head_type, head_body) = answers
+        assert (head_length, head_type, head_body) == (get_length, get_type, 0), path
+        assert int(get_length) == body
+
+
 def status_of(server: str, path: str, method: str = "GET") -> int:
     request = urllib.request.Request(f"{server}{path}", method=method)
     try:
