@@ -111,6 +111,22 @@ class Page:
             return True
         return "never" if self.headless else "always"
 
+    @property
+    def has_own_page(self) -> bool:
+        """True when the page gets a file of its own (`build: {render: always}`, the default)."""
+        return self.option("render") == "always"
+
+    @property
+    def is_single(self) -> bool:
+        """True for a regular page (not a list's intro) with a file of its own: Hugo's
+        single-page template renders it."""
+        return self.kind == "page" and self.has_own_page
+
+    @property
+    def is_listed(self) -> bool:
+        """True when lists, feeds and the sitemap show the page (`build: {list: always}`)."""
+        return self.option("list") == "always"
+
     def terms_of(self, taxonomy: str) -> tuple[str, ...]:
         """The page's terms in `taxonomy` ("tags")."""
         return dict(self.terms).get(taxonomy, ())

@@ -60,7 +60,7 @@ def menu(config: SiteConfig, rendered: list[Rendered], strings: Strings,
     entries = [(e.weight == 0, e.weight, e.name.lower(), e.name, e.url, None)
                for e in config.menus.get("main", ()) if not e.parent]
     entries += [(weight == 0, weight, (name or r.page.title).lower(), name or r.page.title,
-                 None, r.path) for r in rendered if r.page.option("render") == "always"
+                 None, r.path) for r in rendered if r.page.has_own_page
                 for menu_name, name, weight in r.page.menu if menu_name == "main"]
     if entries:
         links: list[dict[str, str | None]] = []
@@ -71,7 +71,7 @@ def menu(config: SiteConfig, rendered: list[Rendered], strings: Strings,
         return links
     links = [{"title": r.page.title, "path": r.path, "url": None} for r in rendered
              if r.page.kind == "page" and not r.page.section and r.page.title
-             and r.page.option("render") == "always" and r.page.option("list") == "always"]
+             and r.page.has_own_page and r.page.is_listed]
     links.sort(key=lambda item: (item["title"] or "").lower())
     for _, plural in config.taxonomies:
         if terms.get(plural) and config.enabled("taxonomy"):
@@ -84,7 +84,7 @@ def collect_terms(config: SiteConfig, rendered: list[Rendered],
                   ) -> dict[str, dict[str, tuple[str, list[Rendered]]]]:
     """taxonomy -> term slug -> (the term as first written, its pages in Hugo's order)."""
     out: dict[str, dict[str, tuple[str, list[Rendered]]]] = {}
-    listed = sorted((r for r in rendered if r.page.option("list") == "always"), key=hugo_order)
+    listed = sorted((r for r in rendered if r.page.is_listed), key=hugo_order)
     for _, plural in config.taxonomies:
         terms: dict[str, tuple[str, list[Rendered]]] = {}
         for result in listed:
@@ -115,19 +115,19 @@ def write_lists(output: SiteOutput, config: SiteConfig, rendered: list[Rendered]
     intros = {r.page.section_path if r.page.kind == "section" else "": r
               for r in rendered if r.page.kind in ("home", "section")}
     home = intros.get("")
-    if config.enabled("home") and (home is None or home.page.option("render") == "always"):
+    if config.enabled("home") and (home is None or home.page.has_own_page):
         _write_list(output, "", posts, heading=None, intro=home,
                     title=home.page.title if home and home.page.title else output.settings.title)
         if config.enabled("rss"):
             _feed(output, config, "index.xml", output.settings.title,
                   [r for r in rendered if r.page.kind == "page"
-                   and r.page.option("list") == "always"])
+                   and r.page.is_listed])
     if not config.enabled("section"):
         return
     sections = {r.page.section_path for r in rendered if r.page.section_path}
     for section in sorted(sections):
         intro = intros.get(section)
-        if intro is not None and intro.page.option("render") != "always":
+        if intro is not None and not intro.page.has_own_page:
             continue
         title = (intro.page.title if intro and intro.page.title
                  else posixpath.basename(section).capitalize())
@@ -216,7 +216,7 @@ def _feed(output: SiteOutput, config: SiteConfig, path: str, title: str,
                                            -r.page.date.timestamp() if r.page.date else 0.0))
     output.feed(path, [
         FeedItem(r.page.title, r.path, r.page.date, r.html, r.page.terms_of("categories"))
-        for r in ordered if r.page.option("render") == "always"], title=title,
+        for r in ordered if r.page.has_own_page], title=title,
         limit=config.rss_limit)
 
 
@@ -248,7 +248,7 @@ def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
 
 def _summary_item(output: SiteOutput, result: Rendered, from_path: str) -> dict[str, Any]:
     cover = result.cover
-    linked = result.page.option("render") == "always"
+    linked = result.page.has_own_page
     return {
         "title": result.page.title, "subtitle": result.page.subtitle,
         "href": relative(from_path, result.path) if linked else None,

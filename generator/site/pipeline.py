@@ -253,7 +253,7 @@ class Builder:
         for result in rendered:
             result.html = self._linked(result.html, result.path, self.figures)
         posts = sorted((r for r in rendered if r.page.kind == "page" and r.page.section
-                        and r.page.option("list") == "always"), key=hugo_order)
+                        and r.page.is_listed), key=hugo_order)
         self.posts = len(posts)
         self.listed = posts
         self._listed_at = {r.path: index for index, r in enumerate(posts)}
@@ -372,8 +372,7 @@ class Builder:
         this build did not publish). Made from this build's state, which it leaves as it is:
         nothing is written, no warning kept. A problem of the new body is a BuildError."""
         old = self._rendered_by_source.get(source)
-        if (old is None or old.page.kind != "page" or old.page.option("render") != "always"
-                or not self.config.enabled("page")):
+        if old is None or not old.page.is_single or not self.config.enabled("page"):
             return None
         new = page_from_bytes(data, source, self.content_dir,
                               tuple(plural for _, plural in self.config.taxonomies),
@@ -463,7 +462,7 @@ class Builder:
     def _write_posts(self, rendered: list[Rendered]) -> None:
         """Every page of its own."""
         for result in rendered:
-            if result.page.kind != "page" or result.page.option("render") != "always":
+            if not result.page.is_single:
                 continue
             layouts, post = self._post_view(result)
             self.output.page(result.path, layouts,
