@@ -94,7 +94,7 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
     warnings count as problems, as they do in a strict build. `overlay`: pages a pending write
     will change (see `load_pages`), checked as they will be.
     """
-    from generator.site.pipeline import build_languages
+    from generator.site.pipeline import build_languages, warnings_of
 
     try:
         builders = build_languages(Path(content_dir), settings, Path(theme_dir), config,
@@ -104,7 +104,7 @@ def check_content(content_dir: Path, settings: SiteSettings, *, theme_dir: Path,
         return error.problems
     if not strict:
         return []
-    return [warning for builder in builders for warning in builder.all_warnings()]
+    return warnings_of(builders)
 
 
 def _read_folders(content_dir: Path, theme_dir: Path, config: SiteConfig | None) -> list[Path]:
@@ -125,7 +125,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
              warm: WarmCaches | None) -> BuildReport:
     """Run the pipeline into a work folder and swap it in; save what the next build reuses."""
     from generator.site.images import ImageProcessor
-    from generator.site.pipeline import build_languages, report_of, valid_until
+    from generator.site.pipeline import build_languages, report_of, valid_until, warnings_of
     from generator.site.theme import compiled_templates
     from generator.site.warm import WarmCaches
 
@@ -146,8 +146,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
                 placeholders=placeholders, out=files, processor=processor,
                 placeholder_size=placeholder_size, placeholder_sizes=placeholder_sizes,
                 warm=warm, compiled=compiled_templates(cache_dir))
-            warnings = [warning for builder in builders for warning in builder.all_warnings()]
-            if strict and warnings:
+            if strict and (warnings := warnings_of(builders)):
                 raise BuildError(warnings)
             records = files.finish()
         except OSError as error:

@@ -100,8 +100,13 @@ def report_of(builders: list[Builder], out_dir: Path, written: int,
         images=sum(b.figures.published for b in builders),
         processed=processor.encoded if processor else 0,
         placeholders=tuple(p for b in builders for p in b.figures.placeholders),
-        warnings=tuple(w for b in builders for w in b.all_warnings()), changed=changed,
+        warnings=tuple(warnings_of(builders)), changed=changed,
     )
+
+
+def warnings_of(builders: list[Builder]) -> list[Problem]:
+    """Every warning of these builders' build, language by language."""
+    return [warning for builder in builders for warning in builder.all_warnings()]
 
 
 def valid_until(builders: list[Builder]) -> float | None:
