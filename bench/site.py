@@ -13,6 +13,7 @@ The corpus is kept between runs (bench.kept); the cold builds, this module's sub
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import shutil
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from bench import corpus
+from bench import corpus, measure
 from bench.corpus import write_content, write_hugo_project
 from bench.kept import Prepared, key_of, prepared, source_digest
 from bench.measure import Sample, compare, median, run_measured
@@ -30,7 +31,7 @@ from generator.settings import SiteSettings
 from generator.site.unchanged import tool_digest
 
 WIDTHS = SiteSettings().image_widths  # what `make build` makes without a setting: 480/960/1600
-MAKERS = (Path(corpus.__file__), Path(__file__))  # the code that writes and builds a kept tree
+MAKERS = (Path(corpus.__file__), Path(__file__))  # the code that writes a kept tree
 
 
 def hugo_version() -> tuple[int, int]:
@@ -70,7 +71,10 @@ class Site:
         """The tree of `write` as kept between bench runs (bench.kept), with what `built`
         did in it when it was made (builds) and returned (their samples)."""
         builders = (tool_digest(), hugo_version()) if built else None
-        key = key_of(posts, images, size, WIDTHS, source_digest(*MAKERS), builders)
+        makers: tuple[Path, ...] = MAKERS
+        if built:  # the code of the builds kept with the tree: `built`'s, and what measures
+            makers += (Path(inspect.getfile(built)), Path(measure.__file__))
+        key = key_of(posts, images, size, WIDTHS, source_digest(*makers), builders)
 
         def make(root: Path) -> dict[str, Any]:
             site = cls.write(root, posts, images, size)

@@ -14,8 +14,12 @@ Most paths asked about are written under a folder of the boundary, with no link 
 bundle's images, the output's files). For those, `lstat` of each part below the folder is
 enough: with no link among them the path's real one is the folder's real path joined with them,
 exactly what resolving it would give (a part that does not exist ends the walk: nothing below it
-can be a link). Any link, `.` or `..` below the folder, or a path not written under one, is
-resolved in full: the answer is the same, got with fewer system calls when it can be.
+can be a link). That holds while the folder as written still leads to the directory it led to
+when the Boundary was made (same device and inode, checked at every call): a folder replaced
+since by a link, or under a folder replaced so, is resolved in full. Any link, `.` or `..` below
+the folder, or a path not written under one, is resolved in full: the answer is the same, got
+with fewer system calls when it can be. (A folder moved whole and linked back from its old place
+is still the same directory, so still taken for itself: its files are the ones it held.)
 """
 
 from __future__ import annotations
@@ -38,10 +42,11 @@ class Boundary:
         self.folders = tuple(real or folder.absolute() for folder, real in resolved)
         self.name = name
         self.error = error
-        # (as written, made absolute; resolved) for the folders that resolve
-        self._written = tuple((str(folder.absolute()).rstrip("/") + "/", real)
+        # (as written, made absolute; resolved; device and inode) for the folders that exist
+        self._written = tuple((str(folder.absolute()).rstrip("/") + "/", real, identity)
                               for folder, real in resolved
-                              if real is not None and ".." not in folder.parts)
+                              if real is not None and ".." not in folder.parts
+                              and (identity := _identity(str(real))) is not None)
 
     def resolve(self, path: Path) -> Path | None:
         """`path` with `..` and links resolved when it stays inside; None when it leaves."""
@@ -60,11 +65,13 @@ class Boundary:
             written = str(path.absolute())
         except OSError:  # no working folder
             return None
-        for folder, real in self._written:
+        for folder, real, identity in self._written:
             if not written.startswith(folder):
                 continue
             parts = written[len(folder):].split("/")
             if any(part in ("", ".", "..") or "\0" in part for part in parts):
+                return None
+            if _identity(folder) != identity:  # replaced (by a link?) since: resolve in full
                 return None
             at = folder
             for part in parts:
@@ -118,3 +125,12 @@ def _resolved(path: Path) -> Path | None:
         return path.resolve()
     except (OSError, RuntimeError, ValueError):  # a loop of links; a NUL character
         return None
+
+
+def _identity(folder: str) -> tuple[int, int] | None:
+    """The device and inode of the directory `folder` leads to (None when it leads nowhere)."""
+    try:
+        found = os.stat(folder)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISDIR(found.st_mode) else None

@@ -112,3 +112,20 @@ def test_paths_without_links_below_the_folder_get_the_answer_of_full_resolution(
             assert boundary.resolve(folder / rel) == (expected if inside else None), rel
         assert [path.relative_to(folder).as_posix() for path in resolved] == tricky
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("below", ["", "figures"])
+def test_a_folder_replaced_by_a_link_after_the_boundary_was_made_is_not_taken_for_itself(
+        sandbox: tuple[Path, Path], tmp_path: Path, below: str) -> None:
+    """Once the folder (or one above it) is a link to elsewhere, a path under it leads there:
+    refused as full resolution refuses it, not answered with the folder's old real path."""
+    project, outside = sandbox
+    (outside / "figures").mkdir()
+    (outside / "figures" / "own.png").write_bytes(b"secret")
+    inside = Boundary(project / below, name="the folder")
+    project.rename(tmp_path / "moved")
+    project.symlink_to(outside, target_is_directory=True)
+    path = project / "figures" / "own.png"
+    assert path.read_bytes() == b"secret"
+    assert inside.resolve(path) is None
+    assert not inside.contains(path)

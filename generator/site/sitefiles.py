@@ -16,7 +16,8 @@ A page whose render inputs have the fingerprint they had in the last build is no
 (`put_rendered`) when the file made from them is still at hand, and a file copied from the
 project (`put_copy`: static files, a bundle's other files) is not even read when it is the file
 the last build copied (its size, mtime_ns and inode recorded in `sources`; one saved less than
-`RACY_SECONDS` before it was copied is not recorded, as git does not trust racy index entries).
+`RACY_SECONDS` before the build looked at it is not recorded, as git does not trust racy index
+entries).
 
 Files are only ever replaced by rename, never rewritten in place, because the live site, the
 spare and the image cache share inodes. Every file is checked to resolve inside the work folder
@@ -146,11 +147,12 @@ class SiteFiles:
             with self._lock:
                 self.copied[name] = known
             return
+        now = time.time()  # racy is judged here: a read may take seconds
         stat = os.stat(source)  # before the bytes: a change while reading is seen next time
         data = source.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         self._put(path, data, digest)
-        if time.time() - stat.st_mtime >= RACY_SECONDS:
+        if now - stat.st_mtime >= RACY_SECONDS:
             with self._lock:
                 self.copied[name] = FileRecord(digest, stat.st_size, stat.st_mtime_ns,
                                                stat.st_ino)

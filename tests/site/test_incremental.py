@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -228,6 +229,34 @@ def test_a_copied_file_saved_in_the_seconds_before_its_copy_is_read_again(
     before = style.stat()
     changed = style.read_bytes().replace(b"}", b";", 1)
     with open(style, "r+b") as file:  # in place, same size: the same inode
+        file.write(changed)
+    os.utime(style, ns=(before.st_atime_ns, before.st_mtime_ns))
+    project.build()
+    assert (project.root / "site" / "style.css").read_bytes() == changed
+
+
+def test_a_copied_file_saved_just_before_a_slow_read_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file is racy by its age when it was looked at, not once its bytes were read: a save in
+    the same mtime tick after a long read would otherwise be hidden behind the record."""
+    project = Project(tmp_path)
+    style = project.theme / "static" / "style.css"
+    saved_ago(style, 0)
+    reading = [0.0]  # seconds the reads of the style took, as the clock sees them
+    real_read, real_time = Path.read_bytes, time.time
+
+    def read_slowly(path: Path) -> bytes:
+        data = real_read(path)
+        if path == style:
+            reading[0] += sitefiles.RACY_SECONDS
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_slowly)
+    monkeypatch.setattr(sitefiles, "time", SimpleNamespace(time=lambda: real_time() + reading[0]))
+    project.build()
+    before = style.stat()
+    changed = style.read_bytes().replace(b"}", b";", 1)
+    with open(style, "r+b") as file:  # in place, same size: the same inode, the same tick
         file.write(changed)
     os.utime(style, ns=(before.st_atime_ns, before.st_mtime_ns))
     project.build()
