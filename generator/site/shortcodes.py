@@ -309,6 +309,7 @@ class ThemeShortcodes:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
             bytecode_cache=compiled,
+            auto_reload=False,  # as the theme's (theme._environment)
         )
         self._env.globals["error"] = _template_error
         self._env.globals["t"] = dict(strings or {})

@@ -122,9 +122,11 @@ def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None,
     if not templates.is_dir():
         raise BuildError(Problem(templates, None, None, "theme templates not found",
                                  "pass the theme folder (--theme DIR) holding templates/"))
+    # auto_reload off: a build does not stat every template each time one extends or includes
+    # it; a preview makes a new Theme when a theme file changes (`warm.theme_object`)
     return jinja2.Environment(loader=ThemeLoader([templates], inside), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, bytecode_cache=compiled)
+                              lstrip_blocks=True, bytecode_cache=compiled, auto_reload=False)
 
 
 def _template_line(error: Exception) -> int | None:
