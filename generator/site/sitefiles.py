@@ -112,6 +112,7 @@ class SiteFiles:
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
         self._folders: set[Path] = set()  # made by this build, checked inside: not again
+        self._had_files = _holds_anything(work)  # if not, `finish` has nothing to remove
         self._queued: list[RenderJob] = []
         # forking copies one thread only: not from a process whose other threads may hold locks,
         # and only on Linux (macOS's system libraries are not safe to use after a fork)
@@ -168,8 +169,10 @@ class SiteFiles:
 
     def finish(self) -> Records:
         """Render the queued pages, then remove every file and folder of the work folder this
-        build did not put there."""
+        build did not put there (none when it began empty)."""
         self._render_queued()
+        if not self._had_files:
+            return dict(self.records)
         holding = {parent for path in self.records for parent in _parents(path)}
         for directory, folders, files in os.walk(self.work, topdown=False):
             at = os.path.relpath(directory, self.work).replace(os.sep, "/")
@@ -322,6 +325,15 @@ class FilesUnder:
 
     def put_link(self, path: str, source: Path) -> None:
         self.files.put_link(self.prefix + path, source)
+
+
+def _holds_anything(folder: Path) -> bool:
+    """True when `folder` exists and is not empty."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except FileNotFoundError:
+        return False
 
 
 def _parents(path: str) -> list[str]:
