@@ -10,6 +10,7 @@ Lists follow Hugo's default order: weight (0 last), newest date, title.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from generator.site.config import SiteConfig
 from generator.site.feeds import FeedItem, SitemapEntry
 from generator.site.figures import image_view
 from generator.site.i18n import Strings
-from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.output import Deferred, Rendered, SiteOutput, linker
 from generator.site.urls import (
     alias_path,
     clean_path,
@@ -236,7 +237,9 @@ def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
         pager = {"number": number, "total": len(chunks),
                  "newer": link(page_at(number - 1)) if number > 1 else None,
                  "older": link(page_at(number + 1)) if number < len(chunks) else None}
-        items = [_summary_item(output, r, path) for r in chunk]
+        # made only if the page is rendered: most lists of a rebuild are not
+        items = Deferred(tuple(_summary_key(r) for r in chunk),
+                         functools.partial(_summary_items, output, chunk, path))
         intro_html = intro.html if intro and number == 1 else ""
         output.page(path, "list.html", output.list_meta(path, title, intro), heading=heading,
                     items=items, pager=pager, intro_html=intro_html,
@@ -244,6 +247,19 @@ def _write_list(output: SiteOutput, base: str, pages: list[Rendered], *,
         output.sitemap.append(SitemapEntry(path))
     if len(chunks) > 1 or base == "":
         output.alias(posixpath.join(base, addresses.PAGER, "1", "index.html"), page_at(1))
+
+
+def _summary_items(output: SiteOutput, chunk: list[Rendered],
+                   from_path: str) -> list[dict[str, Any]]:
+    return [_summary_item(output, result, from_path) for result in chunk]
+
+
+def _summary_key(result: Rendered) -> tuple[Any, ...]:
+    """Everything `_summary_item` makes a post's summary of, but the list's own path (the
+    dates of the theme's language and the links are functions of these and of that path)."""
+    page, cover = result.page, result.cover
+    return (page.title, page.subtitle, page.has_own_page, result.path, page.date,
+            result.summary, cover.published if cover else None)
 
 
 def _summary_item(output: SiteOutput, result: Rendered, from_path: str) -> dict[str, Any]:

@@ -39,6 +39,18 @@ class Rendered:
     warnings: list[Problem] = field(default_factory=list)  # of its body
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A template value made only when its page is rendered: `key` (everything the value is
+    made from, as plain values) stands for it in the page's fingerprint."""
+
+    key: Any
+    make: Callable[[], Any] = field(compare=False)
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.key!r})"
+
+
 class SiteOutput:
     """Writes one build's files through `out` (or, with out=None, only checks them)."""
 
@@ -76,6 +88,8 @@ class SiteOutput:
     def render_page(self, path: str, template: str | list[str], meta: dict[str, Any],
                     **context: Any) -> str:
         """The HTML `page` writes at `path`, written nowhere."""
+        context = {name: value.make() if isinstance(value, Deferred) else value
+                   for name, value in context.items()}
         return self.theme.render(template,
             site=self.settings, link=linker(path), static=linker(self.prefix + path),
             t=self.theme.strings, menu=self.menu, year=self.year, params=self.params,
