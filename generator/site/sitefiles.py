@@ -8,9 +8,9 @@ by `outdir`), whose files the build state describes. For every output, `SiteFile
 - else hard-links the live site's file when that one holds these bytes, so an unchanged file of
   the new site is the very file of the old one (same inode, same mtime: rsync, S3 ETags and
   browser caches see no change);
-- else writes the bytes: straight at their place when nothing is there (a name new in the
-  private work folder is no other file's inode), else to a hidden temporary renamed over what is
-  there (on a slow disk the rename costs as much as the write, so only where it is needed).
+- else writes the bytes at their place as a new file (O_EXCL), after removing what was there:
+  the work folder is private, so no reader needs the old and new file swapped in one rename (on
+  this kind of disk a rename costs as much as the write).
 
 A page whose render inputs have the fingerprint they had in the last build is not even rendered
 (`put_rendered`) when the file made from them is still at hand, and a file copied from the
@@ -19,7 +19,7 @@ the last build copied (its size, mtime_ns and inode recorded in `sources`; one s
 `RACY_SECONDS` before the build looked at it is not recorded, as git does not trust racy index
 entries).
 
-Files are only ever replaced by rename, never rewritten in place, because the live site, the
+Files are only ever replaced by new files, never rewritten in place, because the live site, the
 spare and the image cache share inodes. Every file is checked to resolve inside the work folder
 before it is written (`generator.boundaries`): no link, `..` or symlink writes elsewhere. A
 language's pages go through `FilesUnder`, the same files under its prefix ("fr/"). `finish`
@@ -257,9 +257,9 @@ class SiteFiles:
 
     def _place(self, path: str, make: Callable[[Path], None]) -> Path:
         """The file at `path`, made by `make(file)`, which must refuse an existing `file`
-        (FileExistsError): made at its place when nothing is there, else beside it and renamed
-        over what is there (a file of the live site or the image cache may share that inode, so
-        it is never written in place; a folder in the way is removed)."""
+        (FileExistsError): made at its place, after what was there is removed (a file of the
+        live site or the image cache may share that inode, so it is never written in place;
+        nobody reads the private work folder, so its name may be missing a moment)."""
         target = self._prepare(path)
         try:
             make(target)
@@ -268,10 +268,9 @@ class SiteFiles:
             pass
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
-        temporary = _temporary(target)
-        temporary.unlink(missing_ok=True)  # one left by a killed run of the same pid
-        make(temporary)
-        os.replace(temporary, target)
+        else:
+            target.unlink()
+        make(target)
         return target
 
     def _prepare(self, path: str) -> Path:
@@ -356,10 +355,6 @@ def _link_or_copy(source: Path, file: Path) -> None:
     except OSError:
         with open(source, "rb") as reading, open(file, "xb") as writing:
             shutil.copyfileobj(reading, writing)
-
-
-def _temporary(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident():x}.tmp")
 
 
 _SHARED: tuple[SiteFiles, list[RenderJob]] | None = None  # what forked renderers inherit
