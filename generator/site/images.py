@@ -39,7 +39,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.bundles import MAX_PIXELS, image_problem
@@ -170,11 +170,10 @@ class ImageProcessor:
         self, image: ProcessedImage, out: Files, folder: str, name: str
     ) -> PublishedImage:
         """Put `image`'s files in site folder `folder` as NAME.ext, NAME-W.webp, NAME-W.jpg|png."""
-        base = PurePosixPath(folder)
-
         def put(path: Path, filename: str) -> str:
-            out.put_link(str(base / filename), path)
-            return str(base / filename)
+            site_path = f"{folder}/{filename}" if folder else filename
+            out.put_link(site_path, path)
+            return site_path
 
         full = put(image.original, f"{name}{image.original.suffix}")
         variants = tuple(
@@ -348,9 +347,10 @@ def _load_entry(source: Path, key: str, entry: Path) -> ProcessedImage | None:
 
 def _complete_meta(entry: Path) -> dict | None:
     """An entry's meta.json when every file it lists is there with its recorded size."""
-    try:
-        meta = json.loads((entry / "meta.json").read_text())
-        if all((entry / name).stat().st_size == size for name, size in meta["sizes"].items()):
+    try:  # os.path, not pathlib: a rebuild asks this of every image
+        meta = json.loads(Path(entry, "meta.json").read_text(encoding="utf-8"))
+        if all(os.stat(os.path.join(entry, name)).st_size == size
+               for name, size in meta["sizes"].items()):
             return meta
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass

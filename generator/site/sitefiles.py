@@ -67,10 +67,10 @@ class FileRecord:
     mtime_ns: int
     inode: int
 
-    def matches(self, path: Path) -> bool:
+    def matches(self, path: Path | str) -> bool:
         """True when `path` is still the file this record describes."""
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return False
         return (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (
@@ -230,15 +230,15 @@ class SiteFiles:
 
     def _reuse(self, path: str, digest: str) -> bool:
         """Keep the work folder's file, or link the live site's, when it holds `digest`."""
-        target = self.work / path
         known = self.known.get(path)
-        if known is not None and known.digest == digest and known.matches(target):
+        if (known is not None and known.digest == digest
+                and known.matches(os.path.join(self.work, path))):  # strings: thousands a build
             self._keep(path, known)
             return True
         live = self.live_records.get(path)
         if self.live is None or live is None or live.digest != digest:
             return False
-        source = self.live / path
+        source = os.path.join(self.live, path)
         if not live.matches(source):
             return False
         self._place(path, lambda file: os.link(source, file))
