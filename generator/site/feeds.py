@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from generator.settings import SiteSettings
 from generator.site.urls import LINK_ATTR, absolute, is_external
 
 _SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
+# a relative path with no scheme, query, fragment, backslash, space or control character (which
+# urljoin would strip); dot segments are checked apart
+_PLAIN_PATH = re.compile(r"[^/:?#\\\x00-\x20\x7f][^:?#\\\x00-\x20\x7f]*")
 # characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -52,10 +55,16 @@ class SitemapEntry:
 
 def absolutize(html: str, page_url: str) -> str:
     """`html` with every relative href/src/srcset URL resolved against `page_url`."""
+    base = urlsplit(page_url)
+    folder_url = (f"{base.scheme}://{base.netloc}{base.path[: base.path.rfind('/') + 1]}"
+                  if base.scheme and base.netloc and base.path else None)
 
     def one(url: str) -> str:
-        keep = not url or (is_external(url) and not url.startswith("#"))
-        return url if keep else urljoin(page_url, url)
+        if not url or (is_external(url) and not url.startswith("#")):
+            return url
+        if folder_url and _PLAIN_PATH.fullmatch(url) and "/." not in f"/{url}" and "//" not in url:
+            return folder_url + url  # what urljoin gives, a few times faster (feeds of 1,000)
+        return urljoin(page_url, url)
 
     def attr(match: re.Match[str]) -> str:
         return match.group(1) + one(match.group(2)) + match.group(3)
