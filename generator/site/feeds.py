@@ -18,9 +18,9 @@ from generator.settings import SiteSettings
 from generator.site.urls import LINK_ATTR, absolute, is_external
 
 _SRCSET_ATTR = re.compile(r'(\ssrcset=")([^"]*)(")')
-# a relative path with no scheme, query, fragment, backslash, space or control character (which
-# urljoin would strip); dot segments are checked apart
-_PLAIN_PATH = re.compile(r"[^/:?#\\\x00-\x20\x7f][^:?#\\\x00-\x20\x7f]*")
+# a relative path with no scheme, query, fragment, parameters (urljoin drops an empty ";"),
+# backslash, space or control character (which urljoin would strip); dot segments checked apart
+_PLAIN_PATH = re.compile(r"[^/:;?#\\\x00-\x20\x7f][^:;?#\\\x00-\x20\x7f]*")
 # characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -56,8 +56,12 @@ class SitemapEntry:
 def absolutize(html: str, page_url: str) -> str:
     """`html` with every relative href/src/srcset URL resolved against `page_url`."""
     base = urlsplit(page_url)
-    folder_url = (f"{base.scheme}://{base.netloc}{base.path[: base.path.rfind('/') + 1]}"
-                  if base.scheme and base.netloc and base.path else None)
+    folder = base.path[: base.path.rfind("/") + 1]
+    # the short way only from an http(s) folder urljoin would not normalise (no empty or dot
+    # segments); else urljoin resolves every URL
+    clean = folder and not any(part in folder for part in ("//", "/./", "/../"))
+    folder_url = (f"{base.scheme}://{base.netloc}{folder}"
+                  if base.scheme in ("http", "https") and base.netloc and clean else None)
 
     def one(url: str) -> str:
         if not url or (is_external(url) and not url.startswith("#")):

@@ -197,11 +197,13 @@ class Builder:
         self.out = out
         self.processor = processor
         self.warm = warm
-        self.theme = self._theme_object("theme", lambda: Theme(theme_dir, settings.language,
-                                                               compiled))
+        kept = warm is not None and warm.keeps_themes  # its templates may change meanwhile
+        self.theme = self._theme_object("theme", lambda: Theme(
+            theme_dir, settings.language, compiled, reloads=kept))
         self.shortcodes = self._theme_object("shortcodes", lambda: ThemeShortcodes(
             theme_dir, builtins=("img", "figure", *REF_SHORTCODES, *BUILTIN_SHORTCODES),
-            fallback_dir=PACKAGE_THEME, strings=self.theme.strings, compiled=compiled))
+            fallback_dir=PACKAGE_THEME, strings=self.theme.strings, compiled=compiled,
+            reloads=kept))
         self.params = {**self.config.params, **settings.params}  # Hugo config's, gallery.yaml's
         self.markdown_options = MarkdownOptions(enable_emoji=settings.enable_emoji,
                                                 unsafe_html=settings.unsafe_html)

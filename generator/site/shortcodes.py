@@ -295,7 +295,8 @@ class ThemeShortcodes:
     def __init__(self, theme_dir: Path, builtins: Iterable[str] = ("img",),
                  fallback_dir: Path | None = None,
                  strings: Mapping[str, Any] | None = None,
-                 compiled: jinja2.BytecodeCache | None = None) -> None:
+                 compiled: jinja2.BytecodeCache | None = None, *, reloads: bool = False) -> None:
+        """`reloads`: as `Theme`'s."""
         self.directory = Path(theme_dir) / "shortcodes"
         self.directories = [self.directory]
         if fallback_dir is not None and Path(fallback_dir).resolve() != Path(theme_dir).resolve():
@@ -309,7 +310,7 @@ class ThemeShortcodes:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=False,
             bytecode_cache=compiled,
-            auto_reload=False,  # as the theme's (theme._environment)
+            auto_reload=reloads,  # as the theme's (theme._environment)
         )
         self._env.globals["error"] = _template_error
         self._env.globals["t"] = dict(strings or {})

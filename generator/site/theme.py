@@ -29,10 +29,12 @@ class Theme:
     """One theme folder, its UI strings in the site's language."""
 
     def __init__(self, theme_dir: Path, language: str,
-                 compiled: jinja2.BytecodeCache | None = None) -> None:
+                 compiled: jinja2.BytecodeCache | None = None, *, reloads: bool = False) -> None:
+        """`reloads`: a template read again when its file changed (a theme kept between the
+        rebuilds of a preview), else read once."""
         self.dir = theme_dir
         self.inside = Boundary(theme_dir, name=f"the theme folder {theme_dir}", error=BuildError)
-        self.env = _environment(theme_dir, compiled, self.inside)
+        self.env = _environment(theme_dir, compiled, self.inside, reloads)
         self.strings: Strings = load_strings(theme_dir / "i18n", language)
 
     def render(self, name: str | list[str], **context: Any) -> str:
@@ -117,16 +119,18 @@ def compiled_templates(cache_dir: Path) -> CompiledTemplates:
 
 
 def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None,
-                 inside: Boundary) -> jinja2.Environment:
+                 inside: Boundary, reloads: bool) -> jinja2.Environment:
     templates = theme_dir / "templates"
     if not templates.is_dir():
         raise BuildError(Problem(templates, None, None, "theme templates not found",
                                  "pass the theme folder (--theme DIR) holding templates/"))
-    # auto_reload off: a build does not stat every template each time one extends or includes
-    # it; a preview makes a new Theme when a theme file changes (`warm.theme_object`)
+    # auto_reload off in a build: it does not stat every template each time one extends or
+    # includes it. A preview keeps a theme while the digest of its files taken when a rebuild
+    # began is the same (`warm.theme_object`), but a template is read later, when first
+    # rendered: one saved meanwhile and undone before the next rebuild must be read again.
     return jinja2.Environment(loader=ThemeLoader([templates], inside), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, bytecode_cache=compiled, auto_reload=False)
+                              lstrip_blocks=True, bytecode_cache=compiled, auto_reload=reloads)
 
 
 def _template_line(error: Exception) -> int | None:

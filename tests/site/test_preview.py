@@ -457,3 +457,34 @@ def test_other_edits_have_no_early_pages(tmp_path: Path, edit: str) -> None:
     NOT_EARLY[edit](project)
     assert project.preview.look()
     assert project.preview.version == version and project.preview.early_page(POST) is None
+
+
+def test_a_template_saved_during_a_rebuild_then_undone_is_not_kept_in_the_preview(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A theme kept between rebuilds is keyed by the digest of its files taken when the rebuild
+    began; a template it loads later may have changed since, so it must notice when that
+    template changes again (back to the bytes of its key)."""
+    project = WarmProject(tmp_path)
+    project.build()
+    template = project.theme / "templates" / "single.html"
+    original = template.read_text(encoding="utf-8")
+    edit_theme_file("templates/single.html", "</article>", "</article><hr>")(project)
+    real_theme_object = WarmCaches.theme_object
+    saved: list[str] = []
+
+    def theme_object(self: WarmCaches, kind: str, *args: object) -> object:
+        made = real_theme_object(self, kind, *args)
+        if kind == "theme" and not saved:  # a save while this rebuild runs
+            saved.append(template.read_text(encoding="utf-8"))
+            template.write_text(original.replace("</article>", "</article><hr><hr>"),
+                                encoding="utf-8")
+        return made
+
+    monkeypatch.setattr(WarmCaches, "theme_object", theme_object)
+    project.build()
+    template.write_text(saved[0], encoding="utf-8")  # undone before the next rebuild
+    later = template.stat().st_mtime_ns + 5_000_000_000
+    os.utime(template, ns=(later, later))
+    project.build()
+    cold = project.build(out="cold", cache=".cold", full=True)
+    assert tree(project.root / "site") == tree(cold.out_dir)
