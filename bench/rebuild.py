@@ -80,7 +80,7 @@ def cold_builds(site: Site) -> dict[str, Any]:
 
 def measure(posts: int, images: int, size: int) -> list[str]:
     kind = f"{posts} posts x {images} images of {size} px" if images else f"{posts} text-only posts"
-    name = f"rebuild-{posts}x{images}" + (f"x{size}" if size != 256 else "")  # as kept before
+    name = f"rebuild-{posts}x{images}" + (f"x{size}" if images and size != 256 else "")
     site, tree = Site.kept(name, posts, images, size, cold_builds)
     kept = f", kept {tree.facts['made']}" if tree.reused else ""  # when it was measured
     results = [(f"cold{kept}", Sample(**tree.facts["ours"]), Sample(**tree.facts["hugo"]))]
