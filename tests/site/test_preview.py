@@ -119,8 +119,8 @@ def test_one_edit_parses_and_renders_only_that_page_again(
     monkeypatch.setattr(warm, "record",  # a body's Markdown rendered (shortcodes kept apart)
                         lambda text, **kw: rendered.append(kw["source"])
                         or real_render(text, **kw))
-    monkeypatch.setattr(pipeline, "Theme", lambda folder, language: themes.append(folder)
-                        or real_theme(folder, language))
+    monkeypatch.setattr(pipeline, "Theme", lambda folder, *rest, **options: themes.append(folder)
+                        or real_theme(folder, *rest, **options))
     project.edit("post-2", "Body of post 2.", "A new body.")
     report = project.build()
     page = project.content / "posts" / "post-2" / "index.md"
