@@ -8,6 +8,8 @@ exhausts Python's recursion. Before anything walks a document, `compose_bounded`
 - at most `MAX_NODES` nodes after expanding every alias and merge key;
 - no node that contains itself.
 
+A small document with no `&` and fewer list and mapping indicators than `MAX_DEPTH` is within
+the bounds as written (`_plainly_within_bounds`): most front matter, read without walking it.
 A document over a bound raises `YamlBoundsError`, a `yaml.MarkedYAMLError` at the line where the
 bound is crossed, so callers report it as they report any YAML error. `construct` turns a checked
 node into Python values, reporting a bad tagged scalar (`!!int abc`, `!!timestamp x`, a number
@@ -61,9 +63,18 @@ def compose_bounded(text: str, *, fast: bool = False) -> Node | None:
         raise
     finally:
         loader.dispose()
-    if node is not None:
+    if node is not None and not _plainly_within_bounds(text):
         _check_expanded(node)
     return node
+
+
+def _plainly_within_bounds(text: str) -> bool:
+    """True when `text` cannot cross a bound, so its tree need not be walked: with no `&` it
+    has no anchors, hence no aliases, and its tree is as written; every list and mapping needs an
+    indicator of its own (`-`, `:`, `?`, `[`, `{`), so fewer of them than MAX_DEPTH bound the
+    depth; and a text that short has far fewer than MAX_NODES nodes (at most a few a character)."""
+    return ("&" not in text and len(text) <= MAX_NODES // 4
+            and sum(map(text.count, "-:?[{")) < MAX_DEPTH)
 
 
 def construct(node: Node | None) -> Any:

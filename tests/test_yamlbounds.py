@@ -33,6 +33,14 @@ def test_nesting_is_bounded_as_written_and_through_aliases() -> None:
     assert "counting what `*aliases`" in bounds_error("- &m0 [x]\n" + chain).problem
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_block_nesting_without_brackets_or_aliases_is_bounded_too(fast: bool) -> None:
+    deepest = "- " * (MAX_DEPTH - 1) + "x\n"  # one line, MAX_DEPTH levels with the scalar
+    assert construct(compose_bounded(deepest, fast=fast)) == yaml.safe_load(deepest)
+    with pytest.raises(YamlBoundsError, match="nested"):
+        compose_bounded("- " + deepest, fast=fast)
+
+
 def test_values_within_the_bounds_read_as_safe_load_reads_them() -> None:
     text = "base: &b {k: 1, when: 2021-03-30}\nother:\n  <<: *b\n  k: 2\nlist: [*b, *b]\n"
     assert construct(compose_bounded(text)) == yaml.safe_load(text)
