@@ -27,19 +27,19 @@ removes what this build did not produce and returns the record of every file, fo
 build. Safe to use from several threads.
 
 Pages to render are queued and rendered by `finish`: where there are at least `PARALLEL_FROM` of
-them and the system can fork, in two processes that inherit the build's memory (templates,
-contexts) and each render and write every other page, as Hugo renders on every core; their
-records come back to this one. A template error is raised as the first one met in page order.
+them and the build can fork, in processes that inherit the build's memory (templates,
+contexts) and each render and write their share of the pages (`forking`); their records come
+back to this one. A template error is raised as the first one met in page order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -49,10 +49,9 @@ from typing import Protocol
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
-from generator.fsutil import die_with_parent
+from generator.site.forking import SHARES, can_fork, in_forks
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
-RENDERERS = 2  # processes rendering the queued pages then
 RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
 RenderJob = tuple[str, str, Callable[[], bytes]]  # site path, inputs' fingerprint, render
 Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
@@ -114,9 +113,7 @@ class SiteFiles:
         self._folders: set[Path] = set()  # made by this build, checked inside: not again
         self._had_files = _holds_anything(work)  # if not, `finish` has nothing to remove
         self._queued: list[RenderJob] = []
-        # forking copies one thread only: not from a process whose other threads may hold locks,
-        # and only on Linux (macOS's system libraries are not safe to use after a fork)
-        self._parallel = parallel and sys.platform == "linux"
+        self._parallel = parallel and can_fork()  # `parallel`: no other threads (see forking)
 
     def put_bytes(self, path: str, data: bytes) -> None:
         """Give site path `path` the bytes `data`."""
@@ -197,20 +194,8 @@ class SiteFiles:
         self._render_forked(jobs)
 
     def _render_forked(self, jobs: list[RenderJob]) -> None:
-        """Render `jobs` in RENDERERS forked processes (imported here: most rebuilds render
-        too few pages to fork, and these imports are a tenth of a small site's rebuild)."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _SHARED
-        _SHARED = (self, jobs)
-        try:
-            with ProcessPoolExecutor(RENDERERS, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=die_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                shares = list(pool.map(_render_share, range(RENDERERS)))
-        finally:
-            _SHARED = None
+        """Render `jobs` shared among forked processes (`forking.in_forks`)."""
+        shares = in_forks(functools.partial(_render_share, self, jobs))
         failures = [failed for _, failed in shares if failed is not None]
         if failures:
             raise BuildError(min(failures, key=lambda failed: failed[0])[1])
@@ -357,17 +342,12 @@ def _link_or_copy(source: Path, file: Path) -> None:
             shutil.copyfileobj(reading, writing)
 
 
-_SHARED: tuple[SiteFiles, list[RenderJob]] | None = None  # what forked renderers inherit
-
-
-def _render_share(share: int) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
-    """In a forked process: render the queued pages `share`, `share + RENDERERS`, ... -> their
+def _render_share(files: SiteFiles, jobs: list[RenderJob], share: int
+                  ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
+    """In a forked process: render the queued pages `share`, `share + SHARES`, ... -> their
     renderings, and the index and problems of the first page whose template failed."""
-    if _SHARED is None:
-        raise RuntimeError("a renderer started outside SiteFiles.finish")
-    files, jobs = _SHARED
     rendered = []
-    for index in range(share, len(jobs), RENDERERS):
+    for index in range(share, len(jobs), SHARES):
         try:
             rendered.append(files.render(jobs[index]))
         except BuildError as error:

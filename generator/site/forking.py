@@ -1,0 +1,54 @@
+"""Work shared out to processes forked from the build, as Hugo works on every core.
+
+A forked process inherits the build's memory as it is (pages, templates, contexts): nothing is
+pickled on the way in, only each share's result on the way back. `in_forks(work)` runs
+`work(0)` ... `work(SHARES - 1)`, each in a process of its own, and returns their results in
+that order; each process dies with the build (`die_with_parent`), so a killed build leaves no
+helper writing behind it.
+
+Forking is for a build in a process of its own (`make build`): a fork copies only the thread
+that forks, so a process with other threads (the preview's server and watcher) could hand the
+copy a lock some other thread held; and only on Linux, as macOS's system libraries are not safe
+to use after a fork. The caller says which it is; `can_fork` adds the system's part.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from generator.fsutil import die_with_parent
+
+SHARES = 2  # processes the work is shared among
+Result = TypeVar("Result")
+_WORK: Callable[[int], Any] | None = None  # what the forked processes inherit and run
+
+
+def can_fork() -> bool:
+    """True where forking a process of its own build is safe (see the module's docstring)."""
+    return sys.platform == "linux"
+
+
+def in_forks(work: Callable[[int], Result]) -> list[Result]:
+    """[work(0), ..., work(SHARES - 1)], each run in a forked process (imported here: most
+    builds share nothing, and these imports are a tenth of a small site's rebuild)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORK
+    _WORK = work
+    try:
+        with ProcessPoolExecutor(SHARES, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+            return list(pool.map(_run_share, range(SHARES)))
+    finally:
+        _WORK = None
+
+
+def _run_share(share: int) -> Any:
+    """In a forked process: this share of the work `in_forks` was given."""
+    if _WORK is None:
+        raise RuntimeError("a share of work started outside in_forks")
+    return _WORK(share)
