@@ -155,26 +155,29 @@ def read_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
 def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMIES,
                languages: frozenset[str] = frozenset(),
                overlay: Mapping[Path, str | None] | None = None,
-               read: PageReader | None = None) -> tuple[list[Page], list[Problem]]:
+               read: PageReader | None = None,
+               read_ahead: Callable[[list[Path]], None] | None = None,
+               ) -> tuple[list[Page], list[Problem]]:
     """(every readable page under content_dir sorted by path, the problems of the others).
 
     `taxonomies`: the front-matter keys whose values are terms ("tags", "series");
     `languages`: the codes a file name may end with (post.fr.md, _index.fr.md);
     `overlay`: pages as they are about to be (a text, or None for a page about to be removed)
     in place of what is on disk, so a check sees the tree a pending write will leave; `read`:
-    how one file becomes a Page (default `read_page`; a preview passes its cached one)."""
+    how one file becomes a Page (default `read_page`; a preview passes its cached one);
+    `read_ahead`: told every file `read` is about to be given, before the first."""
     overlay = overlay or {}
     read = read or read_page
     if not content_dir.is_dir() and not overlay:
         raise BuildError(Problem(content_dir, None, None, "content folder not found",
                                  "pass the folder holding your posts (--content DIR)"))
-    pages: list[Page] = []
     problems: list[Problem] = []
     inside = Boundary(content_dir, name=f"the content folder {content_dir}")
     on_disk, links = _markdown_files(content_dir)
     removed = {path for path, text in overlay.items() if text is None}
     sources = sorted((set(on_disk) | overlay.keys()) - removed)
     bundles = {p.parent for p in sources if _index_kind(p, languages) == "index"}
+    taken: list[Path] = []
     for source in sources:
         rel = source.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in rel.split("/")) or _inside_bundle(
@@ -186,6 +189,11 @@ def load_pages(content_dir: Path, taxonomies: tuple[str, ...] = DEFAULT_TAXONOMI
         if outside is not None:
             problems.append(outside)
             continue
+        taken.append(source)
+    if read_ahead is not None:
+        read_ahead([source for source in taken if source not in overlay])
+    pages: list[Page] = []
+    for source in taken:
         try:
             text = overlay.get(source)
             pages.append(read(source, content_dir, taxonomies, languages) if text is None

@@ -2,9 +2,9 @@
 
 A forked process inherits the build's memory as it is (pages, templates, contexts): nothing is
 pickled on the way in, only each share's result on the way back. `in_forks(work)` runs
-`work(0)` ... `work(SHARES - 1)`, each in a process of its own, and returns their results in
-that order; each process dies with the build (`die_with_parent`), so a killed build leaves no
-helper writing behind it.
+`work(1)` ... `work(SHARES - 1)` each in a process of its own while this one runs `work(0)`, and
+returns their results in that order; each forked process dies with the build
+(`die_with_parent`), so a killed build leaves no helper writing behind it.
 
 Forking is for a build in a process of its own (`make build`): a fork copies only the thread
 that forks, so a process with other threads (the preview's server and watcher) could hand the
@@ -32,17 +32,19 @@ def can_fork() -> bool:
 
 
 def in_forks(work: Callable[[int], Result]) -> list[Result]:
-    """[work(0), ..., work(SHARES - 1)], each run in a forked process (imported here: most
-    builds share nothing, and these imports are a tenth of a small site's rebuild)."""
+    """[work(0), ..., work(SHARES - 1)]: share 0 run here, the others each in a forked process
+    meanwhile (imported here: most builds share nothing, and these imports are a tenth of a
+    small site's rebuild)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _WORK
     _WORK = work
     try:
-        with ProcessPoolExecutor(SHARES, mp_context=multiprocessing.get_context("fork"),
+        with ProcessPoolExecutor(SHARES - 1, mp_context=multiprocessing.get_context("fork"),
                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            return list(pool.map(_run_share, range(SHARES)))
+            forked = pool.map(_run_share, range(1, SHARES))  # forks now, before work(0) runs
+            return [work(0), *forked]
     finally:
         _WORK = None
 

@@ -15,6 +15,7 @@ when something changed.
 
 from __future__ import annotations
 
+import functools
 import html as htmlmod
 import re
 from collections.abc import Callable, Mapping
@@ -234,10 +235,14 @@ class Builder:
     def prepare(self) -> list[Problem]:
         """Read this language's pages and give each its address -> the problems found."""
         config = self.config
-        pages, problems = load_pages(self.content_dir,
-                                     tuple(plural for _, plural in config.taxonomies),
-                                     self.site.codes, self.overlay,
-                                     read=self.warm.read_page if self.warm else None)
+        taxonomies = tuple(plural for _, plural in config.taxonomies)
+        read_ahead = functools.partial(
+            self.warm.read_ahead, content_dir=self.content_dir, taxonomies=taxonomies,
+            languages=self.site.codes, options=self.markdown_options,
+            footnotes=self._footnote_labels()) if self.warm else None
+        pages, problems = load_pages(self.content_dir, taxonomies, self.site.codes, self.overlay,
+                                     read=self.warm.read_page if self.warm else None,
+                                     read_ahead=read_ahead)
         content = Boundary(self.content_dir, name=f"the content folder {self.content_dir}")
         for source, body, body_line in unloaded_bodies(problems, content):  # all at once
             problems += self._body_problems(source, body, body_line)
@@ -423,10 +428,9 @@ class Builder:
                                                         "params": page})
 
         body = self.refs.expand(page, path, page.body)
-        strings = self.theme.strings
         rendered = render(body, source=page.source, first_line=page.body_line,
                           shortcodes=handler, options=self.markdown_options,
-                          footnotes=FootnoteLabels(strings["footnotes"], strings["footnote_back"]))
+                          footnotes=self._footnote_labels())
         result.warnings = [*rendered.warnings, *builtins.warnings]
         result.html = figures.markdown_images(page, path, rendered.html, result.images)
         self._publish_bundle_files(page, path, result.html, out)
@@ -436,6 +440,11 @@ class Builder:
                           or shorten(rendered.summary, self.config.summary_length))
         result.cover, result.cover_url = figures.cover(page, path, result.images)
         return result
+
+    def _footnote_labels(self) -> FootnoteLabels:
+        """The footnote heading and back-link words of this language's theme strings."""
+        strings = self.theme.strings
+        return FootnoteLabels(strings["footnotes"], strings["footnote_back"])
 
     def _publish_bundle_files(self, page: Page, path: str, body: str,
                               out: Files | None) -> None:

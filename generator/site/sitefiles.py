@@ -200,11 +200,13 @@ class SiteFiles:
         if failures:
             raise BuildError(min(failures, key=lambda failed: failed[0])[1])
         with self._lock:  # what the forked processes did, told to this one
-            for rendered, _ in shares:
-                for path, inputs, record, written in rendered:
+            for rendered, _ in shares[1:]:  # share 0 was rendered here: already recorded
+                for path, _, record, written in rendered:
                     self.records[path] = record
-                    self.rendered[path] = (inputs, record.digest)
                     self.written += written
+            for rendered, _ in shares:
+                for path, inputs, record, _ in rendered:
+                    self.rendered[path] = (inputs, record.digest)
 
     def render(self, job: RenderJob) -> Rendering:
         """Render and write one queued page (in this process's records)."""

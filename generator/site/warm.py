@@ -30,6 +30,7 @@ cache in the project; `--full` removes it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import pickle
@@ -38,9 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from generator.errors import BuildError
 from generator.fsutil import atomic_write_bytes
 from generator.site.buildstate import KEPT_PAGES
 from generator.site.content import Page, page_from_bytes
+from generator.site.forking import SHARES, can_fork, in_forks
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
 from generator.site.markdown import render_markdown as cold_render_markdown
 from generator.site.markdown.replay import Replayable, record
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
 
 Made = TypeVar("Made")
 KEPT_VERSION = 2
+READ_AHEAD_FROM = 200  # pages at least, for forked processes to pay for their forks
 
 
 @dataclass
@@ -86,10 +90,12 @@ class WarmCaches:
     """Pages, Markdown bodies and themes kept between the rebuilds of one process, and the last
     site built."""
 
-    def __init__(self, keeps_themes: bool = True) -> None:
+    def __init__(self, keeps_themes: bool = True, forks: bool = False) -> None:
         """`keeps_themes`: False in a build in a process of its own, where no later build
-        could reuse a theme (and digesting the theme's files to key it would be wasted)."""
+        could reuse a theme (and digesting the theme's files to key it would be wasted);
+        `forks`: the build may read pages ahead in forked processes (see `forking`)."""
         self.keeps_themes = keeps_themes
+        self.forks = forks
         self._pages = _Generation()
         self._bodies = _Generation()
         self._themes = _Generation()
@@ -106,17 +112,33 @@ class WarmCaches:
                   languages: frozenset[str]) -> Page:
         """`content.read_page`, parsed again only when the file's bytes changed."""
         data = source.read_bytes()
-        key = _digest_of((str(source), str(content_dir), taxonomies, sorted(languages)), data)
+        key = _page_key(source, content_dir, taxonomies, languages, data)
         page: Page = self._pages.get(
             key, lambda: page_from_bytes(data, source, content_dir, taxonomies, languages))
         return page
+
+    def read_ahead(self, sources: list[Path], content_dir: Path, taxonomies: tuple[str, ...],
+                   languages: frozenset[str], *, options: MarkdownOptions,
+                   footnotes: FootnoteLabels) -> None:
+        """Parse the pages of `sources` and record their bodies (`markdown.replay`) shared among
+        forked processes, where this build may fork and holds no page yet (a cold build of at
+        least READ_AHEAD_FROM pages), so the reading and rendering that follow find them here.
+        They wait among the last build's entries: only those this build then uses are kept. A
+        page that cannot be read is left to the reading that follows, which reports it; a body
+        whose text a build changes before rendering it (`{{< ref >}}` links) is rendered then."""
+        if not self.forks or len(sources) < READ_AHEAD_FROM or self._pages.now or self._pages.last:
+            return
+        for pages, bodies in in_forks(functools.partial(
+                _read_share, sources, content_dir, taxonomies, languages, options, footnotes)):
+            self._pages.last.update(pages)
+            self._bodies.last.update(bodies)
 
     def render_markdown(self, text: str, *, source: Path, first_line: int,
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,
                         footnotes: FootnoteLabels) -> RenderedMarkdown:
         """`markdown.render_markdown`, from the cache: a body's HTML, with its shortcodes called
         again (`markdown.replay`); rendered cold where it cannot be kept."""
-        key = _digest_of((str(source), first_line, options, footnotes), text.encode())
+        key = _body_key(text, source, first_line, options, footnotes)
         kept: Replayable | bool | None = self._bodies.lookup(key)  # False: cannot be kept
         if kept is None:
             kept = record(text, source=source, first_line=first_line, options=options,
@@ -142,7 +164,7 @@ class WarmCaches:
     def kept(cls, cache_dir: Path) -> WarmCaches:
         """The pages and bodies the last build in `cache_dir` kept (none if it kept nothing
         this code can trust)."""
-        caches = cls(keeps_themes=False)
+        caches = cls(keeps_themes=False, forks=can_fork())
         with contextlib.suppress(OSError, EOFError, ValueError, TypeError, KeyError,
                                  AttributeError, ImportError, pickle.UnpicklingError):
             data = pickle.loads((cache_dir / KEPT_PAGES).read_bytes())
@@ -160,6 +182,36 @@ class WarmCaches:
         if folder not in self._digests:
             self._digests[folder] = tree_digest(folder) if folder.is_dir() else b""
         return self._digests[folder]
+
+
+def _read_share(sources: list[Path], content_dir: Path, taxonomies: tuple[str, ...],
+                languages: frozenset[str], options: MarkdownOptions, footnotes: FootnoteLabels,
+                share: int) -> tuple[dict[str, Page], dict[str, Replayable | bool]]:
+    """In a forked process: the pages `share`, `share + SHARES`, ... of `sources` and their
+    recorded bodies, by their cache keys."""
+    pages: dict[str, Page] = {}
+    bodies: dict[str, Replayable | bool] = {}
+    for source in sources[share::SHARES]:
+        try:
+            data = source.read_bytes()
+            page = page_from_bytes(data, source, content_dir, taxonomies, languages)
+        except (OSError, BuildError):
+            continue
+        pages[_page_key(source, content_dir, taxonomies, languages, data)] = page
+        bodies[_body_key(page.body, source, page.body_line, options, footnotes)] = record(
+            page.body, source=source, first_line=page.body_line, options=options,
+            footnotes=footnotes) or False
+    return pages, bodies
+
+
+def _page_key(source: Path, content_dir: Path, taxonomies: tuple[str, ...],
+              languages: frozenset[str], data: bytes) -> str:
+    return _digest_of((str(source), str(content_dir), taxonomies, sorted(languages)), data)
+
+
+def _body_key(text: str, source: Path, first_line: int, options: MarkdownOptions,
+              footnotes: FootnoteLabels) -> str:
+    return _digest_of((str(source), first_line, options, footnotes), text.encode())
 
 
 def _digest_of(parts: tuple[object, ...], data: bytes) -> str:

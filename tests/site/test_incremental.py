@@ -352,3 +352,44 @@ def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
     [problem] = caught.value.problems
     assert "single.html" in str(problem.file) and "template error" in problem.message
     assert not (project.root / "site").exists() and bool(pools) == (sys.platform == "linux")
+
+
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the bundles this process parses from now on."""
+    parsed: list[str] = []
+    real = warm.page_from_bytes
+
+    def counted(data: bytes, source: Path, *args: object) -> object:
+        parsed.append(source.parent.name)
+        return real(data, source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(warm, "page_from_bytes", counted)
+    return parsed
+
+
+def test_pages_read_ahead_in_two_processes_are_those_of_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build of many pages parses them and renders their bodies shared with a forked
+    process: the site, its problems and what the next build reuses are those of one process."""
+    alone, shared = Project(tmp_path / "one"), Project(tmp_path / "two")
+    alone.build()
+    monkeypatch.setattr(warm, "READ_AHEAD_FROM", 2)
+    parsed = parses(monkeypatch)
+    shared.build()
+    assert tree(shared.root / "site") == tree(alone.root / "site")
+    if sys.platform == "linux":  # the other half was parsed in the forked process
+        assert sorted(parsed) == [f"post-{n}" for n in range(0, 8, 2)]
+    else:
+        assert len(parsed) == 8
+    parsed.clear()
+    shared.edit("post-2", "Body of post 2.", "A new body.")
+    alone.edit("post-2", "Body of post 2.", "A new body.")
+    assert shared.build().written > 0 and parsed == ["post-2"]  # the kept pages are right
+    assert alone.build().written > 0 and tree(shared.root / "site") == tree(alone.root / "site")
+    problems = []
+    for project in (alone, shared):
+        project.edit("post-5", "title: \"Post 5\"", "title: [Post 5")
+        with pytest.raises(BuildError) as caught:
+            project.build(full=True)
+        problems.append(str(caught.value).replace(str(project.root), "PROJECT"))
+    assert problems[0] == problems[1] and "post-5/index.md:3: front matter" in problems[0]
