@@ -37,7 +37,7 @@ from generator.site.markdown import inline_html, plain_text
 from generator.site.shortcodes import Caption, ShortcodeCall, ShortcodeError
 from generator.site.sitefiles import Files
 from generator.site.theme import Theme
-from generator.site.urls import folder_of, is_external, joined, relative
+from generator.site.urls import folder_linker, folder_of, is_external, joined
 
 IMG_PARAMS = ("src", "alt", "caption", "class", "link", "title")
 FIGURE_PARAMS = ("src", "alt", "title", "caption", "attr", "attrlink", "link", "target", "rel",
@@ -323,9 +323,7 @@ class Figures:
 
 def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any]:
     """A published image for templates (picture.html), its URLs relative to `from_path`."""
-    def rel(url: str) -> str:
-        return relative(from_path, url)
-
+    rel = folder_linker(from_path, folder_of(image.full))
     return {
         "href": rel(image.full), "src": rel(image.src), "alt": alt,
         "width": image.width, "height": image.height, "sizes": IMAGE_SIZES,
@@ -337,8 +335,9 @@ def image_view(image: PublishedImage, from_path: str, alt: str) -> dict[str, Any
 def viewer_view(image: PublishedImage, from_path: str) -> dict[str, Any]:
     """The large image the gallery viewer shows: its full size, and a srcset of its WebP variants
     (the largest is the original's size), from which the browser picks the one that fits."""
-    candidates = ([(relative(from_path, v.webp), v.width) for v in image.variants]
-                  or [(relative(from_path, image.full), image.width)])  # animated: the original
+    rel = folder_linker(from_path, folder_of(image.full))
+    candidates = ([(rel(v.webp), v.width) for v in image.variants]
+                  or [(rel(image.full), image.width)])  # animated: the original
     return {"width": image.width, "height": image.height,
             "srcset": ", ".join(f"{url} {width}w" for url, width in candidates)}
 

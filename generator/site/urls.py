@@ -14,7 +14,7 @@ import functools
 import posixpath
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(safe="/") leaves as it is
 LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')  # groups: ' href="', URL, '"'
 PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname", "yearday",
                     "section", "sections", "title", "slug", "slugorfilename", "filename",
                     "slugorcontentbasename", "contentbasename")  # what _permalink fills in
 
 
+@functools.lru_cache(maxsize=16384)  # pure; every post's page and lists urlize its terms
 def urlize(term: str) -> str:
     """A taxonomy term as a path segment, like Hugo's urlize: lowercase, spaces -> '-',
     punctuation dropped, letters of every script kept ("Технологии" -> "технологии")."""
@@ -150,7 +152,21 @@ def relative(from_path: str, to_path: str) -> str:
         rel = posixpath.relpath(target, start)
     else:
         rel = _relpath(target, start)
-    return quote(rel, safe="/") + fragment
+    return (rel if _UNQUOTED.fullmatch(rel) else quote(rel, safe="/")) + fragment
+
+
+def folder_linker(from_path: str, folder: str) -> Callable[[str], str]:
+    """`relative(from_path, to_path)` for files of site folder `folder` ("" = the root), its
+    folder part worked out once: an image's variants, shown on thousands of pages, share one."""
+    prefix = relative(from_path, posixpath.join(folder, "index.html")).removesuffix("index.html")
+
+    def link(to_path: str) -> str:
+        at, _, name = to_path.rpartition("/")
+        if at != folder or "#" in name:
+            return relative(from_path, to_path)
+        return prefix + (name if _UNQUOTED.fullmatch(name) else quote(name, safe="/"))
+
+    return link
 
 
 def _relpath(target: str, start: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import posixpath
 
-from generator.site.urls import relative
+from generator.site.urls import folder_linker, relative
 
 PARTS = ("a", "b", "index.html", "x.png", ".", "")
 
@@ -22,3 +22,15 @@ def test_relative_links_equal_posixpath_relpath() -> None:
 def test_links_climbing_out_keep_the_slow_exact_route() -> None:
     assert relative("a/b/index.html", "../c.html") == posixpath.relpath("../c.html", "a/b")
     assert relative("posts/p/index.html", "posts/p/images/x.png#top") == "images/x.png#top"
+
+
+def test_links_to_the_files_of_one_folder_are_those_made_one_by_one() -> None:
+    names = ("x.png", "x-480.webp", "фото 1.jpg", "a b+c%.png", "a#b.png", "sub/y.png")
+    folders = ("", "posts/p/images", "posts/p", "tags/теги", "a")
+    pages = ("index.html", "posts/p/index.html", "posts/q/index.html", "a/b/c/index.html")
+    for from_path, folder in itertools.product(pages, folders):
+        link = folder_linker(from_path, folder)
+        for name in names:
+            to_path = posixpath.join(folder, name)
+            assert link(to_path) == relative(from_path, to_path), (from_path, to_path)
+        assert link("elsewhere/z.png") == relative(from_path, "elsewhere/z.png")
