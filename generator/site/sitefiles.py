@@ -346,8 +346,8 @@ def _link_or_copy(source: Path, file: Path) -> None:
 
 def _render_share(files: SiteFiles, jobs: list[RenderJob], share: int
                   ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
-    """In a forked process: render the queued pages `share`, `share + SHARES`, ... -> their
-    renderings, and the index and problems of the first page whose template failed."""
+    """One share of the queued pages (see `forking`): render `share`, `share + SHARES`, ...
+    -> their renderings, and the index and problems of the first page whose template failed."""
     rendered = []
     for index in range(share, len(jobs), SHARES):
         try:

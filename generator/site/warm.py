@@ -24,7 +24,9 @@ disk (`kept`, `keep`: `buildstate.KEPT_PAGES` in .cache/, written atomically, dr
 renderer's code or installed libraries changed or it cannot be read), so an edit does not parse
 every front matter and render every body again. Keys are digests of what the value is made
 from, the same in every process. Like Jinja2's compiled templates, the file is the build's own
-cache in the project; `--full` removes it.
+cache in the project; `--full` removes it. When it holds nothing (a first or `--full` build), a
+site of many pages is read ahead: front matter parsed and bodies recorded, shared with a forked
+process (`read_ahead`, `forking`).
 """
 
 from __future__ import annotations
@@ -187,8 +189,8 @@ class WarmCaches:
 def _read_share(sources: list[Path], content_dir: Path, taxonomies: tuple[str, ...],
                 languages: frozenset[str], options: MarkdownOptions, footnotes: FootnoteLabels,
                 share: int) -> tuple[dict[str, Page], dict[str, Replayable | bool]]:
-    """In a forked process: the pages `share`, `share + SHARES`, ... of `sources` and their
-    recorded bodies, by their cache keys."""
+    """One share of `read_ahead` (see `forking`): the pages `share`, `share + SHARES`, ... of
+    `sources` and their recorded bodies, by their cache keys."""
     pages: dict[str, Page] = {}
     bodies: dict[str, Replayable | bool] = {}
     for source in sources[share::SHARES]:
