@@ -14,6 +14,7 @@ to use after a fork. The caller says which it is; `can_fork` adds the system's p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -33,20 +34,31 @@ def can_fork() -> bool:
 
 def in_forks(work: Callable[[int], Result]) -> list[Result]:
     """[work(0), ..., work(SHARES - 1)]: share 0 run here, the others each in a forked process
-    meanwhile (imported here: most builds share nothing, and these imports are a tenth of a
-    small site's rebuild)."""
+    meanwhile; a share whose process cannot be forked or dies is run here after (the same work,
+    only slower). Imported here: most builds share nothing, and these imports are a tenth of a
+    small site's rebuild."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _WORK
     _WORK = work
+    pool: ProcessPoolExecutor | None = None
     try:
-        with ProcessPoolExecutor(SHARES - 1, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        try:
+            pool = ProcessPoolExecutor(SHARES - 1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=die_with_parent, initargs=(os.getpid(),))
             forked = pool.map(_run_share, range(1, SHARES))  # forks now, before work(0) runs
-            return [work(0), *forked]
+        except OSError:  # the system refused a fork: this process does every share
+            forked = iter(())
+        done = [work(0)]
+        with contextlib.suppress(BrokenProcessPool):  # a process was killed: keep what came back
+            done.extend(forked)
+        return done + [work(share) for share in range(len(done), SHARES)]
     finally:
         _WORK = None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _run_share(share: int) -> Any:

@@ -196,16 +196,15 @@ class SiteFiles:
     def _render_forked(self, jobs: list[RenderJob]) -> None:
         """Render `jobs` shared among forked processes (`forking.in_forks`)."""
         shares = in_forks(functools.partial(_render_share, self, jobs))
-        failures = [failed for _, failed in shares if failed is not None]
+        failures = [failed for _, failed, _ in shares if failed is not None]
         if failures:
             raise BuildError(min(failures, key=lambda failed: failed[0])[1])
         with self._lock:  # what the forked processes did, told to this one
-            for rendered, _ in shares[1:]:  # share 0 was rendered here: already recorded
-                for path, _, record, written in rendered:
-                    self.records[path] = record
-                    self.written += written
-            for rendered, _ in shares:
-                for path, inputs, record, _ in rendered:
+            for rendered, _, by in shares:
+                for path, inputs, record, written in rendered:
+                    if by != os.getpid():  # what this process rendered is recorded already
+                        self.records[path] = record
+                        self.written += written
                     self.rendered[path] = (inputs, record.digest)
 
     def render(self, job: RenderJob) -> Rendering:
@@ -345,13 +344,14 @@ def _link_or_copy(source: Path, file: Path) -> None:
 
 
 def _render_share(files: SiteFiles, jobs: list[RenderJob], share: int
-                  ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None]:
+                  ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None, int]:
     """One share of the queued pages (see `forking`): render `share`, `share + SHARES`, ...
-    -> their renderings, and the index and problems of the first page whose template failed."""
+    -> their renderings, the index and problems of the first page whose template failed, and
+    the process that rendered them."""
     rendered = []
     for index in range(share, len(jobs), SHARES):
         try:
             rendered.append(files.render(jobs[index]))
         except BuildError as error:
-            return rendered, (index, error.problems)
-    return rendered, None
+            return rendered, (index, error.problems), os.getpid()
+    return rendered, None, os.getpid()

@@ -393,3 +393,32 @@ def test_pages_read_ahead_in_two_processes_are_those_of_one(
             project.build(full=True)
         problems.append(str(caught.value).replace(str(project.root), "PROJECT"))
     assert problems[0] == problems[1] and "post-5/index.md:3: front matter" in problems[0]
+
+
+def test_work_shared_with_a_fork_the_system_refuses_or_that_dies_is_done_by_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked processes only save time: when the system refuses to fork, or a forked process is
+    killed, the build reads and renders their shares itself and makes the same site."""
+    alone = Project(tmp_path / "one")
+    alone.build()
+    monkeypatch.setattr(warm, "READ_AHEAD_FROM", 2)
+    monkeypatch.setattr(sitefiles, "PARALLEL_FROM", 2)
+    real_fork, pid = os.fork, os.getpid()
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    def killed() -> int:
+        child = real_fork()
+        if child == 0:
+            os._exit(9)  # as a process the system killed: no result ever comes back
+        return child
+
+    for n, fork in enumerate((refused, killed)):
+        monkeypatch.setattr(os, "fork", fork)
+        parsed = parses(monkeypatch)
+        project = Project(tmp_path / f"failed-{n}")
+        report = project.build()
+        assert os.getpid() == pid and tree(project.root / "site") == tree(alone.root / "site")
+        assert len(parsed) == 8 and report.written == len(
+            [data for data in tree(project.root / "site").values() if data is not None])
