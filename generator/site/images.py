@@ -17,8 +17,9 @@ A second `process()` of unchanged bytes reads only the source bytes (to hash the
 meta.json: no decoding or encoding. A damaged entry (missing or short files) is remade.
 `publish()` hard-links (or copies) the files into the output site under deterministic names
 (`NAME.png`, `NAME-480.webp`, `NAME-480.jpg`). With `source_keys` from the last build, a source
-whose size, mtime_ns and inode did not change is not even read to hash it.
-`process()` and `publish()` are safe to call from several threads at once.
+whose size, mtime_ns and inode did not change is not even read to hash it, and `cached()`
+answers for it with no more than a look-up (None where `process()` has more to do).
+`process()`, `cached()` and `publish()` are safe to call from several threads at once.
 
 Decoding needs about 18 bytes per pixel (the image, its RGB(A) copy, resized copies and their
 encodings: a 7000x7000 PNG peaked at 0.9 GB), so an image over `MAX_PIXELS` (50 megapixels,
@@ -141,14 +142,23 @@ class ImageProcessor:
             self.encoded += 1
         return processed
 
+    def cached(self, source: Path) -> ProcessedImage | None:
+        """`process(source)` when it is a look-up: the source is the file `source_keys` recorded
+        and its cache entry is complete; else None (its bytes are to be read, or encoded)."""
+        known = self.source_keys.get(str(source))
+        if known is None or known[:3] != _identity(source):
+            return None
+        key = str(known[3])
+        cached = _load_entry(source, key, self.root / key)
+        if cached is not None:
+            with self._lock:
+                self.cache_hits += 1
+        return cached
+
     def _key(self, source: Path) -> tuple[str, bytes | None]:
         """The cache key of `source`'s bytes (and the bytes, when they had to be read): an image
         whose size, mtime_ns and inode are those recorded in `source_keys` is not read again."""
-        try:
-            stat = source.stat()
-            identity: list[int | str] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-        except OSError:
-            identity = []
+        identity = _identity(source)
         known = self.source_keys.get(str(source))
         if identity and known is not None and known[:3] == identity:
             return str(known[3]), None
@@ -327,6 +337,16 @@ def encode_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
+
+
+def _identity(source: Path) -> list[int | str]:
+    """[size, mtime_ns, inode] of `source`, as `source_keys` records it; [] when it cannot be
+    stat'ed."""
+    try:
+        stat = source.stat()
+    except OSError:
+        return []
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def _read(source: Path) -> bytes:

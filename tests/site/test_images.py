@@ -78,6 +78,27 @@ def test_unchanged_bytes_are_a_cache_hit_and_changed_bytes_reencode(
     assert changed.key != first.key
 
 
+def test_cached_is_process_when_that_is_a_look_up_and_none_when_there_is_more_to_do(
+    tmp_path: Path, processor: ImageProcessor
+) -> None:
+    """A rebuild publishes images the cache holds without threads (`Figures.publish`): only a
+    source recorded by the last build, unchanged since, whose entry is complete, is a look-up."""
+    source = save(tmp_path / "a.png", (250, 250))
+    assert processor.cached(source) is None  # never processed: its bytes are to be read
+    first = processor.process(source)
+    later = ImageProcessor(tmp_path / "cache", widths=(100, 200, 400))
+    assert later.cached(source) is None  # processed, but not recorded for this processor
+    later.source_keys = dict(processor.source_keys)  # as a build gets the last one's
+    assert later.cached(source) == first and (later.encoded, later.cache_hits) == (0, 1)
+
+    first.variants[0].webp.unlink()  # a damaged entry is for `process` to remake
+    assert later.cached(source) is None
+    assert later.process(source) == first and later.encoded == 1
+    save(source, (250, 250), colour="orange")  # a new file at the same path: read it again
+    assert later.cached(source) is None
+    assert later.process(source).key != first.key
+
+
 def test_other_widths_are_a_different_cache_entry(tmp_path: Path) -> None:
     source = save(tmp_path / "a.png", (250, 250))
     ImageProcessor(tmp_path / "cache", widths=(100,)).process(source)
