@@ -17,7 +17,7 @@ from typing import Any
 from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
 from generator.site.content import Page
-from generator.site.feeds import FeedItem, SitemapEntry, rss
+from generator.site.feeds import FeedItem, SitemapEntry, items_digest, rss
 from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
 from generator.site.sitefiles import Files
@@ -68,6 +68,7 @@ class SiteOutput:
         self.params: dict[str, Any] = {}  # the site config's params, for every template
         self.prefix = ""  # where `out` is in the whole site ("fr/"): static files are above
         self.year: int | None = None  # of the newest post: the output depends on content only
+        self._item_digests: dict[FeedItem, bytes] = {}  # one per post shown in this build's feeds
         # A page is a pure function of its templates, the settings, the UI strings and its
         # context: their fingerprint tells when the file of the last build can be kept as is.
         self._inputs = repr((settings, theme.strings)).encode() + tree_digest(
@@ -110,8 +111,9 @@ class SiteOutput:
         a page, not made again when the file the last build made from the same items is there
         (most feeds of a rebuild: one per term)."""
         every = tuple(items)  # the newest of all dates the feed, whatever `limit` shows
-        self._rendered(path, ("rss", title, limit, every), lambda: rss(
-            self.settings, every, feed_path=path, title=title, limit=limit))
+        inputs = ("rss", title, limit, items_digest(every, self._item_digests))
+        self._rendered(path, inputs, lambda: rss(self.settings, every, feed_path=path,
+                                                 title=title, limit=limit))
 
     def _rendered(self, path: str, inputs: tuple[Any, ...], render: Callable[[], str]) -> None:
         """Write what `render` makes from `inputs` at `path`; not rendered again when the file

@@ -3,6 +3,7 @@ base_url may come unvalidated)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 from xml.etree import ElementTree
@@ -72,3 +73,24 @@ def test_relative_urls_in_a_feed_are_resolved_as_urljoin_resolves_them(
 SHORT_WAY = {"https://example.org/2021/post/", "https://example.org/a/b.html",
              "https://example.org/", "http://example.org/blog/posts/x/?q=1",
              "http://example.org/x/?q=a/b", "https://example.org/a/b.html#part/two"}
+
+
+def test_items_digest_tells_every_field_of_every_item_apart() -> None:
+    """A feed is rendered again when its digest changes: any field of any item, the order of the
+    items and where one post's HTML ends and the next begins all change it; equal items do not,
+    and each post is digested once however many feeds show it."""
+    date = datetime(2021, 1, 1, tzinfo=UTC)
+    first = FeedItem("Title", "posts/a/index.html", date, "<p>ab</p>", ("news",))
+    second = FeedItem("Other", "posts/b/index.html", None, "c")
+    known: dict[FeedItem, bytes] = {}
+    digest = feeds.items_digest([first, second], known)
+    assert feeds.items_digest([FeedItem(*vars(first).values()), second], {}) == digest
+    assert len(known) == 2
+    changed = [replace(first, title="Title!"), replace(first, path="posts/c/index.html"),
+               replace(first, date=datetime(2021, 1, 2, tzinfo=UTC)), replace(first, date=None),
+               replace(first, html="<p>ab!</p>"), replace(first, categories=())]
+    for item in changed:
+        assert feeds.items_digest([item, second], known) != digest, item
+    assert feeds.items_digest([second, first], known) != digest
+    assert feeds.items_digest([replace(first, html="<p>a"), replace(second, html="b</p>c")],
+                              known) != digest
