@@ -145,10 +145,9 @@ class ImageProcessor:
     def cached(self, source: Path) -> ProcessedImage | None:
         """`process(source)` when it is a look-up: the source is the file `source_keys` recorded
         and its cache entry is complete; else None (its bytes are to be read, or encoded)."""
-        known = self.source_keys.get(str(source))
-        if known is None or known[:3] != _identity(source):
+        key = self._recorded_key(source, _identity(source))
+        if key is None:
             return None
-        key = str(known[3])
         cached = _load_entry(source, key, self.root / key)
         if cached is not None:
             with self._lock:
@@ -159,15 +158,22 @@ class ImageProcessor:
         """The cache key of `source`'s bytes (and the bytes, when they had to be read): an image
         whose size, mtime_ns and inode are those recorded in `source_keys` is not read again."""
         identity = _identity(source)
-        known = self.source_keys.get(str(source))
-        if identity and known is not None and known[:3] == identity:
-            return str(known[3]), None
+        key = self._recorded_key(source, identity)
+        if key is not None:
+            return key, None
         data = _read(source)
         key = hashlib.sha256(self._params + b"\0" + data).hexdigest()
         if identity:
             with self._lock:
                 self.source_keys[str(source)] = [*identity, key]
         return key, data
+
+    def _recorded_key(self, source: Path, identity: list[int | str]) -> str | None:
+        """The key `source_keys` recorded for `source` when it still has that `identity`."""
+        known = self.source_keys.get(str(source))
+        if identity and known is not None and known[:3] == identity:
+            return str(known[3])
+        return None
 
     def placeholder(self, name: str, width: int = 512, height: int = 512) -> ProcessedImage:
         """A processed placeholder for image `name`, which has not been generated yet."""
