@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
-from generator.site.theme import ThemeLoader
+from generator.site.theme import ThemeEnvironment, ThemeLoader
 
 NAME_RE = re.compile(r"[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*")
 KEY_RE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*")
@@ -302,7 +302,7 @@ class ThemeShortcodes:
         if fallback_dir is not None and Path(fallback_dir).resolve() != Path(theme_dir).resolve():
             self.directories.append(Path(fallback_dir) / "shortcodes")
         self.builtins = tuple(builtins)  # names the caller handles itself (listed in errors)
-        self._env = jinja2.Environment(
+        self._env = ThemeEnvironment(
             loader=ThemeLoader(self.directories, Boundary(
                 *(directory.parent for directory in self.directories),
                 name="the theme folder", error=BuildError)),

@@ -62,6 +62,24 @@ class Theme:
                 if f.is_file()]
 
 
+class ThemeEnvironment(jinja2.Environment):
+    """Jinja2's environment with `item.title` on a plain dict looked up as `item["title"]`
+    at once: Jinja2 tries the attribute first, and the AttributeError a dict raises for every
+    key cost most of what list and post templates spend on their views. Names of dict's own
+    attributes (`item.items`) still go Jinja2's way, so templates see exactly what they did."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class ThemeLoader(jinja2.FileSystemLoader):
     """Templates from `folders`; a template file that leads outside `inside` (a link to
     elsewhere) is a BuildError before it is opened."""
@@ -128,7 +146,7 @@ def _environment(theme_dir: Path, compiled: jinja2.BytecodeCache | None,
     # includes it. A preview keeps a theme while the digest of its files taken when a rebuild
     # began is the same (`warm.theme_object`), but a template is read later, when first
     # rendered: one saved meanwhile and undone before the next rebuild must be read again.
-    return jinja2.Environment(loader=ThemeLoader([templates], inside), autoescape=True,
+    return ThemeEnvironment(loader=ThemeLoader([templates], inside), autoescape=True,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True, bytecode_cache=compiled, auto_reload=reloads)
 
