@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote, urljoin
 
 import pytest
 
@@ -180,3 +181,16 @@ def test_absolute_urls_join_base_url_with_the_folder() -> None:
     assert absolute("https://ex.org/", "tags/тег/index.html") == \
         "https://ex.org/tags/%D1%82%D0%B5%D0%B3/"
     assert absolute("https://ex.org/", "index.xml") == "https://ex.org/index.xml"
+
+
+@pytest.mark.parametrize("base", ["https://ex.org", "https://ex.org/blog/", "http://h:8080/a/b",
+                                  "https://ex.org/a/../b/", "https://ex.org/./x/",
+                                  "https://ex.org/?q=1", "https://ex.org/#top", "/local/", ""])
+def test_absolute_urls_are_what_urljoin_makes_of_the_quoted_folder(base: str) -> None:
+    """The shortcut `absolute` takes for plain paths gives urljoin's answer, whatever the base."""
+    for path in ["index.html", "a/b/index.html", "tags/тег/", "a b/c?d#e.html", "../up.html",
+                 "a/./b.html", "a/../b.html", "/rooted.html", "//host/x", ".well-known/x",
+                 "x:y/z.html", ""]:
+        expected = urljoin(base.rstrip("/") + "/",
+                           quote(path.removesuffix("index.html"), safe="/"))
+        assert absolute(base, path) == expected, (base, path)
