@@ -12,9 +12,10 @@ not change (`sitefiles`, `buildstate`), and swaps it in only when everything suc
 from __future__ import annotations
 
 import contextlib
+import gc
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,24 @@ if TYPE_CHECKING:
     from generator.site.config import SiteConfig
     from generator.site.warm import WarmCaches
 
+
+@contextlib.contextmanager
+def _cycles_left_for_later() -> Iterator[None]:
+    """Python's cycle collector paused for a build: a build makes millions of objects (its
+    state, pages, contexts) but few cycles (7,000 objects' worth at 1,000 posts, 2 MB), and
+    walking the young objects again and again to find them cost 5-7% of a cold build's CPU.
+    Reference counting frees all the rest as usual; a process that goes on (the preview)
+    collects the cycles after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@_cycles_left_for_later()
 def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_dir: Path,
                cache_dir: Path, drafts: bool = False, placeholders: bool = False,
                strict: bool = False, full: bool = False, config: SiteConfig | None = None,
