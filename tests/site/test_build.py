@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from generator.errors import BuildError
 from generator.settings import SiteSettings
+from generator.site import pipeline
 from generator.site.build import build_site, check_content
 from generator.site.report import BuildReport
 from tests.site.helpers import (
@@ -251,6 +253,23 @@ def test_failed_build_keeps_last_good_site(tmp_path: Path) -> None:
         build(tmp_path)
     assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_the_cycle_collector_pauses_for_a_build_and_comes_back_after_it_even_a_failed_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preview's process goes on after its builds: it must collect garbage again."""
+    seen: list[bool] = []
+    real = pipeline.build_languages
+    monkeypatch.setattr(pipeline, "build_languages",
+                        lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
+    write_post(tmp_path / "content", "good", title="Good", date="2021-01-01")
+    build(tmp_path)
+    assert seen == [False] and gc.isenabled()
+    write_post(tmp_path / "content", "bad", title="Bad", date="2021-01-02",
+               body="{{< nosuchcode >}}")
+    with pytest.raises(BuildError):
+        build(tmp_path)
+    assert seen == [False, False] and gc.isenabled()
 
 
 def test_src_leaving_the_bundle_is_refused(tmp_path: Path) -> None:
