@@ -48,21 +48,25 @@ class Boundary:
                               if real is not None and ".." not in folder.parts
                               and (identity := _identity(str(real))) is not None)
 
-    def resolve(self, path: Path) -> Path | None:
+    def resolve(self, path: Path | str) -> Path | None:
         """`path` with `..` and links resolved when it stays inside; None when it leaves."""
-        plain = self._below_without_links(Path(path))
+        plain = self._below_without_links(path)
         if plain is not None:
-            return plain
+            real, parts = plain
+            return real.joinpath(*parts)
         resolved = _resolved(Path(path))
         if resolved is None or not any(resolved.is_relative_to(f) for f in self.folders):
             return None
         return resolved
 
-    def _below_without_links(self, path: Path) -> Path | None:
-        """`path` resolved, when it is written under a folder with no link, `.` or `..` below
-        that folder (see the module's docstring); None when it must be resolved in full."""
+    def _below_without_links(self, path: Path | str) -> tuple[Path, list[str]] | None:
+        """`path` resolved, as a folder's real path and the parts below it, when it is written
+        under that folder with no link, `.` or `..` below it (see the module's docstring); None
+        when it must be resolved in full."""
         try:
-            written = str(path.absolute())
+            written = os.fspath(path)
+            if not written.startswith("/"):
+                written = os.path.join(os.getcwd(), written)
         except OSError:  # no working folder
             return None
         for folder, real, identity in self._written:
@@ -84,12 +88,12 @@ class Boundary:
                 except (OSError, ValueError):
                     return None
                 at += "/"
-            return real.joinpath(*parts)
+            return real, parts
         return None
 
-    def contains(self, path: Path) -> bool:
+    def contains(self, path: Path | str) -> bool:
         """True when `path`, resolved, lies inside one of the folders."""
-        return self.resolve(path) is not None
+        return self._below_without_links(path) is not None or self.resolve(path) is not None
 
     def problem(self, path: Path, *, file: Path | str | None = None, line: int | None = None,
                 key: str | None = None, shown: str | None = None,

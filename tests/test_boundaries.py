@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,11 @@ def test_paths_without_links_below_the_folder_get_the_answer_of_full_resolution(
             assert boundary.resolve(folder / rel) == (expected if inside else None), rel
         assert [path.relative_to(folder).as_posix() for path in resolved] == tricky
         monkeypatch.undo()
+        for rel in plain + tricky:  # as strings, what the site's writer asks: the same answers
+            expected = (folder / rel).resolve()
+            inside = expected == real_root or expected.is_relative_to(real_root)
+            for written in (f"{folder}/{rel}", f"{folder}//{rel}", os.path.relpath(folder / rel)):
+                assert boundary.contains(written) == inside, written
 
 
 @pytest.mark.parametrize("below", ["", "figures"])

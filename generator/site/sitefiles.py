@@ -99,6 +99,7 @@ class SiteFiles:
                  live_records: Records | None = None, renders: Renders | None = None,
                  sources: Records | None = None, parallel: bool = False) -> None:
         self.work = work
+        self._root = os.fspath(work)  # files are named by strings: thousands a build
         self.inside = Boundary(work, name=f"the output folder {work}", error=BuildError)
         self.known = known or {}  # what the work folder held when the build began
         self.live = live
@@ -110,7 +111,7 @@ class SiteFiles:
         self.rendered: Renders = {}
         self.written = 0  # files whose bytes were written (not kept or linked)
         self._lock = threading.Lock()
-        self._folders: set[Path] = set()  # made by this build, checked inside: not again
+        self._folders: set[str] = set()  # made by this build, checked inside: not again
         self._had_files = _holds_anything(work)  # if not, `finish` has nothing to remove
         self._queued: list[RenderJob] = []
         self._parallel = parallel and can_fork()  # `parallel`: no other threads (see forking)
@@ -218,7 +219,7 @@ class SiteFiles:
         """Keep the work folder's file, or link the live site's, when it holds `digest`."""
         known = self.known.get(path)
         if (known is not None and known.digest == digest
-                and known.matches(os.path.join(self.work, path))):  # strings: thousands a build
+                and known.matches(os.path.join(self._root, path))):  # strings: thousands a build
             self._keep(path, known)
             return True
         live = self.live_records.get(path)
@@ -235,13 +236,13 @@ class SiteFiles:
         with self._lock:
             self.records[path] = record
 
-    def _record(self, path: str, digest: str, target: Path) -> None:
-        stat = target.stat()
+    def _record(self, path: str, digest: str, target: str) -> None:
+        stat = os.stat(target)
         with self._lock:
             self.records[path] = FileRecord(digest, stat.st_size, stat.st_mtime_ns, stat.st_ino)
             self.written += 1
 
-    def _place(self, path: str, make: Callable[[Path], None]) -> Path:
+    def _place(self, path: str, make: Callable[[str], None]) -> str:
         """The file at `path`, made by `make(file)`, which must refuse an existing `file`
         (FileExistsError): made at its place, after what was there is removed (a file of the
         live site or the image cache may share that inode, so it is never written in place;
@@ -252,34 +253,36 @@ class SiteFiles:
             return target
         except FileExistsError:
             pass
-        if target.is_dir() and not target.is_symlink():
+        if os.path.isdir(target) and not os.path.islink(target):
             shutil.rmtree(target)
         else:
-            target.unlink()
+            os.unlink(target)
         make(target)
         return target
 
-    def _prepare(self, path: str) -> Path:
+    def _prepare(self, path: str) -> str:
         """The file to write for `path`, inside the work folder, its folder made; a file in the
         way of that folder (left from an older site) removed."""
-        target = self.work / path
-        if target.parent in self._folders and target.name not in ("", ".", ".."):
+        folder, _, name = path.rpartition("/")
+        target = f"{self._root}/{path}"
+        if folder in self._folders and name not in ("", ".", ".."):
             return target  # its folder was checked, resolved inside, when it was made
-        self.inside.check(target, hint="this is a bug in the site builder: please report it with "
-                          "the page that caused it")
+        if not self.inside.contains(target):
+            self.inside.check(Path(target), hint="this is a bug in the site builder: please "
+                              "report it with the page that caused it")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(os.path.dirname(target))
         except (FileExistsError, NotADirectoryError):
             for parent in reversed(PurePosixPath(path).parents):
-                folder = self.work / parent
-                if folder.is_file() or folder.is_symlink():
+                blocking = self.work / parent
+                if blocking.is_file() or blocking.is_symlink():
                     if parent.as_posix() in self.records:
                         raise NotADirectoryError(
                             errno.ENOTDIR, "a file of this site is where a folder is needed",
-                            str(folder)) from None
-                    folder.unlink()
-            target.parent.mkdir(parents=True, exist_ok=True)
-        self._folders.add(target.parent)
+                            str(blocking)) from None
+                    blocking.unlink()
+            _make_folder(os.path.dirname(target))
+        self._folders.add(folder)
         return target
 
 
@@ -327,12 +330,23 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def _write_new(file: Path, data: bytes) -> None:
+def _make_folder(folder: str) -> None:
+    """Path.mkdir(parents=True, exist_ok=True): one system call when the parent is there."""
+    try:
+        os.mkdir(folder)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError:
+        if not os.path.isdir(folder):
+            raise
+
+
+def _write_new(file: str, data: bytes) -> None:
     with open(file, "xb") as handle:  # never into an existing file: it may share an inode
         handle.write(data)
 
 
-def _link_or_copy(source: Path, file: Path) -> None:
+def _link_or_copy(source: Path, file: str) -> None:
     """`file` made the same inode as `source`, or a copy where the disk cannot link."""
     try:
         os.link(source, file)
