@@ -152,7 +152,13 @@ def relative(from_path: str, to_path: str) -> str:
         rel = posixpath.relpath(target, start)
     else:
         rel = _relpath(target, start)
-    return (rel if _UNQUOTED.fullmatch(rel) else quote(rel, safe="/")) + fragment
+    return _quoted(rel) + fragment
+
+
+@functools.lru_cache(maxsize=16384)  # pages at one depth link the same "../../tags/x/index.html"
+def _quoted(rel: str) -> str:
+    """`rel` percent-encoded as a link's path."""
+    return rel if _UNQUOTED.fullmatch(rel) else quote(rel, safe="/")
 
 
 def folder_linker(from_path: str, folder: str) -> Callable[[str], str]:
@@ -164,7 +170,7 @@ def folder_linker(from_path: str, folder: str) -> Callable[[str], str]:
         at, _, name = to_path.rpartition("/")
         if at != folder or "#" in name:
             return relative(from_path, to_path)
-        return prefix + (name if _UNQUOTED.fullmatch(name) else quote(name, safe="/"))
+        return prefix + _quoted(name)
 
     return link
 
