@@ -81,6 +81,8 @@ class Translations:
 
     def of(self, site: LanguageSite, page: Page, path: str) -> list[dict[str, str]]:
         """The other languages' versions of `page` (at `path` in `site`), linked from it."""
+        if not site.codes:  # a site in one language
+            return []
         here = site.prefix + path
         return [{"lang": code, "href": relative(here, there)}
                 for code, there in self.by_key.get(translation_key(page), [])

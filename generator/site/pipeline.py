@@ -63,7 +63,7 @@ from generator.site.markdown import (
     render_markdown,
 )
 from generator.site.markdown.divider import MORE_MARKER
-from generator.site.output import Rendered, SiteOutput, linker
+from generator.site.output import Deferred, Rendered, SiteOutput, linker
 from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.site.report import BuildReport
@@ -486,29 +486,41 @@ class Builder:
             self.output.sitemap.append(SitemapEntry(result.path,
                                                     result.page.lastmod or result.page.date))
 
-    def _post_view(self, result: Rendered) -> tuple[list[str], dict[str, Any]]:
+    def _post_view(self, result: Rendered) -> tuple[list[str], Deferred]:
         """(the templates to try, in order; the template's `post`) of a page of its own; a
-        post links the next newer and older post of `listed`."""
+        post links the next newer and older post of `listed`. The view is made only if the
+        page is rendered (most posts of a rebuild are not): its key is everything it is made
+        of but the build's settings and UI strings, which every page's fingerprint holds."""
         posts = self.listed
         index = self._listed_at.get(result.path)
         newer = posts[index - 1] if index else None
         older = posts[index + 1] if index is not None and index + 1 < len(posts) else None
-        link = linker(result.path)
-        post = {
-            "title": result.page.title, "subtitle": result.page.subtitle,
-            "date": self.output.date(result.page.date),
-            "author": result.page.author or self.settings.author, "html": result.html,
-            "type": result.page.type, "comments": bool(result.page.comments),
-            "taxonomies": post_terms(self.config, result, self.theme.strings),
-            "params": result.page.params,
-            "translations": self.translations.of(self.site, result.page, result.path),
-            "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
-            "older": older and {"title": older.page.title, "href": link(older.path)},
-            "reading_time": reading_time(result.html, self.theme.strings),
-            "toc": table_of_contents(result.html) if self.settings.toc else [],
-            "share": share_links(absolute(self.settings.base_url, result.path),
-                                 result.page.title, self.theme.strings),
-        }
+        page, config = result.page, self.config
+        translations = self.translations.of(self.site, page, result.path)
+        key = (result.path, result.html, page.title, page.subtitle, page.date, page.author,
+               page.type, page.comments, page.params, translations,
+               newer and (newer.page.title, newer.path), older and (older.page.title, older.path),
+               # what post_terms reads: the page's terms, and of the config, how to link them
+               tuple(page.terms_of(plural) for _, plural in config.taxonomies),
+               config.taxonomies, config.enabled("term"), config.ugly_urls)
+
+        def make() -> dict[str, Any]:
+            link = linker(result.path)
+            return {
+                "title": page.title, "subtitle": page.subtitle,
+                "date": self.output.date(page.date),
+                "author": page.author or self.settings.author, "html": result.html,
+                "type": page.type, "comments": bool(page.comments),
+                "taxonomies": post_terms(config, result, self.theme.strings),
+                "params": page.params, "translations": translations,
+                "newer": newer and {"title": newer.page.title, "href": link(newer.path)},
+                "older": older and {"title": older.page.title, "href": link(older.path)},
+                "reading_time": reading_time(result.html, self.theme.strings),
+                "toc": table_of_contents(result.html) if self.settings.toc else [],
+                "share": share_links(absolute(self.settings.base_url, result.path),
+                                     page.title, self.theme.strings),
+            }
+
         # Hugo's lookup: `type: gallery` (default: the section) uses gallery/single.html,
         # `layout: wide` gallery/wide.html or _default/wide.html, if the theme has them
         page_type = result.page.type or result.page.section
@@ -516,7 +528,7 @@ class Builder:
         layouts = [*([f"{page_type}/{layout}.html", f"_default/{layout}.html"]
                      if layout else []),
                    *([f"{page_type}/single.html"] if page_type else []), "single.html"]
-        return layouts, post
+        return layouts, Deferred(key, make)
 
     def _meta(self, result: Rendered) -> dict[str, Any]:
         """Head tags of a post: description, canonical URL, Open Graph image."""
