@@ -208,17 +208,24 @@ def _read_share(sources: list[Path], content_dir: Path, taxonomies: tuple[str, .
 
 def _page_key(source: Path, content_dir: Path, taxonomies: tuple[str, ...],
               languages: frozenset[str], data: bytes) -> str:
-    return _digest_of((str(source), str(content_dir), taxonomies, sorted(languages)), data)
+    return _digest_of(source, _canonical_json((str(content_dir), taxonomies, languages)), data)
 
 
 def _body_key(text: str, source: Path, first_line: int, options: MarkdownOptions,
               footnotes: FootnoteLabels) -> str:
-    return _digest_of((str(source), first_line, options, footnotes), text.encode())
+    return _digest_of(source, _canonical_json((first_line, options, footnotes)), text.encode())
 
 
-def _digest_of(parts: tuple[object, ...], data: bytes) -> str:
-    """A cache key: SHA-256 of `parts` (as `canonical` writes them) and of `data`."""
-    digest = hashlib.sha256(json.dumps(canonical(parts), ensure_ascii=False).encode())
+@functools.lru_cache(maxsize=256)
+def _canonical_json(parts: tuple[Hashable, ...]) -> str:
+    """`parts` as `canonical` writes them, in JSON: the same for most pages of a build, so
+    written once (a build asks two keys of every page)."""
+    return json.dumps(canonical(parts), ensure_ascii=False)
+
+
+def _digest_of(source: Path, parts: str, data: bytes) -> str:
+    """A cache key: SHA-256 of the file `source`, `parts` (see `_canonical_json`) and `data`."""
+    digest = hashlib.sha256(json.dumps([str(source), parts], ensure_ascii=False).encode())
     digest.update(b"\0")
     digest.update(data)
     return digest.hexdigest()
