@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,14 +78,18 @@ def absolutize(html: str, page_url: str) -> str:
     # the short way only from an http(s) folder urljoin would not normalise (no empty or dot
     # segments); else urljoin resolves every URL
     clean = folder and not any(part in folder for part in ("//", "/./", "/../"))
-    folder_url = (f"{base.scheme}://{base.netloc}{folder}"
+    origin = f"{base.scheme}://{base.netloc}"
+    folder_url = (origin + folder
                   if base.scheme in ("http", "https") and base.netloc and clean else None)
 
     def one(url: str) -> str:
         if not url or (is_external(url) and not url.startswith("#")):
             return url
-        if folder_url and _PLAIN_PATH.fullmatch(url) and "/." not in f"/{url}" and "//" not in url:
-            return folder_url + url  # what urljoin gives, a few times faster (feeds of 1,000)
+        if folder_url and _PLAIN_PATH.fullmatch(url) and "//" not in url:
+            # what urljoin gives, a few times faster (feeds of 1,000 posts)
+            if "/." not in f"/{url}":
+                return folder_url + url
+            return origin + _without_dot_segments(folder + url)  # links to other posts: ../
         return urljoin(page_url, url)
 
     def attr(match: re.Match[str]) -> str:
@@ -98,6 +103,16 @@ def absolutize(html: str, page_url: str) -> str:
         return match.group(1) + ", ".join(candidates) + match.group(3)
 
     return _SRCSET_ATTR.sub(srcset, LINK_ATTR.sub(attr, html))
+
+
+def _without_dot_segments(path: str) -> str:
+    """An absolute URL path with its `.` and `..` segments resolved as RFC 3986 does (a `..`
+    above the root is dropped; a path ending in a folder or a dot segment keeps its "/")."""
+    resolved = posixpath.normpath(path)
+    last = path.rpartition("/")[2]
+    if (path.endswith("/") or last in (".", "..")) and resolved != "/":
+        resolved += "/"
+    return resolved
 
 
 def rss(settings: SiteSettings, items: Sequence[FeedItem], *, feed_path: str = "index.xml",
