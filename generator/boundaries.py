@@ -54,6 +54,10 @@ class Boundary:
         if plain is not None:
             real, parts = plain
             return real.joinpath(*parts)
+        return self._resolved_inside(path)
+
+    def _resolved_inside(self, path: Path | str) -> Path | None:
+        """`path` resolved in full when it stays inside; None when it leaves."""
         resolved = _resolved(Path(path))
         if resolved is None or not any(resolved.is_relative_to(f) for f in self.folders):
             return None
@@ -93,7 +97,8 @@ class Boundary:
 
     def contains(self, path: Path | str) -> bool:
         """True when `path`, resolved, lies inside one of the folders."""
-        return self._below_without_links(path) is not None or self.resolve(path) is not None
+        return (self._below_without_links(path) is not None
+                or self._resolved_inside(path) is not None)
 
     def problem(self, path: Path, *, file: Path | str | None = None, line: int | None = None,
                 key: str | None = None, shown: str | None = None,
