@@ -90,7 +90,7 @@ def build_site(content_dir: Path, out_dir: Path, settings: SiteSettings, *, them
                         skip=(out_dir, spare, cache_dir))
     state = load_state(cache_dir, out_dir, spare)
     last = state.last
-    first_in_preview = warm is not None and not warm.site
+    first_in_preview = warm is not None and warm.shows_early and not warm.site
     if (last is not None and not first_in_preview and last.stamp.still(stamp)
             and (last.valid_until is None or time.time() < last.valid_until)
             and site_intact(out_dir, state.site)):
@@ -157,7 +157,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     fresh = work_folder(out_dir, reuse_spare=state.spare is not None)
     files = SiteFiles(fresh, known=state.spare, live=out_dir, live_records=state.site,
                       renders=state.renders, sources=state.copied,
-                      parallel=alone)  # the preview has other threads
+                      parallel=not warm.shows_early)  # the preview has other threads
     try:
         try:
             builders = build_languages(
@@ -180,7 +180,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
     if alone:
         with contextlib.suppress(OSError):  # a cache: without it the next build parses more
             warm.keep(cache_dir)
-    else:
+    elif warm.shows_early:
         warm.site = tuple(builders)
     changed = {path for path, record in records.items()
                if path not in state.site or state.site[path].digest != record.digest}

@@ -19,7 +19,8 @@ Entries not used by the last rebuild are dropped, so the caches hold one site's 
 `site` is replaced whole when a build succeeds, so a reader in another thread sees one build's
 builders or the next one's.
 
-A build in a process of its own (`make build`) gets the pages and bodies the last one kept on
+The resident builder (`generator.resident`) keeps one for the builds of `make build` it runs.
+A build in a process of its own gets the pages and bodies the last one kept on
 disk (`kept`, `keep`: `buildstate.KEPT_PAGES` in .cache/, written atomically, dropped whole when the
 renderer's code or installed libraries changed or it cannot be read), so an edit does not parse
 every front matter and render every body again. Keys are digests of what the value is made
@@ -92,12 +93,16 @@ class WarmCaches:
     """Pages, Markdown bodies and themes kept between the rebuilds of one process, and the last
     site built."""
 
-    def __init__(self, keeps_themes: bool = True, forks: bool = False) -> None:
+    def __init__(self, keeps_themes: bool = True, forks: bool = False,
+                 shows_early: bool = True) -> None:
         """`keeps_themes`: False in a build in a process of its own, where no later build
         could reuse a theme (and digesting the theme's files to key it would be wasted);
-        `forks`: the build may read pages ahead in forked processes (see `forking`)."""
+        `forks`: the build may read pages ahead in forked processes (see `forking`);
+        `shows_early`: the process shows early pages (the preview), rendered from the builders
+        of its last build (`site`), so its first build renders even when nothing changed."""
         self.keeps_themes = keeps_themes
         self.forks = forks
+        self.shows_early = shows_early
         self._pages = _Generation()
         self._bodies = _Generation()
         self._themes = _Generation()
@@ -163,10 +168,11 @@ class WarmCaches:
         return made
 
     @classmethod
-    def kept(cls, cache_dir: Path) -> WarmCaches:
+    def kept(cls, cache_dir: Path, *, resident: bool = False) -> WarmCaches:
         """The pages and bodies the last build in `cache_dir` kept (none if it kept nothing
-        this code can trust)."""
-        caches = cls(keeps_themes=False, forks=can_fork())
+        this code can trust), for a build in a process of its own, or for the `resident`
+        builder's builds (which keep themes too, and show no early pages)."""
+        caches = cls(keeps_themes=resident, forks=can_fork(), shows_early=False)
         with contextlib.suppress(OSError, EOFError, ValueError, TypeError, KeyError,
                                  AttributeError, ImportError, pickle.UnpicklingError):
             data = pickle.loads((cache_dir / KEPT_PAGES).read_bytes())
