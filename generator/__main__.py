@@ -1,5 +1,13 @@
-"""`python -m generator`: the command line."""
+"""`python -m generator`: the command line. A build first asks the project's resident builder
+(`generator.resident.client.quick`), before the command line's own modules are imported."""
 
-from generator.cli import main
+import sys
 
-raise SystemExit(main())
+from generator.resident.client import quick
+
+status = quick(sys.argv[1:])
+if status is None:
+    from generator.cli import main
+
+    status = main()
+raise SystemExit(status)

@@ -11,37 +11,51 @@ live in `generator/commands/`, and only the module of the command being run is i
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from generator.commands.dream import DREAM_DIFFERENCES, add_setting_options
 from generator.commands.locking import locked
 from generator.errors import GalleryError
 from generator.folders import Folders
+from generator.resident.client import INTERRUPTED, delegate, interrupted, start, wanted
+
+if TYPE_CHECKING:
+    from generator.site.warm import WarmCaches
 
 
 @dataclass(frozen=True)
 class Command:
     """A command's function in `generator.commands.<module>`, imported when it runs; `writes`:
-    it writes content/ or site/, so it runs holding the site lock."""
+    it writes content/ or site/, so it runs holding the site lock; `resident`: the project's
+    resident builder may run it (`generator.resident`), passing its function the caches it
+    keeps (`warm`)."""
 
     module: str
     function: str
     writes: bool = False
+    resident: bool = False
 
-    def __call__(self, args: argparse.Namespace, folders: Folders) -> None:
-        module = importlib.import_module(f"generator.commands.{self.module}")
-        getattr(module, self.function)(args, folders)
+    def __call__(self, args: argparse.Namespace, folders: Folders,
+                 warm: WarmCaches | None = None) -> None:
+        function = getattr(importlib.import_module(f"generator.commands.{self.module}"),
+                           self.function)
+        if warm is None:
+            function(args, folders)
+        else:
+            function(args, folders, warm=warm)
 
 
 cmd_check = Command("check", "cmd_check")
 cmd_write = Command("site", "cmd_write", writes=True)
 cmd_generate = Command("site", "cmd_generate")
-cmd_build = Command("site", "cmd_build", writes=True)
+cmd_build = Command("site", "cmd_build", writes=True, resident=True)
 cmd_site = Command("site", "cmd_site", writes=True)
-cmd_draft = Command("site", "cmd_draft", writes=True)
+cmd_draft = Command("site", "cmd_draft", writes=True, resident=True)
 cmd_serve = Command("serve", "cmd_serve")
 cmd_weights = Command("weights", "cmd_weights")
 cmd_deploy = Command("deploy", "cmd_deploy", writes=True)
@@ -95,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a cold build: reuse no file of the last builds")
         return sub
 
+    def resident(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--no-resident", action="store_true",
+                         help="build in this process, without the project's resident builder "
+                              "(also GALLERY_RESIDENT=0)")
+        return sub
+
     def generating(sub: argparse.ArgumentParser) -> None:
         devices(sub)
         sub.add_argument("--batch-size", type=int, help="default: fitted to free GPU memory")
@@ -113,15 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     command("write", cmd_write, "write the posts of gallery.yaml into content/", ("content",))
     generating(command("generate", cmd_generate, "generate missing or changed images",
                        ("content",)))
-    build = building(command("build", cmd_build, "render a content tree into a static site",
-                             ("source", "content", "out", "theme", "cache-dir")))
+    build = resident(building(command("build", cmd_build,
+                                      "render a content tree into a static site",
+                                      ("source", "content", "out", "theme", "cache-dir"))))
     build.add_argument("--drafts", action="store_true", help="include draft and future-dated posts")
     build.add_argument("--placeholders", action="store_true",
                        help="marked placeholders for missing images instead of an error")
     build.add_argument("--strict", action="store_true",
                        help="fail on any warning (as a CI would), not only on errors")
     generating(building(command("site", cmd_site, "images, posts and site: the whole job")))
-    building(command("draft", cmd_draft, "the whole site with placeholders for missing images"))
+    resident(building(command("draft", cmd_draft,
+                              "the whole site with placeholders for missing images")))
     serve = command("serve", cmd_serve, "preview at http://localhost:1313, rebuilt on every change")
     serve.add_argument("--port", type=int, default=1313, help="default: 1313, as hugo server")
     serve.add_argument("--bind", default="127.0.0.1", help="default: 127.0.0.1")
@@ -150,13 +172,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     folders = Folders.from_args(args)
+    if not (args.handler.resident and not args.full and not args.no_resident and wanted()):
+        return run(args, folders)
+    try:  # a command the project's resident builder runs, when there is one
+        status = delegate(argv, folders.cache)
+    except KeyboardInterrupt:
+        return interrupted()
+    if status is None:
+        status = run(args, folders)
+        if status != INTERRUPTED:
+            start(folders.cache)
+    return status
+
+
+def run(args: argparse.Namespace, folders: Folders, warm: WarmCaches | None = None) -> int:
+    """Run the command in this process -> its exit status, its errors printed; `warm`: the
+    resident builder's caches, for the commands it runs."""
+    handler = args.handler if warm is None else functools.partial(args.handler, warm=warm)
     try:
         if args.handler.writes:
-            locked(args, folders, args.handler)
+            locked(args, folders, handler)
         else:
-            args.handler(args, folders)
+            handler(args, folders)
     except GalleryError as error:
         noun = "problem" if len(error.problems) == 1 else "problems"
         print(f"error: {len(error.problems)} {noun}:", file=sys.stderr)
@@ -166,6 +206,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(error.advice, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; a new run resumes where this one stopped", file=sys.stderr)
-        return 130
+        return interrupted()
     return 0

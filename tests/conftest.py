@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,10 @@ import torch
 
 from generator.settings import GenerationSettings
 from tests.bigsleep.tiny_models import save_tiny_models
+
+# Builds run in the test's process (and its children): a resident builder started by one test
+# would answer another's builds and outlive the run. tests/resident/ starts and stops its own.
+os.environ["GALLERY_RESIDENT"] = "0"
 
 # Tiny models gain nothing from intra-op threads, and when other processes share the cores the
 # thread pool's waiting makes a 15 ms step take seconds.

@@ -93,7 +93,8 @@ def cmd_generate(args: argparse.Namespace, folders: Folders) -> None:
     generate_images(read_manifest(folders), args, folders)
 
 
-def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
+def cmd_build(args: argparse.Namespace, folders: Folders, warm: WarmCaches | None = None) -> None:
+    """`warm`: the resident builder's caches (`generator.resident`)."""
     from generator.bundles import interrupted_write
 
     interrupted = interrupted_write(folders.content)
@@ -101,7 +102,7 @@ def cmd_build(args: argparse.Namespace, folders: Folders) -> None:
         raise GalleryError(interrupted)
     manifest = read_manifest(folders) if folders.manifest.exists() else None
     build(site_config(folders, manifest), folders, drafts=args.drafts,
-          placeholders=args.placeholders, strict=args.strict, full=args.full)
+          placeholders=args.placeholders, strict=args.strict, full=args.full, warm=warm)
 
 
 def cmd_site(args: argparse.Namespace, folders: Folders) -> None:
@@ -117,15 +118,16 @@ def make_site(manifest: Manifest, args: argparse.Namespace, folders: Folders) ->
           full=args.full)
 
 
-def cmd_draft(args: argparse.Namespace, folders: Folders) -> None:
+def cmd_draft(args: argparse.Namespace, folders: Folders, warm: WarmCaches | None = None) -> None:
     """The whole site now, drafts included, with marked placeholders for missing images (as
-    large as the generator will make them)."""
-    draft(args, folders)
+    large as the generator will make them); `warm` as for `cmd_build`."""
+    draft(args, folders, warm)
 
 
 def draft(args: argparse.Namespace, folders: Folders,
           warm: WarmCaches | None = None) -> BuildReport:
-    """`cmd_draft`; `warm`: what the preview's process keeps between its builds."""
+    """`cmd_draft`; `warm`: what the preview's or the resident builder's process keeps between
+    its builds."""
     from generator.bigsleep.device import image_size
     from generator.gallery.jobs import image_jobs
 

@@ -1,0 +1,246 @@
+"""The resident builder's process: `python -m generator.resident.server CACHE_DIR`, started by
+`client.start`. It runs one command at a time, as the command line would (`cli.run`), with the
+pages, bodies and templates of its last builds (`WarmCaches`), and writes what it prints back to
+the client.
+
+It holds .cache/resident.lock while it runs (so a project has one; the lock names its process).
+It leaves when it has been idle for `--idle` seconds, when a client runs other code (a new
+checkout, an upgraded library), when its socket is removed or replaced (`make clean`), when a
+command fails with an unexpected error (its memory may no longer match the disk), or on SIGTERM
+(a build it was running is left unfinished, as an interrupted build is, and its client builds
+alone). Leaving idle or for new code, it keeps its pages and bodies on disk for the next build
+of a process of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import importlib
+import io
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.resident.protocol import (
+    ACCEPTED,
+    ELSEWHERE,
+    ERR,
+    EXIT,
+    LOCK_NAME,
+    OUT,
+    REQUEST,
+    STALE,
+    Request,
+    code_stamp,
+    receive,
+    send,
+    socket_path,
+)
+from generator.site.warm import WarmCaches
+
+IDLE = 15 * 60  # seconds without a build before the builder leaves
+LOOK_EVERY = 1.0  # seconds between looks at the socket file and the idle time
+REQUEST_WITHIN = 5.0  # seconds a client has to send its request once connected
+
+
+class _Frames(io.TextIOBase):
+    """sys.stdout or sys.stderr of a command: what it writes goes to the client as frames of
+    `kind`; after the client has gone, it is dropped and the command runs on to its end."""
+
+    def __init__(self, connection: socket.socket, kind: bytes) -> None:
+        self.connection = connection
+        self.kind = kind
+        self.gone = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text and not self.gone:
+            try:
+                send(self.connection, self.kind, text.encode())
+            except OSError:
+                self.gone = True
+        return len(text)
+
+
+class ResidentBuilder:
+    """The state kept between commands: the caches of the project in `cache_dir`."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        importlib.import_module("generator.site.pipeline")  # now, not at the first build
+        self.cache_dir = cache_dir
+        self.code = code_stamp()
+        self.warm = WarmCaches.kept(cache_dir, resident=True)
+        self.unkept = False  # the caches hold builds not kept on disk yet
+        self.trusted = True  # False after an unexpected error: nothing of it is kept
+
+    def answer(self, connection: socket.socket) -> bool:
+        """Run the command a client sends; False when the builder should leave (the client runs
+        other code, or the command failed unexpectedly)."""
+        connection.settimeout(REQUEST_WITHIN)
+        frame = receive(connection)
+        try:
+            if frame is None or frame[0] != REQUEST:
+                return True
+            request = Request.decode(frame[1])
+        except ValueError:
+            return True  # not one of our clients
+        connection.settimeout(None)
+        if request.code != self.code:
+            send(connection, STALE)
+            return False
+        saved = sys.stdout, sys.stderr, os.getcwd(), os.umask(request.umask)
+        try:
+            os.chdir(request.cwd)
+            args = self._parsed(request.argv)
+            if args is None:
+                send(connection, ELSEWHERE)
+                return True
+            send(connection, ACCEPTED)
+            sys.stdout, sys.stderr = _Frames(connection, OUT), _Frames(connection, ERR)
+            status = self._run(args)
+        finally:
+            sys.stdout, sys.stderr = saved[0], saved[1]
+            os.chdir(saved[2])
+            os.umask(saved[3])
+        with contextlib.suppress(OSError):
+            send(connection, EXIT, str(status).encode())
+        return self.trusted
+
+    def keep(self) -> None:
+        """Keep the pages and bodies of the last build on disk, for a build in its own process."""
+        if self.unkept and self.trusted:
+            with contextlib.suppress(OSError):
+                self.warm.keep(self.cache_dir)
+            self.unkept = False
+
+    def _parsed(self, argv: list[str]) -> argparse.Namespace | None:
+        """The command line, if it is a command this builder runs (`build` or `draft`, not a
+        cold one) for its own project; else None, and the client runs it itself."""
+        from generator.cli import build_parser
+        from generator.folders import Folders
+
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                args = build_parser().parse_args(argv)
+        except SystemExit:  # the client's own parser says what is wrong
+            return None
+        if not args.handler.resident or args.full or args.no_resident:
+            return None
+        if os.path.realpath(Folders.from_args(args).cache) != os.path.realpath(self.cache_dir):
+            return None
+        return args
+
+    def _run(self, args: argparse.Namespace) -> int:
+        """The command's exit status, as `python -m generator` would end with it."""
+        from generator.cli import run
+        from generator.folders import Folders
+
+        self.unkept = True
+        try:
+            return run(args, Folders.from_args(args), warm=self.warm)
+        except Exception:  # a bug: report it as a build of its own would, and leave
+            traceback.print_exc()
+            self.trusted = False
+            return 1
+
+
+def serve(cache_dir: Path, idle: float = IDLE) -> None:
+    """Answer the clients of the project whose cache is `cache_dir` until it is time to leave;
+    returns at once when another builder runs for it or its socket path is too long."""
+    path = socket_path(cache_dir)
+    if path is None:
+        return
+    lock = os.open(cache_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        os.ftruncate(lock, 0)
+        os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+        builder = ResidentBuilder(cache_dir)
+        with _listening(path) as (listener, inode):
+            keeps = _answer_until_done(builder, listener, path, inode, idle)
+        if keeps:  # after the socket is gone: a client that asks now builds alone at once
+            builder.keep()
+    finally:
+        os.close(lock)
+
+
+@contextlib.contextmanager
+def _listening(path: str) -> Iterator[tuple[socket.socket, int]]:
+    """A socket listening at `path` (only this user may connect), and the inode of its file;
+    the file is removed after, unless another has replaced it."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # a builder that died left it; the lock says none is running now
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mask = os.umask(0o077)
+    try:
+        listener.bind(path)
+    finally:
+        os.umask(mask)
+    inode = os.stat(path).st_ino
+    try:
+        listener.listen(16)
+        listener.settimeout(LOOK_EVERY)
+        yield listener, inode
+    finally:
+        listener.close()
+        if _ours(path, inode):
+            os.unlink(path)
+
+
+def _answer_until_done(builder: ResidentBuilder, listener: socket.socket, path: str, inode: int,
+                       idle: float) -> bool:
+    """Answer clients until it is time to leave -> whether to keep the caches on disk then
+    (not when the socket is gone: the project's cache was removed, or another builder took
+    over)."""
+    last = time.monotonic()
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            if not _ours(path, inode):
+                return False
+            if time.monotonic() - last > idle:
+                return True
+            continue
+        with connection:
+            try:
+                healthy = builder.answer(connection)
+            except OSError:  # the client left before its request was read
+                healthy = True
+        last = time.monotonic()
+        if not healthy:  # new code keeps them too: its pages are keyed by the renderer's code
+            return _ours(path, inode)
+
+
+def _ours(path: str, inode: int) -> bool:
+    try:
+        return os.stat(path).st_ino == inode
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m generator.resident.server",
+                                     description="the resident builder of one project")
+    parser.add_argument("cache_dir", type=Path, help="the project's cache folder (.cache/)")
+    parser.add_argument("--idle", type=float, default=IDLE,
+                        help=f"seconds without a build before leaving (default: {IDLE})")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # leave through `serve`'s cleanup
+    serve(args.cache_dir, args.idle)
+
+
+if __name__ == "__main__":
+    main()

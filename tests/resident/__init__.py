@@ -1,0 +1,1 @@
+"""Tests of generator/resident/: builds handed to a process kept between them."""
