@@ -49,6 +49,16 @@ def run_measured(command: Sequence[str], cwd: Path | None = None) -> Sample:
     return Sample(seconds, usage.ru_utime + usage.ru_stime, peak_kib / 1024, text)
 
 
+def process_usage(pid: int) -> tuple[float, float]:
+    """CPU seconds (user+sys) and peak RSS in MiB of a running process of another parent (Linux's
+    /proc): the resident builder's share of the builds it answers."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return cpu, peak_kib / 1024
+
+
 def median(samples: Sequence[Sample]) -> Sample:
     """The per-field median of repeated runs (and the last run's output)."""
     return Sample(

@@ -16,7 +16,9 @@ import importlib.util
 import inspect
 import os
 import shutil
+import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,8 @@ from PIL import Image
 from bench import corpus, measure
 from bench.corpus import write_content, write_hugo_project
 from bench.kept import Prepared, key_of, prepared, source_digest
-from bench.measure import Sample, compare, median, run_measured
+from bench.measure import Sample, compare, median, process_usage, run_measured
+from generator.resident.protocol import LOCK_NAME, SOCKET_NAME
 from generator.settings import SiteSettings
 from generator.site.unchanged import tool_digest
 
@@ -83,11 +86,55 @@ class Site:
         tree = prepared(name, key, make)
         return cls(tree.folder), tree
 
-    def ours(self) -> Sample:
+    def ours(self, resident: bool = False) -> Sample:
         """`make build` in this folder: the command line, with no gallery.yaml or Hugo config
-        (the default settings: widths 480/960/1600, the bundled theme)."""
-        return run_measured([sys.executable, "-m", "generator", "--manifest",
-                             str(self.root / "gallery.yaml"), "build"], cwd=self.root)
+        (the default settings: widths 480/960/1600, the bundled theme), in a process of its own
+        (--no-resident). With `resident`, as an author's rebuilds run: answered by the
+        project's resident builder (`start_builder` first), whose CPU time for the build is
+        added to the command's, and whose peak memory counts when it is the larger."""
+        command = [sys.executable, "-m", "generator", "--manifest",
+                   str(self.root / "gallery.yaml"), "build"]
+        if not resident:
+            return run_measured([*command, "--no-resident"], cwd=self.root)
+        pid = self.builder()
+        if pid is None:
+            raise SystemExit("bench: no resident builder answers (GALLERY_RESIDENT=0 or CI set?)")
+        cpu_before, _ = process_usage(pid)
+        sample = run_measured(command, cwd=self.root)
+        cpu_after, peak = process_usage(pid)
+        return Sample(sample.seconds, sample.cpu + cpu_after - cpu_before,
+                      max(sample.peak_mib, peak), sample.output)
+
+    def builder(self) -> int | None:
+        """The process id of this tree's resident builder, if one is listening."""
+        cache = self.root / ".cache"
+        try:
+            pid = int((cache / LOCK_NAME).read_text())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid if (cache / SOCKET_NAME).exists() else None
+
+    def start_builder(self) -> None:
+        """A build that starts the resident builder (as an author's first build does), once it
+        listens (the builds measured after are the author's next ones)."""
+        run_measured([sys.executable, "-m", "generator", "--manifest",
+                      str(self.root / "gallery.yaml"), "build"], cwd=self.root)
+        deadline = time.monotonic() + 60
+        while self.builder() is None:
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the resident builder did not start (see .cache/"
+                                 "resident.log; GALLERY_RESIDENT=0 or CI set?)")
+            time.sleep(0.05)
+
+    def stop_builder(self) -> None:
+        """Stop the resident builder, so that it holds no memory while other trees are built."""
+        pid = self.builder()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while self.builder() is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def hugo(self) -> Sample:
         return run_measured([str(hugo_binary()), "--quiet", "--destination",
