@@ -47,7 +47,7 @@ class SampleSite:
     def _our_command(self) -> list[str]:
         return [sys.executable, "-m", "generator", "build", "--source", str(self.site),
                 "--out", str(self.root / "ours"), "--cache-dir", str(self.root / "cache"),
-                "--theme", str(self.theme)]
+                "--theme", str(self.theme), "--no-resident"]  # a process of its own
 
     def _stand_ins(self) -> None:
         probe = subprocess.run(self._our_command(), cwd=REPO, capture_output=True, text=True,
