@@ -11,7 +11,7 @@ and sends back the output and exit status. Every cache entry is keyed by what it
 so the site is byte for byte what a build of its own makes.
 
 When no builder answers, the command builds in its own process as before and then starts one,
-which leaves after 15 minutes without a build, when its code or libraries change (it is asked
+which leaves after an hour without a build, when its code or libraries change (it is asked
 with a stamp of them), or when its socket is removed (`make clean`). `--no-resident`, or
 GALLERY_RESIDENT=0 in the environment (and CI), builds without one.
 """

@@ -20,6 +20,7 @@ from generator.resident.protocol import (
     REQUEST,
     Request,
     code_stamp,
+    reach,
     receive,
     send,
     socket_path,
@@ -36,8 +37,10 @@ QUICK_FOLDERS = ("--content", "--out", "--theme")
 
 
 def wanted() -> bool:
-    """Whether builds may use a resident builder: not with GALLERY_RESIDENT=0, not on a CI."""
-    return os.environ.get(SWITCH, "1") != "0" and not os.environ.get("CI")
+    """Whether builds may use a resident builder: not with GALLERY_RESIDENT=0, not on a CI, not
+    where the system has no Unix sockets."""
+    return (os.environ.get(SWITCH, "1") != "0" and not os.environ.get("CI")
+            and hasattr(_socket, "AF_UNIX"))
 
 
 def quick(argv: list[str]) -> int | None:
@@ -76,13 +79,11 @@ def delegate(argv: list[str], cache_dir: str | os.PathLike[str]) -> int | None:
     answers, it runs other code, or it stopped before the end) and the caller builds alone.
     A client interrupted meanwhile leaves the builder to finish; that build swaps its site in
     whole, as every build does, or leaves the last one."""
-    path = socket_path(cache_dir)
-    if path is None:
-        return None
     connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        connection.connect(path)
-        send(connection, REQUEST, Request(argv, os.getcwd(), _umask(), code_stamp()).encode())
+        cwd = os.getcwd()
+        reach(connection, socket_path(cache_dir))
+        send(connection, REQUEST, Request(argv, cwd, _umask(), code_stamp()).encode())
         return _follow(connection)
     except OSError:
         return None
@@ -118,7 +119,7 @@ def start(cache_dir: str | os.PathLike[str]) -> None:
     follow (where one runs already, the new one leaves at once)."""
     import subprocess
 
-    if socket_path(cache_dir) is None or not os.path.isdir(cache_dir):
+    if not os.path.isdir(cache_dir):
         return
     with open(os.path.join(cache_dir, LOG_NAME), "wb") as log:
         subprocess.Popen(

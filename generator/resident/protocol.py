@@ -22,7 +22,6 @@ REQUEST, ACCEPTED, OUT, ERR, EXIT = b"R", b"A", b"O", b"E", b"X"
 STALE, ELSEWHERE = b"S", b"N"
 SOCKET_NAME = "resident.sock"
 LOCK_NAME = "resident.lock"  # held by the builder while it runs; holds its process id
-MAX_SOCKET_PATH = 100  # bytes: sun_path is 108 on Linux, 104 on macOS, with its final NUL
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # generator/
 MAX_FRAME = 64 * 1024 * 1024  # a frame larger than this is not from our client or builder
 _HEADER = struct.Struct(">cI")
@@ -48,15 +47,29 @@ class Request:
         parts = data.split(b"\0")
         if len(parts) < 3:
             raise ValueError("a request has a folder, a umask and a code stamp")
-        return cls([os.fsdecode(part) for part in parts[3:]], os.fsdecode(parts[0]),
-                   int(parts[1]), parts[2].decode())
+        umask = int(parts[1])
+        if not 0 <= umask <= 0o777:
+            raise ValueError(f"{umask} is not a umask")
+        return cls([os.fsdecode(part) for part in parts[3:]], os.fsdecode(parts[0]), umask,
+                   parts[2].decode())
 
 
-def socket_path(cache_dir: str | os.PathLike[str]) -> str | None:
-    """The builder's socket for the project whose cache is `cache_dir`, or None where the path is
-    too long for a Unix socket (that project builds without a resident builder)."""
-    path = os.path.join(os.path.abspath(cache_dir), SOCKET_NAME)
-    return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
+def socket_path(cache_dir: str | os.PathLike[str]) -> str:
+    """The builder's socket for the project whose cache is `cache_dir`."""
+    return os.path.join(os.path.abspath(cache_dir), SOCKET_NAME)
+
+
+def reach(connection: _socket.socket, path: str, *, listen: bool = False) -> None:
+    """Connect `connection` to the socket at `path`, or bind it there (`listen`). A socket's
+    path may hold about 100 bytes (sun_path), a project's path many more: it is named from its
+    own folder, this process's working folder for that moment."""
+    folder, name = os.path.split(path)
+    working = os.getcwd()
+    os.chdir(folder)
+    try:
+        (connection.bind if listen else connection.connect)(name)
+    finally:
+        os.chdir(working)
 
 
 def code_stamp() -> str:

@@ -39,13 +39,14 @@ from generator.resident.protocol import (
     STALE,
     Request,
     code_stamp,
+    reach,
     receive,
     send,
     socket_path,
 )
 from generator.site.warm import WarmCaches
 
-IDLE = 15 * 60  # seconds without a build before the builder leaves
+IDLE = 60 * 60  # seconds without a build before the builder leaves: an author's pause
 LOOK_EVERY = 1.0  # seconds between looks at the socket file and the idle time
 REQUEST_WITHIN = 5.0  # seconds a client has to send its request once connected
 
@@ -155,10 +156,8 @@ class ResidentBuilder:
 
 def serve(cache_dir: Path, idle: float = IDLE) -> None:
     """Answer the clients of the project whose cache is `cache_dir` until it is time to leave;
-    returns at once when another builder runs for it or its socket path is too long."""
+    returns at once when another builder runs for it."""
     path = socket_path(cache_dir)
-    if path is None:
-        return
     lock = os.open(cache_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -185,7 +184,7 @@ def _listening(path: str) -> Iterator[tuple[socket.socket, int]]:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mask = os.umask(0o077)
     try:
-        listener.bind(path)
+        reach(listener, path, listen=True)
     finally:
         os.umask(mask)
     inode = os.stat(path).st_ino

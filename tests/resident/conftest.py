@@ -52,7 +52,6 @@ def start_builder(cache: Path, *, idle: float = 120.0) -> subprocess.Popen[bytes
     builder = subprocess.Popen([sys.executable, "-m", "generator.resident.server", str(cache),
                                 "--idle", str(idle)], start_new_session=True)
     path = socket_path(cache)
-    assert path is not None
     deadline = time.monotonic() + START_WITHIN
     while not os.path.exists(path):
         assert builder.poll() is None, "the builder left before listening"

@@ -16,7 +16,7 @@ import pytest
 from generator.cli import main
 from generator.resident import client
 from generator.resident.client import delegate, quick
-from generator.resident.protocol import socket_path
+from generator.resident.protocol import Request, code_stamp, reach, socket_path
 from generator.site.buildstate import KEPT_PAGES
 from tests.resident.conftest import Project, builder_pid, start_builder, stop
 from tests.site.helpers import run_command, stand_in, write_post
@@ -105,12 +105,12 @@ def test_a_client_running_other_code_makes_the_builder_leave_keeping_its_pages(
     assert quick(project.argv()) is None
     assert builder.wait(timeout=10) == 0
     assert (project.cache / KEPT_PAGES).is_file()  # for the build of its own that follows
-    assert not Path(str(socket_path(project.cache))).exists()
+    assert not os.path.exists(socket_path(project.cache))
 
 
 def test_the_builder_leaves_when_its_socket_is_removed(project: Project,
                                                        builder: subprocess.Popen[bytes]) -> None:
-    os.unlink(str(socket_path(project.cache)))  # as `make clean` removes .cache/
+    os.unlink(socket_path(project.cache))  # as `make clean` removes .cache/
     assert builder.wait(timeout=10) == 0
 
 
@@ -148,10 +148,15 @@ def test_a_command_line_of_another_project_or_command_is_left_to_its_client(
 
 def test_what_is_not_a_request_is_dropped_and_the_next_client_answered(
         project: Project, builder: subprocess.Popen[bytes]) -> None:
-    path = str(socket_path(project.cache))
-    for junk in (b"", b"R\x00\x00\x00\x03abc", b"Z\xff\xff\xff\xff", b"R\x00\x00\x00\x09tail"):
+    path = socket_path(project.cache)
+    code = code_stamp()
+    frames = [Request(argv, cwd, umask, code).encode() for argv, cwd, umask in (
+        (project.argv(), "/no/such/folder", 0o22), (project.argv(), str(project.root), -1),
+        (["build"], str(project.root), 0o1000))]
+    for junk in (b"", b"R\x00\x00\x00\x03abc", b"Z\xff\xff\xff\xff", b"R\x00\x00\x00\x09tail",
+                 *(b"R" + len(frame).to_bytes(4, "big") + frame for frame in frames)):
         stranger = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        stranger.connect(path)
+        reach(stranger, path)
         stranger.sendall(junk)
         stranger.close()
     started = time.monotonic()
