@@ -4,7 +4,9 @@ A forked process inherits the build's memory as it is (pages, templates, context
 pickled on the way in, only each share's result on the way back. `in_forks(work)` runs
 `work(1)` ... `work(SHARES - 1)` each in a process of its own while this one runs `work(0)`, and
 returns their results in that order; each forked process dies with the build
-(`die_with_parent`), so a killed build leaves no helper writing behind it.
+(`die_with_parent`), so a killed build leaves no helper writing behind it. The items of a list
+of work are handed out by `Claims`, a chunk at a time to whichever process asks first, so the
+processes finish together.
 
 Forking is for a build in a process of its own (`make build`): a fork copies only the thread
 that forks, so a process with other threads (the preview's server and watcher) could hand the
@@ -17,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from generator.fsutil import die_with_parent
 
 SHARES = 2  # processes the work is shared among
+MAX_CHUNKS = 1000  # of `Claims`: their numbers, 4 bytes each, fit in one atomic pipe write
 Result = TypeVar("Result")
 _WORK: Callable[[int], Any] | None = None  # what the forked processes inherit and run
 
@@ -66,3 +69,34 @@ def _run_share(share: int) -> Any:
     if _WORK is None:
         raise RuntimeError("a share of work started outside in_forks")
     return _WORK(share)
+
+
+class Claims:
+    """The items 0 ... count - 1 of a list of work, handed out a chunk at a time to whichever
+    process of `in_forks` asks first (iterate over it in each share). A split fixed in advance
+    kept the build waiting for the slower process: the one that forked rendered its half of
+    1,000 posts' pages 0.1-0.2 s later than the forked one. The chunks' numbers wait in a pipe
+    made before the fork, written in one piece (under PIPE_BUF: never torn, never blocking),
+    and each 4-byte read takes one chunk for one process. The items a process that died had
+    taken are not done: the caller sees which came back."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.size = max(1, -(-count // MAX_CHUNKS))  # items a chunk
+        self._read, write = os.pipe()
+        try:
+            os.write(write, b"".join(chunk.to_bytes(4, "big")
+                                     for chunk in range(-(-count // self.size))))
+        finally:
+            os.close(write)  # read to its end, the pipe says so: no chunk is left
+
+    def __iter__(self) -> Iterator[int]:
+        while len(number := os.read(self._read, 4)) == 4:
+            start = int.from_bytes(number, "big") * self.size
+            yield from range(start, min(start + self.size, self.count))
+
+    def __enter__(self) -> Claims:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._read)

@@ -49,7 +49,7 @@ from typing import Protocol
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
-from generator.site.forking import SHARES, can_fork, in_forks
+from generator.site.forking import Claims, can_fork, in_forks
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
@@ -195,8 +195,10 @@ class SiteFiles:
         self._render_forked(jobs)
 
     def _render_forked(self, jobs: list[RenderJob]) -> None:
-        """Render `jobs` shared among forked processes (`forking.in_forks`)."""
-        shares = in_forks(functools.partial(_render_share, self, jobs))
+        """Render `jobs` shared among forked processes (`forking.in_forks`); those a process
+        that died had claimed are rendered here after."""
+        with Claims(len(jobs)) as claims:
+            shares = in_forks(functools.partial(_render_share, self, jobs, claims))
         failures = [failed for _, failed, _ in shares if failed is not None]
         if failures:
             raise BuildError(min(failures, key=lambda failed: failed[0])[1])
@@ -206,6 +208,11 @@ class SiteFiles:
                     if by != os.getpid():  # what this process rendered is recorded already
                         self.records[path] = record
                         self.written += written
+                    self.rendered[path] = (inputs, record.digest)
+        for job in jobs:
+            if job[0] not in self.rendered:
+                path, inputs, record, _ = self.render(job)
+                with self._lock:
                     self.rendered[path] = (inputs, record.digest)
 
     def render(self, job: RenderJob) -> Rendering:
@@ -357,13 +364,14 @@ def _link_or_copy(source: Path, file: str) -> None:
             shutil.copyfileobj(reading, writing)
 
 
-def _render_share(files: SiteFiles, jobs: list[RenderJob], share: int
+def _render_share(files: SiteFiles, jobs: list[RenderJob], claims: Claims, share: int
                   ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None, int]:
-    """One share of the queued pages (see `forking`): render `share`, `share + SHARES`, ...
-    -> their renderings, the index and problems of the first page whose template failed, and
-    the process that rendered them."""
+    """One share of the queued pages (see `forking`): render those this process claims ->
+    their renderings, the index and problems of the first page whose template failed, and
+    the process that rendered them. Claimed in page order, so the first failure of all the
+    shares is the first in page order: every page before it was rendered by one of them."""
     rendered = []
-    for index in range(share, len(jobs), SHARES):
+    for index in claims:
         try:
             rendered.append(files.render(jobs[index]))
         except BuildError as error:

@@ -46,7 +46,7 @@ from generator.errors import BuildError
 from generator.fsutil import atomic_write_bytes
 from generator.site.buildstate import KEPT_PAGES
 from generator.site.content import Page, page_from_bytes
-from generator.site.forking import SHARES, can_fork, in_forks
+from generator.site.forking import Claims, can_fork, in_forks
 from generator.site.markdown import FootnoteLabels, MarkdownOptions, RenderedMarkdown
 from generator.site.markdown import render_markdown as cold_render_markdown
 from generator.site.markdown.replay import Replayable, record
@@ -135,10 +135,12 @@ class WarmCaches:
         whose text a build changes before rendering it (`{{< ref >}}` links) is rendered then."""
         if not self.forks or len(sources) < READ_AHEAD_FROM or self._pages.now or self._pages.last:
             return
-        for pages, bodies in in_forks(functools.partial(
-                _read_share, sources, content_dir, taxonomies, languages, options, footnotes)):
-            self._pages.last.update(pages)
-            self._bodies.last.update(bodies)
+        with Claims(len(sources)) as claims:
+            for pages, bodies in in_forks(functools.partial(
+                    _read_share, sources, claims, content_dir, taxonomies, languages, options,
+                    footnotes)):
+                self._pages.last.update(pages)
+                self._bodies.last.update(bodies)
 
     def render_markdown(self, text: str, *, source: Path, first_line: int,
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,
@@ -192,14 +194,16 @@ class WarmCaches:
         return self._digests[folder]
 
 
-def _read_share(sources: list[Path], content_dir: Path, taxonomies: tuple[str, ...],
-                languages: frozenset[str], options: MarkdownOptions, footnotes: FootnoteLabels,
-                share: int) -> tuple[dict[str, Page], dict[str, Replayable | bool]]:
-    """One share of `read_ahead` (see `forking`): the pages `share`, `share + SHARES`, ... of
-    `sources` and their recorded bodies, by their cache keys."""
+def _read_share(sources: list[Path], claims: Claims, content_dir: Path,
+                taxonomies: tuple[str, ...], languages: frozenset[str], options: MarkdownOptions,
+                footnotes: FootnoteLabels, share: int
+                ) -> tuple[dict[str, Page], dict[str, Replayable | bool]]:
+    """One share of `read_ahead` (see `forking`): the pages of `sources` this process claims
+    and their recorded bodies, by their cache keys (a page a dead process had claimed is read
+    by the reading that follows)."""
     pages: dict[str, Page] = {}
     bodies: dict[str, Replayable | bool] = {}
-    for source in sources[share::SHARES]:
+    for source in map(sources.__getitem__, claims):
         try:
             data = source.read_bytes()
             page = page_from_bytes(data, source, content_dir, taxonomies, languages)

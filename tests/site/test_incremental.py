@@ -340,6 +340,31 @@ def test_pages_rendered_in_two_processes_are_those_of_one(
     assert bool(pools) == (sys.platform == "linux")  # forked only there
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="builds fork only on Linux")
+def test_pages_a_forked_process_claimed_before_it_died_are_rendered_by_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = Project(tmp_path / "one")
+    alone.build()
+    forks(monkeypatch)
+    parent, real = os.getpid(), sitefiles._render_share
+
+    def dies_after_one(files: Any, jobs: Any, claims: Any, share: int) -> Any:
+        if os.getpid() == parent:
+            time.sleep(0.3)  # the forked process claims first
+            return real(files, jobs, claims, share)
+        for index in claims:  # a page claimed, rendered and written: then killed
+            files.render(jobs[index])
+            os._exit(9)
+        os._exit(9)
+
+    monkeypatch.setattr(sitefiles, "_render_share", dies_after_one)
+    project = Project(tmp_path / "two")
+    report = project.build()
+    assert tree(project.root / "site") == tree(alone.root / "site")
+    assert report.written == len([data for data in tree(project.root / "site").values()
+                                  if data is not None])
+
+
 def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pools = forks(monkeypatch)
@@ -377,8 +402,8 @@ def test_pages_read_ahead_in_two_processes_are_those_of_one(
     parsed = parses(monkeypatch)
     shared.build()
     assert tree(shared.root / "site") == tree(alone.root / "site")
-    if sys.platform == "linux":  # the other half was parsed in the forked process
-        assert sorted(parsed) == [f"post-{n}" for n in range(0, 8, 2)]
+    if sys.platform == "linux":  # the pages this process did not claim, the forked one parsed
+        assert len(parsed) == len(set(parsed)) <= 8
     else:
         assert len(parsed) == 8
     parsed.clear()
