@@ -111,19 +111,24 @@ class SiteOutput:
         a page, not made again when the file the last build made from the same items is there
         (most feeds of a rebuild: one per term)."""
         every = tuple(items)  # the newest of all dates the feed, whatever `limit` shows
-        inputs = ("rss", title, limit, items_digest(every, self._item_digests))
-        self._rendered(path, inputs, lambda: rss(self.settings, every, feed_path=path,
-                                                 title=title, limit=limit))
+        self._rendered(path, lambda: ("rss", title, limit, items_digest(every, self._item_digests)),
+                       lambda: rss(self.settings, every, feed_path=path, title=title, limit=limit))
 
-    def _rendered(self, path: str, inputs: tuple[Any, ...], render: Callable[[], str]) -> None:
-        """Write what `render` makes from `inputs` at `path`; not rendered again when the file
-        the last build made from the same inputs is still there."""
+    def _rendered(self, path: str, inputs: tuple[Any, ...] | Callable[[], tuple[Any, ...]],
+                  render: Callable[[], str]) -> None:
+        """Write what `render` makes from `inputs` (or what the function `inputs` returns) at
+        `path`; not rendered again when the file the last build made from the same inputs is
+        still there. Their fingerprint is made only when it is asked for (`put_rendered`)."""
         if self.out is None:
             self.text(path, render())
             return
         self._check_free(path)
         self.written.add(path)
-        fingerprint = hashlib.sha256(self._inputs + repr((path, inputs)).encode()).hexdigest()
+
+        def fingerprint() -> str:
+            made = inputs() if callable(inputs) else inputs
+            return hashlib.sha256(self._inputs + repr((path, made)).encode()).hexdigest()
+
         self.out.put_rendered(path, fingerprint, lambda: render().encode("utf-8"))
 
     def text(self, path: str, text: str) -> None:

@@ -53,7 +53,8 @@ from generator.site.forking import Claims, can_fork, in_forks
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
-RenderJob = tuple[str, str, Callable[[], bytes]]  # site path, inputs' fingerprint, render
+Fingerprint = str | Callable[[], str]  # of a page's inputs, or the function that makes it
+RenderJob = tuple[str, Fingerprint, Callable[[], bytes]]  # site path, fingerprint, render
 Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
 
 
@@ -125,15 +126,19 @@ class SiteFiles:
             return
         self._record(path, digest, self._place(path, lambda file: _write_new(file, data)))
 
-    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
-        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`;
-        `render` is not called when the last build made a file from the same inputs and that
-        file is still there (in the work folder or the live site)."""
+    def put_rendered(self, path: str, inputs: Fingerprint, render: Callable[[], bytes]) -> None:
+        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`
+        (or the function that makes it); `render` is not called when the last build made a file
+        from the same inputs and that file is still there (in the work folder or the live site).
+        A path the last build did not render is queued with its fingerprint to make when it is
+        rendered: in a cold build, among the forked processes too."""
         last = self.renders.get(path)
-        if last is not None and last[0] == inputs and self._reuse(path, last[1]):
-            with self._lock:
-                self.rendered[path] = (inputs, last[1])
-            return
+        if last is not None:
+            inputs = inputs() if callable(inputs) else inputs
+            if last[0] == inputs and self._reuse(path, last[1]):
+                with self._lock:
+                    self.rendered[path] = (inputs, last[1])
+                return
         with self._lock:
             self._queued.append((path, inputs, render))
 
@@ -218,6 +223,7 @@ class SiteFiles:
     def render(self, job: RenderJob) -> Rendering:
         """Render and write one queued page (in this process's records)."""
         path, inputs, render = job
+        inputs = inputs() if callable(inputs) else inputs
         written = self.written
         self.put_bytes(path, render())
         return path, inputs, self.records[path], self.written - written
@@ -297,7 +303,8 @@ class Files(Protocol):
     """Where a build puts its files: `SiteFiles`, or a language's `FilesUnder` it."""
 
     def put_bytes(self, path: str, data: bytes) -> None: ...
-    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None: ...
+    def put_rendered(self, path: str, inputs: Fingerprint,
+                     render: Callable[[], bytes]) -> None: ...
     def put_copy(self, path: str, source: Path) -> None: ...
     def put_link(self, path: str, source: Path) -> None: ...
 
@@ -312,7 +319,7 @@ class FilesUnder:
     def put_bytes(self, path: str, data: bytes) -> None:
         self.files.put_bytes(self.prefix + path, data)
 
-    def put_rendered(self, path: str, inputs: str, render: Callable[[], bytes]) -> None:
+    def put_rendered(self, path: str, inputs: Fingerprint, render: Callable[[], bytes]) -> None:
         self.files.put_rendered(self.prefix + path, inputs, render)
 
     def put_copy(self, path: str, source: Path) -> None:
