@@ -175,6 +175,7 @@ def _rebuild(content_dir: Path, out_dir: Path, settings: SiteSettings, *, theme_
             raise BuildError(disk_problem(error, folder, "write the site")) from error
         kept_spare = put_in_place(fresh, out_dir)
     except BaseException:
+        files.abandon()
         shutil.rmtree(fresh, ignore_errors=True)
         raise
     if alone:

@@ -20,7 +20,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from generator.fsutil import die_with_parent
 
@@ -38,30 +38,52 @@ def can_fork() -> bool:
 def in_forks(work: Callable[[int], Result]) -> list[Result]:
     """[work(0), ..., work(SHARES - 1)]: share 0 run here, the others each in a forked process
     meanwhile; a share whose process cannot be forked or dies is run here after (the same work,
-    only slower). Imported here: most builds share nothing, and these imports are a tenth of a
-    small site's rebuild."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    only slower)."""
+    return Forked(work).join()
 
-    global _WORK
-    _WORK = work
-    pool: ProcessPoolExecutor | None = None
-    try:
+
+class Forked(Generic[Result]):
+    """work(1) ... work(SHARES - 1), each started now in a process of its own, forked from this
+    one as it is now; `join` runs work(0) here and returns every share's result (`in_forks`).
+    Meanwhile this process may go on with other work: what it does after the fork, the forked
+    processes do not see. Imported here: most builds share nothing, and these imports are a
+    tenth of a small site's rebuild."""
+
+    def __init__(self, work: Callable[[int], Result]) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _WORK
+        self.work = work
+        self._pool: ProcessPoolExecutor | None = None
+        self._forked: Iterator[Result] = iter(())
+        _WORK = work
         try:
-            pool = ProcessPoolExecutor(SHARES - 1, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=die_with_parent, initargs=(os.getpid(),))
-            forked = pool.map(_run_share, range(1, SHARES))  # forks now, before work(0) runs
+            self._pool = ProcessPoolExecutor(
+                SHARES - 1, mp_context=multiprocessing.get_context("fork"),
+                initializer=die_with_parent, initargs=(os.getpid(),))
+            self._forked = self._pool.map(_run_share, range(1, SHARES))  # forks now
         except OSError:  # the system refused a fork: this process does every share
-            forked = iter(())
-        done = [work(0)]
-        with contextlib.suppress(BrokenProcessPool):  # a process was killed: keep what came back
-            done.extend(forked)
-        return done + [work(share) for share in range(len(done), SHARES)]
-    finally:
-        _WORK = None
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pass
+        finally:
+            _WORK = None  # each forked process has its copy
+
+    def join(self) -> list[Result]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            done = [self.work(0)]
+            with contextlib.suppress(BrokenProcessPool):  # one was killed: keep what came back
+                done.extend(self._forked)
+            return done + [self.work(share) for share in range(len(done), SHARES)]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait for the forked processes to end (what they are doing they finish)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _run_share(share: int) -> Any:
@@ -95,8 +117,16 @@ class Claims:
             start = int.from_bytes(number, "big") * self.size
             yield from range(start, min(start + self.size, self.count))
 
+    def drain(self) -> None:
+        """Claim every chunk left, doing none: the processes stop after the chunk they hold."""
+        while os.read(self._read, 4096):
+            pass
+
     def __enter__(self) -> Claims:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         os.close(self._read)

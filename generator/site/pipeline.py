@@ -276,6 +276,8 @@ class Builder:
         self.output.params = config.params
         if config.enabled("page"):
             self._write_posts(rendered)
+        if self.out is not None:  # their pages rendered in a forked process meanwhile
+            self.out.render_ahead()
         write_lists(self.output, config, rendered, posts)
         write_taxonomies(self.output, config, terms)
         write_aliases(self.output, [r for r in rendered if r.path in self.output.written],

@@ -42,20 +42,22 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from generator.boundaries import Boundary
 from generator.errors import BuildError, Problem
-from generator.site.forking import Claims, can_fork, in_forks
+from generator.site.forking import Claims, Forked, can_fork, in_forks
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
 Fingerprint = str | Callable[[], str]  # of a page's inputs, or the function that makes it
 RenderJob = tuple[str, Fingerprint, Callable[[], bytes]]  # site path, fingerprint, render
 Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
+# a process's renderings, the index and problems of its first failed page, its process id
+Share = tuple[list[Rendering], tuple[int, list[Problem]] | None, int]
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class SiteFiles:
         self._folders: set[str] = set()  # made by this build, checked inside: not again
         self._had_files = _holds_anything(work)  # if not, `finish` has nothing to remove
         self._queued: list[RenderJob] = []
+        self._ahead: tuple[list[RenderJob], Claims, Forked[Share]] | None = None  # render_ahead
         self._parallel = parallel and can_fork()  # `parallel`: no other threads (see forking)
 
     def put_bytes(self, path: str, data: bytes) -> None:
@@ -189,36 +192,65 @@ class SiteFiles:
                         os.rmdir(os.path.join(directory, name))
         return dict(self.records)
 
-    def _render_queued(self) -> None:
-        jobs, self._queued = self._queued, []
-        if not (self._parallel and len(jobs) >= PARALLEL_FROM):
-            for job in jobs:
-                path, inputs, record, _ = self.render(job)
-                with self._lock:
-                    self.rendered[path] = (inputs, record.digest)
+    def render_ahead(self) -> None:
+        """Start rendering the pages queued so far in a forked process, while this one goes on
+        queueing the others (a cold build of 1,000 posts makes its lists, term pages and feeds
+        for 0.2-0.3 s after its posts are queued); `finish` renders what that process has not
+        yet, then the rest. Once a build, where it forks and PARALLEL_FROM pages are queued."""
+        if self._ahead is not None or not (self._parallel and len(self._queued) >= PARALLEL_FROM):
             return
-        self._render_forked(jobs)
+        jobs, self._queued = self._queued, []
+        claims = Claims(len(jobs))
+        self._ahead = (jobs, claims, Forked(functools.partial(_render_share, self, jobs, claims)))
 
-    def _render_forked(self, jobs: list[RenderJob]) -> None:
-        """Render `jobs` shared among forked processes (`forking.in_forks`); those a process
-        that died had claimed are rendered here after."""
-        with Claims(len(jobs)) as claims:
-            shares = in_forks(functools.partial(_render_share, self, jobs, claims))
-        failures = [failed for _, failed, _ in shares if failed is not None]
+    def abandon(self) -> None:
+        """Stop what `render_ahead` started (a build that failed before `finish`): its process
+        ends after the page it is on."""
+        if self._ahead is not None:
+            _, claims, forked = self._ahead
+            self._ahead = None
+            claims.drain()
+            forked.close()
+            claims.close()
+
+    def _render_queued(self) -> None:
+        """Render what `render_ahead` left, then the pages queued after it: shared among forked
+        processes where there are enough (`forking`), else here. The first template error in
+        the order the pages were queued is raised; pages a process that died had claimed are
+        rendered here after."""
+        batches: list[tuple[list[RenderJob], list[Share]]] = []
+        if self._ahead is not None:
+            jobs, claims, forked = self._ahead
+            self._ahead = None
+            with claims:
+                batches.append((jobs, forked.join()))
+        jobs, self._queued = self._queued, []
+        if self._parallel and len(jobs) >= PARALLEL_FROM:
+            with Claims(len(jobs)) as claims:
+                batches.append((jobs, in_forks(functools.partial(_render_share, self, jobs,
+                                                                 claims))))
+        else:
+            batches.append((jobs, [_render_share(self, jobs, range(len(jobs)), 0)]))
+        failures, offset = [], 0
+        for jobs, shares in batches:
+            failures += [(offset + failed[0], failed[1]) for _, failed, _ in shares if failed]
+            offset += len(jobs)
         if failures:
             raise BuildError(min(failures, key=lambda failed: failed[0])[1])
         with self._lock:  # what the forked processes did, told to this one
-            for rendered, _, by in shares:
-                for path, inputs, record, written in rendered:
-                    if by != os.getpid():  # what this process rendered is recorded already
-                        self.records[path] = record
-                        self.written += written
-                    self.rendered[path] = (inputs, record.digest)
-        for job in jobs:
-            if job[0] not in self.rendered:
-                path, inputs, record, _ = self.render(job)
-                with self._lock:
-                    self.rendered[path] = (inputs, record.digest)
+            for _, shares in batches:
+                for rendered, _, by in shares:
+                    for path, inputs, record, written in rendered:
+                        if by != os.getpid():  # what this process rendered is recorded already
+                            self.records[path] = record
+                            self.written += written
+                        self.rendered[path] = (inputs, record.digest)
+        for jobs, _ in batches:
+            for job in jobs:
+                if job[0] not in self.rendered:
+                    path, inputs, record, _ = self.render(job)
+                    with self._lock:
+                        self.rendered[path] = (inputs, record.digest)
 
     def render(self, job: RenderJob) -> Rendering:
         """Render and write one queued page (in this process's records)."""
@@ -307,6 +339,7 @@ class Files(Protocol):
                      render: Callable[[], bytes]) -> None: ...
     def put_copy(self, path: str, source: Path) -> None: ...
     def put_link(self, path: str, source: Path) -> None: ...
+    def render_ahead(self) -> None: ...
 
 
 class FilesUnder:
@@ -324,6 +357,9 @@ class FilesUnder:
 
     def put_copy(self, path: str, source: Path) -> None:
         self.files.put_copy(self.prefix + path, source)
+
+    def render_ahead(self) -> None:
+        self.files.render_ahead()
 
     def put_link(self, path: str, source: Path) -> None:
         self.files.put_link(self.prefix + path, source)
@@ -371,12 +407,13 @@ def _link_or_copy(source: Path, file: str) -> None:
             shutil.copyfileobj(reading, writing)
 
 
-def _render_share(files: SiteFiles, jobs: list[RenderJob], claims: Claims, share: int
-                  ) -> tuple[list[Rendering], tuple[int, list[Problem]] | None, int]:
-    """One share of the queued pages (see `forking`): render those this process claims ->
-    their renderings, the index and problems of the first page whose template failed, and
-    the process that rendered them. Claimed in page order, so the first failure of all the
-    shares is the first in page order: every page before it was rendered by one of them."""
+def _render_share(files: SiteFiles, jobs: list[RenderJob], claims: Iterable[int],
+                  share: int) -> Share:
+    """One share of the queued pages (see `forking`): render those this process claims (all of
+    them, in order, where none is forked) -> their renderings, the index and problems of the
+    first page whose template failed, and the process that rendered them. Claimed in page
+    order, so the first failure of all the shares is the first in page order: every page
+    before it was rendered by one of them."""
     rendered = []
     for index in claims:
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from generator.errors import BuildError
+from generator.errors import BuildError, Problem
 from generator.settings import SiteSettings
 from generator.site import buildstate, images, sitefiles, warm
 from generator.site.build import build_site
@@ -363,6 +363,27 @@ def test_pages_a_forked_process_claimed_before_it_died_are_rendered_by_the_build
     assert tree(project.root / "site") == tree(alone.root / "site")
     assert report.written == len([data for data in tree(project.root / "site").values()
                                   if data is not None])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="builds fork only on Linux")
+def test_a_build_failing_while_pages_are_rendered_ahead_leaves_no_process_or_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from generator.site import pipeline
+
+    pools = forks(monkeypatch)
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise BuildError(Problem(tmp_path, None, None, "a term page failed", "fix it"))
+
+    monkeypatch.setattr(pipeline, "write_taxonomies", failing)
+    project = Project(tmp_path)
+    with pytest.raises(BuildError, match="a term page failed"):
+        project.build()
+    assert pools  # the posts' pages were being rendered ahead when the build failed
+    assert multiprocessing.active_children() == []
+    assert sorted(path.name for path in project.root.iterdir()) == [".cache", "content", "theme"]
 
 
 def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
