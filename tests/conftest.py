@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,26 @@ os.environ["GALLERY_RESIDENT"] = "0"
 # Tiny models gain nothing from intra-op threads, and when other processes share the cores the
 # thread pool's waiting makes a 15 ms step take seconds.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_resident_builder_outlives_the_tests(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A resident builder that a test started and did not stop (a command run with an
+    environment of its own, without GALLERY_RESIDENT=0) is stopped, and fails the run."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    left = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            command = cmdline.read_bytes().split(b"\0")
+            if b"generator.resident.server" in command and any(
+                    os.fsdecode(part).startswith(base) for part in command):
+                left.append(int(cmdline.parent.name))
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    assert not left, f"tests left {len(left)} resident builder(s) running (stopped now)"
 
 
 @pytest.fixture(scope="session")

@@ -226,7 +226,8 @@ def test_cli_strict_flag_on_build_and_check(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "generator", *args, "--content",
                                str(content)], cwd=tmp_path, capture_output=True, text=True,
-                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                   "GALLERY_RESIDENT": "0"},
                               timeout=120)
 
     assert run("check").returncode == 0
