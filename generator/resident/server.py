@@ -28,22 +28,8 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.resident.protocol import (
-    ACCEPTED,
-    ELSEWHERE,
-    ERR,
-    EXIT,
-    LOCK_NAME,
-    OUT,
-    REQUEST,
-    STALE,
-    Request,
-    code_stamp,
-    reach,
-    receive,
-    send,
-    socket_path,
-)
+from generator.resident import protocol
+from generator.resident.protocol import Request, receive, send
 from generator.site.warm import WarmCaches
 
 IDLE = 60 * 60  # seconds without a build before the builder leaves: an author's pause
@@ -78,7 +64,7 @@ class ResidentBuilder:
     def __init__(self, cache_dir: Path) -> None:
         importlib.import_module("generator.site.pipeline")  # now, not at the first build
         self.cache_dir = cache_dir
-        self.code = code_stamp()
+        self.code = protocol.code_stamp()
         self.warm = WarmCaches.kept(cache_dir, resident=True)
         self.unkept = False  # the caches hold builds not kept on disk yet
         self.trusted = True  # False after an unexpected error: nothing of it is kept
@@ -89,31 +75,32 @@ class ResidentBuilder:
         connection.settimeout(REQUEST_WITHIN)
         frame = receive(connection)
         try:
-            if frame is None or frame[0] != REQUEST:
+            if frame is None or frame[0] != protocol.REQUEST:
                 return True
             request = Request.decode(frame[1])
         except ValueError:
             return True  # not one of our clients
         connection.settimeout(None)
         if request.code != self.code:
-            send(connection, STALE)
+            send(connection, protocol.STALE)
             return False
         saved = sys.stdout, sys.stderr, os.getcwd(), os.umask(request.umask)
         try:
             os.chdir(request.cwd)
             args = self._parsed(request.argv)
             if args is None:
-                send(connection, ELSEWHERE)
+                send(connection, protocol.ELSEWHERE)
                 return True
-            send(connection, ACCEPTED)
-            sys.stdout, sys.stderr = _Frames(connection, OUT), _Frames(connection, ERR)
+            send(connection, protocol.ACCEPTED)
+            sys.stdout = _Frames(connection, protocol.OUT)
+            sys.stderr = _Frames(connection, protocol.ERR)
             status = self._run(args)
         finally:
             sys.stdout, sys.stderr = saved[0], saved[1]
             os.chdir(saved[2])
             os.umask(saved[3])
         with contextlib.suppress(OSError):
-            send(connection, EXIT, str(status).encode())
+            send(connection, protocol.EXIT, str(status).encode())
         return self.trusted
 
     def keep(self) -> None:
@@ -157,8 +144,8 @@ class ResidentBuilder:
 def serve(cache_dir: Path, idle: float = IDLE) -> None:
     """Answer the clients of the project whose cache is `cache_dir` until it is time to leave;
     returns at once when another builder runs for it."""
-    path = socket_path(cache_dir)
-    lock = os.open(cache_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    path = protocol.socket_path(cache_dir)
+    lock = os.open(cache_dir / protocol.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -184,7 +171,7 @@ def _listening(path: str) -> Iterator[tuple[socket.socket, int]]:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mask = os.umask(0o077)
     try:
-        reach(listener, path, listen=True)
+        protocol.reach(listener, path, listen=True)
     finally:
         os.umask(mask)
     inode = os.stat(path).st_ino
