@@ -236,15 +236,20 @@ def with_sections(pages: list[Page]) -> list[Page]:
         folder = folder_of(page)
         while folder and folder not in sections:
             folder = folder.rpartition("/")[0]
-        out.append(replace(page, section_path=folder))
+        # replace() makes a new page (30 µs); asked again of its own result, it keeps each page
+        out.append(page if page.section_path == folder else replace(page, section_path=folder))
     return out
 
 
 def folder_of(page: Page) -> str:
     """The content folder a page is in: its bundle's parent for a leaf bundle, its own folder
     for a section's _index.md."""
-    parts = page.rel.split("/")[:-1]
-    if page.kind == "page" and page.bundle is not None:
+    return _folder(page.rel, page.kind, page.bundle)
+
+
+def _folder(rel: str, kind: str, bundle: Path | None) -> str:
+    parts = rel.split("/")[:-1]
+    if kind == "page" and bundle is not None:
         parts = parts[:-1]
     return "/".join(parts)
 
@@ -310,11 +315,10 @@ def page_from_bytes(data: bytes, source: Path, content_dir: Path,
     section = parts[0] if len(parts) > 1 and not top_level_bundle else ""
     bundle = source.parent if index else None
     fields = typed_fields(meta, key_lines, source, taxonomies)
-    page = Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
+    return Page(source=source, rel=rel, kind=kind, section=section, bundle=bundle, body=body,
                 body_line=body_line, key_lines=key_lines, params=meta,
-                head=text[:len(text) - len(body)],
-                lang=language_of(source, languages)[1], **fields)
-    return replace(page, section_path=folder_of(page))
+                head=text[:len(text) - len(body)], lang=language_of(source, languages)[1],
+                section_path=_folder(rel, kind, bundle), **fields)
 
 
 def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
