@@ -8,6 +8,7 @@ Only what Python loads at start-up anyway is imported here, and `_socket` rather
 from __future__ import annotations
 
 import _socket
+import io
 import os
 import select
 import sys
@@ -100,18 +101,25 @@ def _follow(connection: _socket.socket) -> int | None:
     first = receive(connection)
     if first is None or first[0] != ACCEPTED:
         return None  # STALE or ELSEWHERE, or a builder that left before answering
+    closed: set[bytes] = set()  # streams that cannot be written (`make build | head -1`)
     while (frame := receive(connection)) is not None:
         kind, data = frame
-        if kind in (OUT, ERR):
-            out = sys.stdout if kind == OUT else sys.stderr
-            out.flush()
-            out.buffer.write(data)
-            out.buffer.flush()
+        if kind in (OUT, ERR) and kind not in closed:
+            try:
+                _write(sys.stdout if kind == OUT else sys.stderr, data)
+            except (OSError, ValueError):  # the build goes on, its output is dropped
+                closed.add(kind)
         elif kind == EXIT:
             return int(data)
     print("the resident builder stopped before the build ended; building in this process",
           file=sys.stderr, flush=True)
     return None
+
+
+def _write(out: io.TextIOWrapper, data: bytes) -> None:
+    out.flush()  # what this process printed first stays first
+    out.buffer.write(data)
+    out.buffer.flush()
 
 
 def start(cache_dir: str | os.PathLike[str]) -> None:

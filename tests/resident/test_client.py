@@ -3,6 +3,7 @@ and builds alone whenever the builder cannot answer."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -156,3 +157,24 @@ def test_a_project_deeper_than_a_socket_path_may_be_is_answered_too(
         assert (deep.root / "site" / "index.html").is_file()
     finally:
         stop(builder)
+
+
+class ClosedPipe(io.TextIOWrapper):
+    """sys.stdout when the command's output goes to `head -1`, which has left."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO())
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_output_that_cannot_be_written_is_dropped_and_the_build_is_not_run_twice(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.cache.mkdir()
+    thread = pretend_builder(socket_path(project.cache),
+                             [(ACCEPTED, b""), (OUT, b"site: one\n"), (OUT, b"site: two\n"),
+                              (EXIT, b"1")])
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert delegate(project.argv(), project.cache) == 1  # not None: nothing to build again
+    thread.join(timeout=30)
