@@ -84,7 +84,7 @@ class ResidentBuilder:
         if request.code != self.code:
             send(connection, protocol.STALE)
             return False
-        saved = sys.stdout, sys.stderr, os.getcwd(), os.umask(request.umask)
+        saved = sys.stdout, sys.stderr, os.umask(request.umask)
         try:
             os.chdir(request.cwd)
             args = self._parsed(request.argv)
@@ -97,8 +97,8 @@ class ResidentBuilder:
             status = self._run(args)
         finally:
             sys.stdout, sys.stderr = saved[0], saved[1]
-            os.chdir(saved[2])
-            os.umask(saved[3])
+            os.chdir("/")  # between commands: no folder of the user's is held, or missed
+            os.umask(saved[2])
         with contextlib.suppress(OSError):
             send(connection, protocol.EXIT, str(status).encode())
         return self.trusted
@@ -153,6 +153,8 @@ def serve(cache_dir: Path, idle: float = IDLE) -> None:
             return
         os.ftruncate(lock, 0)
         os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+        cache_dir = cache_dir.absolute()
+        os.chdir("/")  # the folder it was started in may be removed while it runs
         builder = ResidentBuilder(cache_dir)
         with _listening(path) as (listener, inode):
             keeps = _answer_until_done(builder, listener, path, inode, idle)

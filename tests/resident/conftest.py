@@ -46,11 +46,13 @@ class Project:
         page.write_text(page.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
 
-def start_builder(cache: Path, *, idle: float = 120.0) -> subprocess.Popen[bytes]:
-    """The resident builder of the project whose cache is `cache`, listening."""
+def start_builder(cache: Path, *, idle: float = 120.0,
+                  cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """The resident builder of the project whose cache is `cache`, listening (started in `cwd`,
+    as a client starts it in its own working folder)."""
     cache.mkdir(parents=True, exist_ok=True)
     builder = subprocess.Popen([sys.executable, "-m", "generator.resident.server", str(cache),
-                                "--idle", str(idle)], start_new_session=True)
+                                "--idle", str(idle)], start_new_session=True, cwd=cwd)
     path = socket_path(cache)
     deadline = time.monotonic() + START_WITHIN
     while not os.path.exists(path):

@@ -126,6 +126,19 @@ def test_an_idle_builder_leaves_and_keeps_its_pages(project: Project,
         stop(idle)
 
 
+def test_a_builder_whose_starting_folder_was_removed_still_answers(
+        project: Project, resident_wanted: None, tmp_path: Path) -> None:
+    started_in = tmp_path / "terminal"
+    started_in.mkdir()
+    builder = start_builder(project.cache, cwd=started_in)
+    try:
+        started_in.rmdir()
+        assert quick(project.argv()) == 0
+        assert quick(project.argv()) == 0
+    finally:
+        stop(builder)
+
+
 def test_one_builder_per_project(project: Project, builder: subprocess.Popen[bytes]) -> None:
     second = subprocess.Popen([sys.executable, "-m", "generator.resident.server",
                                str(project.cache)])
