@@ -124,15 +124,19 @@ def _write(out: io.TextIOWrapper, data: bytes) -> None:
 
 def start(cache_dir: str | os.PathLike[str]) -> None:
     """Start the resident builder of the project whose cache is `cache_dir`, for the builds that
-    follow (where one runs already, the new one leaves at once)."""
+    follow (where one runs already, the new one leaves at once). Where it cannot be started (a
+    read-only cache, no process to spare), the next build builds alone too."""
     import subprocess
 
     if not os.path.isdir(cache_dir):
         return
-    with open(os.path.join(cache_dir, LOG_NAME), "wb") as log:
-        subprocess.Popen(
-            [sys.executable, "-m", "generator.resident.server", os.path.abspath(cache_dir)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    try:
+        with open(os.path.join(cache_dir, LOG_NAME), "wb") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "generator.resident.server", os.path.abspath(cache_dir)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    except OSError:
+        return
     print("site: a resident builder keeps this site in memory for the next builds "
           "(--no-resident: build without it)", file=sys.stderr)
 

@@ -178,3 +178,14 @@ def test_output_that_cannot_be_written_is_dropped_and_the_build_is_not_run_twice
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert delegate(project.argv(), project.cache) == 1  # not None: nothing to build again
     thread.join(timeout=30)
+
+
+def test_a_builder_that_cannot_be_started_leaves_the_build_as_it_was(
+        project: Project, resident_wanted: None, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", refused)
+    assert main(project.argv()) == 0
+    assert "resident builder" not in capsys.readouterr().err
