@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m generator ARGV` -> its exit status. A command the project's resident builder
+    runs goes to it when one answers; else it runs here, and then starts one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     folders = Folders.from_args(args)

@@ -35,6 +35,7 @@ from generator.site.warm import WarmCaches
 IDLE = 60 * 60  # seconds without a build before the builder leaves: an author's pause
 LOOK_EVERY = 1.0  # seconds between looks at the socket file and the idle time
 REQUEST_WITHIN = 5.0  # seconds a client has to send its request once connected
+HANDOVER = 3.0  # seconds a new builder waits for the lock of one leaving
 
 
 class _Frames(io.TextIOBase):
@@ -143,13 +144,11 @@ class ResidentBuilder:
 
 def serve(cache_dir: Path, idle: float = IDLE) -> None:
     """Answer the clients of the project whose cache is `cache_dir` until it is time to leave;
-    returns at once when another builder runs for it."""
+    returns when another builder runs for it."""
     path = protocol.socket_path(cache_dir)
     lock = os.open(cache_dir / protocol.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _locked(lock):
             return
         os.ftruncate(lock, 0)
         os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
@@ -210,6 +209,20 @@ def _answer_until_done(builder: ResidentBuilder, listener: socket.socket, path: 
         last = time.monotonic()
         if not healthy:  # new code keeps them too: its pages are keyed by the renderer's code
             return _ours(path, inode)
+
+
+def _locked(lock: int) -> bool:
+    """Take the builder's lock, waiting HANDOVER seconds for one that is leaving (for other
+    code, it keeps its pages first); False when another builder holds it still."""
+    deadline = time.monotonic() + HANDOVER
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
 
 def _ours(path: str, inode: int) -> bool:
