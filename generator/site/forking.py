@@ -8,10 +8,11 @@ returns their results in that order; each forked process dies with the build
 of work are handed out by `Claims`, a chunk at a time to whichever process asks first, so the
 processes finish together.
 
-Forking is for a build in a process of its own (`make build`): a fork copies only the thread
-that forks, so a process with other threads (the preview's server and watcher) could hand the
-copy a lock some other thread held; and only on Linux, as macOS's system libraries are not safe
-to use after a fork. The caller says which it is; `can_fork` adds the system's part.
+Forking is for a build in a process with no other thread (`make build`, alone or in the
+resident builder): a fork copies only the thread that forks, so a process with other threads
+(the preview's server and watcher) could hand the copy a lock some other thread held; and
+only on Linux, as macOS's system libraries are not safe to use after a fork. The caller says
+which it is; `can_fork` adds the system's part.
 """
 
 from __future__ import annotations
