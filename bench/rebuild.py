@@ -15,8 +15,8 @@ after a page is saved again unchanged, brings that spare up to date; it also sta
 resident builder (generator/resident/). The rebuilds measured are then those of an author's day.
 Each change is measured twice, each time against a Hugo rebuild of its own: answered by the
 resident builder, as `make build` runs after the first build of a session (its CPU time added
-to the command's), and in a process of its own (--no-resident), as the first build after a
-quarter of an hour away, or on a CI.
+to the command's), and in a process of its own (--no-resident), as the first build after an hour
+away, or on a CI.
 """
 
 from __future__ import annotations

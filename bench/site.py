@@ -29,7 +29,7 @@ from bench import corpus, measure
 from bench.corpus import write_content, write_hugo_project
 from bench.kept import Prepared, key_of, prepared, source_digest
 from bench.measure import Sample, compare, median, process_usage, run_measured
-from generator.resident.protocol import LOCK_NAME, SOCKET_NAME
+from generator.resident.protocol import builder_pid, socket_path
 from generator.settings import SiteSettings
 from generator.site.unchanged import tool_digest
 
@@ -92,34 +92,31 @@ class Site:
         (--no-resident). With `resident`, as an author's rebuilds run: answered by the
         project's resident builder (`start_builder` first), whose CPU time for the build is
         added to the command's, and whose peak memory counts when it is the larger."""
-        command = [sys.executable, "-m", "generator", "--manifest",
-                   str(self.root / "gallery.yaml"), "build"]
         if not resident:
-            return run_measured([*command, "--no-resident"], cwd=self.root)
+            return run_measured([*self._build_command(), "--no-resident"], cwd=self.root)
         pid = self.builder()
         if pid is None:
             raise SystemExit("bench: no resident builder answers (GALLERY_RESIDENT=0 or CI set?)")
         cpu_before, _ = process_usage(pid)
-        sample = run_measured(command, cwd=self.root)
+        sample = run_measured(self._build_command(), cwd=self.root)
         cpu_after, peak = process_usage(pid)
         return Sample(sample.seconds, sample.cpu + cpu_after - cpu_before,
                       max(sample.peak_mib, peak), sample.output)
 
+    def _build_command(self) -> list[str]:
+        return [sys.executable, "-m", "generator", "--manifest", str(self.root / "gallery.yaml"),
+                "build"]
+
     def builder(self) -> int | None:
         """The process id of this tree's resident builder, if one is listening."""
         cache = self.root / ".cache"
-        try:
-            pid = int((cache / LOCK_NAME).read_text())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return None
-        return pid if (cache / SOCKET_NAME).exists() else None
+        pid = builder_pid(cache)
+        return pid if os.path.exists(socket_path(cache)) else None
 
     def start_builder(self) -> None:
         """A build that starts the resident builder (as an author's first build does), once it
         listens (the builds measured after are the author's next ones)."""
-        run_measured([sys.executable, "-m", "generator", "--manifest",
-                      str(self.root / "gallery.yaml"), "build"], cwd=self.root)
+        run_measured(self._build_command(), cwd=self.root)
         deadline = time.monotonic() + 60
         while self.builder() is None:
             if time.monotonic() > deadline:

@@ -16,7 +16,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.commands.dream import DREAM_DIFFERENCES, add_setting_options
 from generator.commands.locking import locked
@@ -40,14 +40,9 @@ class Command:
     writes: bool = False
     resident: bool = False
 
-    def __call__(self, args: argparse.Namespace, folders: Folders,
-                 warm: WarmCaches | None = None) -> None:
-        function = getattr(importlib.import_module(f"generator.commands.{self.module}"),
-                           self.function)
-        if warm is None:
-            function(args, folders)
-        else:
-            function(args, folders, warm=warm)
+    def __call__(self, args: argparse.Namespace, folders: Folders, **options: Any) -> None:
+        module = importlib.import_module(f"generator.commands.{self.module}")
+        getattr(module, self.function)(args, folders, **options)
 
 
 cmd_check = Command("check", "cmd_check")

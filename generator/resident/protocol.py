@@ -59,6 +59,17 @@ def socket_path(cache_dir: str | os.PathLike[str]) -> str:
     return os.path.join(os.path.abspath(cache_dir), SOCKET_NAME)
 
 
+def builder_pid(cache_dir: str | os.PathLike[str]) -> int | None:
+    """The process id the project's running builder wrote in its lock, if that process lives."""
+    try:
+        with open(os.path.join(cache_dir, LOCK_NAME), "rb") as lock:
+            pid = int(lock.read())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
 def reach(connection: _socket.socket, path: str, *, listen: bool = False) -> None:
     """Connect `connection` to the socket at `path`, or bind it there (`listen`). A socket's
     path may hold about 100 bytes (sun_path), a project's path many more: it is named from its

@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
+from generator.folders import Folders
 from generator.resident import protocol
 from generator.resident.protocol import Request, receive, send
 from generator.site.warm import WarmCaches
@@ -88,14 +89,14 @@ class ResidentBuilder:
         saved = sys.stdout, sys.stderr, os.umask(request.umask)
         try:
             os.chdir(request.cwd)
-            args = self._parsed(request.argv)
-            if args is None:
+            command = self._parsed(request.argv)
+            if command is None:
                 send(connection, protocol.ELSEWHERE)
                 return True
             send(connection, protocol.ACCEPTED)
             sys.stdout = _Frames(connection, protocol.OUT)
             sys.stderr = _Frames(connection, protocol.ERR)
-            status = self._run(args)
+            status = self._run(*command)
         finally:
             sys.stdout, sys.stderr = saved[0], saved[1]
             os.chdir("/")  # between commands: no folder of the user's is held, or missed
@@ -111,11 +112,10 @@ class ResidentBuilder:
                 self.warm.keep(self.cache_dir)
             self.unkept = False
 
-    def _parsed(self, argv: list[str]) -> argparse.Namespace | None:
-        """The command line, if it is a command this builder runs (`build` or `draft`, not a
-        cold one) for its own project; else None, and the client runs it itself."""
+    def _parsed(self, argv: list[str]) -> tuple[argparse.Namespace, Folders] | None:
+        """The command line and its folders, if it is a command this builder runs (`build` or
+        `draft`, not a cold one) for its own project; else None, and the client runs it."""
         from generator.cli import build_parser
-        from generator.folders import Folders
 
         try:
             with contextlib.redirect_stderr(io.StringIO()):
@@ -124,18 +124,18 @@ class ResidentBuilder:
             return None
         if not args.handler.resident or args.full or args.no_resident:
             return None
-        if os.path.realpath(Folders.from_args(args).cache) != os.path.realpath(self.cache_dir):
+        folders = Folders.from_args(args)
+        if os.path.realpath(folders.cache) != os.path.realpath(self.cache_dir):
             return None
-        return args
+        return args, folders
 
-    def _run(self, args: argparse.Namespace) -> int:
+    def _run(self, args: argparse.Namespace, folders: Folders) -> int:
         """The command's exit status, as `python -m generator` would end with it."""
         from generator.cli import run
-        from generator.folders import Folders
 
         self.unkept = True
         try:
-            return run(args, Folders.from_args(args), warm=self.warm)
+            return run(args, folders, warm=self.warm)
         except Exception:  # a bug: report it as a build of its own would, and leave
             traceback.print_exc()
             self.trusted = False

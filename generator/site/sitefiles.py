@@ -53,8 +53,9 @@ from generator.site.forking import Claims, Forked, can_fork, in_forks
 
 PARALLEL_FROM = 200  # pages to render at least, for a second process to pay for its fork
 RACY_SECONDS = 2  # a copied file saved this recently may change again within its mtime's tick
-Fingerprint = str | Callable[[], str]  # of a page's inputs, or the function that makes it
-RenderJob = tuple[str, Fingerprint, Callable[[], bytes]]  # site path, fingerprint, render
+Fingerprint = Callable[[], str]  # makes the fingerprint of a page's render inputs
+# site path, fingerprint (or its function, where nothing asked for it yet), render
+RenderJob = tuple[str, str | Fingerprint, Callable[[], bytes]]
 Rendering = tuple[str, str, "FileRecord", int]  # site path, fingerprint, record, files written
 # a process's renderings, the index and problems of its first failed page, its process id
 Share = tuple[list[Rendering], tuple[int, list[Problem]] | None, int]
@@ -130,20 +131,21 @@ class SiteFiles:
         self._record(path, digest, self._place(path, lambda file: _write_new(file, data)))
 
     def put_rendered(self, path: str, inputs: Fingerprint, render: Callable[[], bytes]) -> None:
-        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs`
-        (or the function that makes it); `render` is not called when the last build made a file
-        from the same inputs and that file is still there (in the work folder or the live site).
-        A path the last build did not render is queued with its fingerprint to make when it is
-        rendered: in a cold build, among the forked processes too."""
+        """Give site path `path` the bytes `render` makes from inputs of fingerprint `inputs()`;
+        `render` is not called when the last build made a file from the same inputs and that
+        file is still there (in the work folder or the live site). A path the last build did not
+        render is queued with its fingerprint to make when it is rendered: in a cold build, among
+        the forked processes too."""
         last = self.renders.get(path)
+        fingerprint: str | Fingerprint = inputs
         if last is not None:
-            inputs = inputs() if callable(inputs) else inputs
-            if last[0] == inputs and self._reuse(path, last[1]):
+            fingerprint = inputs()
+            if last[0] == fingerprint and self._reuse(path, last[1]):
                 with self._lock:
-                    self.rendered[path] = (inputs, last[1])
+                    self.rendered[path] = (fingerprint, last[1])
                 return
         with self._lock:
-            self._queued.append((path, inputs, render))
+            self._queued.append((path, fingerprint, render))
 
     def put_copy(self, path: str, source: Path) -> None:
         """Give site path `path` the bytes of the file `source`, read only when it is not the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.resident.protocol import LOCK_NAME, socket_path
+from generator.resident.protocol import socket_path
 from tests.site.helpers import THEME, write_post
 
 START_WITHIN = 30.0  # seconds: the builder imports the renderer before it listens
@@ -66,16 +66,6 @@ def stop(builder: subprocess.Popen[bytes]) -> None:
     if builder.poll() is None:
         builder.send_signal(signal.SIGTERM)
         builder.wait(timeout=10)
-
-
-def builder_pid(cache: Path) -> int | None:
-    """The process id the running builder wrote in its lock, if it is alive."""
-    try:
-        pid = int((cache / LOCK_NAME).read_text())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 @pytest.fixture

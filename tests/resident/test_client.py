@@ -19,8 +19,17 @@ from generator.cli import build_parser, main
 from generator.folders import Folders
 from generator.resident import client
 from generator.resident.client import LOG_NAME, delegate, quick
-from generator.resident.protocol import ACCEPTED, EXIT, OUT, reach, receive, send, socket_path
-from tests.resident.conftest import Project, builder_pid, start_builder, stop
+from generator.resident.protocol import (
+    ACCEPTED,
+    EXIT,
+    OUT,
+    builder_pid,
+    reach,
+    receive,
+    send,
+    socket_path,
+)
+from tests.resident.conftest import Project, start_builder, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 

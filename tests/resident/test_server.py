@@ -16,9 +16,9 @@ import pytest
 from generator.cli import main
 from generator.resident import client
 from generator.resident.client import delegate, quick
-from generator.resident.protocol import Request, code_stamp, reach, socket_path
+from generator.resident.protocol import Request, builder_pid, code_stamp, reach, socket_path
 from generator.site.buildstate import KEPT_PAGES
-from tests.resident.conftest import Project, builder_pid, start_builder, stop
+from tests.resident.conftest import Project, start_builder, stop
 from tests.site.helpers import run_command, stand_in, write_post
 from tests.site.test_incremental import tree
 
