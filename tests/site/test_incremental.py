@@ -7,14 +7,12 @@ the same tree (`full=True`, another folder, another cache) file for file, byte f
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -310,17 +308,19 @@ def test_a_build_in_a_new_process_parses_only_the_pages_that_changed(
 
 
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Pages shared with forked processes from now on; one entry for each pool of them."""
+    """Pages shared with forked processes from now on; one entry for each process forked."""
     monkeypatch.setattr(sitefiles, "PARALLEL_FROM", 2)
-    pools: list[int] = []
-    real = concurrent.futures.ProcessPoolExecutor
+    forked: list[int] = []
+    real = os.fork
 
-    def counted(*args: Any, **kwargs: Any) -> ProcessPoolExecutor:
-        pools.append(1)
-        return real(*args, **kwargs)
+    def counted() -> int:
+        pid = real()
+        if pid:
+            forked.append(pid)
+        return pid
 
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counted)
-    return pools
+    monkeypatch.setattr(os, "fork", counted)
+    return forked
 
 
 def test_pages_rendered_in_two_processes_are_those_of_one(
@@ -329,7 +329,7 @@ def test_pages_rendered_in_two_processes_are_those_of_one(
     the next build reuses are the same as when one process renders them all."""
     alone = Project(tmp_path / "one")
     alone.build()
-    pools = forks(monkeypatch)
+    forked = forks(monkeypatch)
     shared = Project(tmp_path / "two")
     first = shared.build()
     assert tree(shared.root / "site") == tree(alone.root / "site")
@@ -337,7 +337,7 @@ def test_pages_rendered_in_two_processes_are_those_of_one(
     alone.edit("post-2", "Body of post 2.", "A new body.")
     assert shared.build().written == alone.build().written > 0
     assert tree(shared.root / "site") == tree(alone.root / "site") and first.written > 30
-    assert bool(pools) == (sys.platform == "linux")  # forked only there
+    assert bool(forked) == (sys.platform == "linux")  # forked only there
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="builds fork only on Linux")
@@ -368,11 +368,9 @@ def test_pages_a_forked_process_claimed_before_it_died_are_rendered_by_the_build
 @pytest.mark.skipif(sys.platform != "linux", reason="builds fork only on Linux")
 def test_a_build_failing_while_pages_are_rendered_ahead_leaves_no_process_or_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing
-
     from generator.site import pipeline
 
-    pools = forks(monkeypatch)
+    forked = forks(monkeypatch)
 
     def failing(*args: object, **kwargs: object) -> None:
         raise BuildError(Problem(tmp_path, None, None, "a term page failed", "fix it"))
@@ -381,14 +379,16 @@ def test_a_build_failing_while_pages_are_rendered_ahead_leaves_no_process_or_fol
     project = Project(tmp_path)
     with pytest.raises(BuildError, match="a term page failed"):
         project.build()
-    assert pools  # the posts' pages were being rendered ahead when the build failed
-    assert multiprocessing.active_children() == []
+    assert forked  # the posts' pages were being rendered ahead when the build failed
+    for pid in forked:  # each ended and waited for: neither running nor a zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
     assert sorted(path.name for path in project.root.iterdir()) == [".cache", "content", "theme"]
 
 
 def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pools = forks(monkeypatch)
+    forked = forks(monkeypatch)
     project = Project(tmp_path)
     single = project.theme / "templates" / "single.html"
     single.write_text(single.read_text(encoding="utf-8").replace(
@@ -397,7 +397,7 @@ def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
         project.build()
     [problem] = caught.value.problems
     assert "single.html" in str(problem.file) and "template error" in problem.message
-    assert not (project.root / "site").exists() and bool(pools) == (sys.platform == "linux")
+    assert not (project.root / "site").exists() and bool(forked) == (sys.platform == "linux")
 
 
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
