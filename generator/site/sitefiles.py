@@ -312,8 +312,13 @@ class SiteFiles:
         way of that folder (left from an older site) removed."""
         folder, _, name = path.rpartition("/")
         target = f"{self._root}/{path}"
-        if folder in self._folders and name not in ("", ".", ".."):
+        if name in ("", ".", ".."):
+            pass  # checked below, refused there
+        elif folder in self._folders:
             return target  # its folder was checked, resolved inside, when it was made
+        elif _made_in(self._root, folder, self._folders):
+            self._folders.add(folder)
+            return target
         if not self.inside.contains(target):
             self.inside.check(Path(target), hint="this is a bug in the site builder: please "
                               "report it with the page that caused it")
@@ -329,7 +334,7 @@ class SiteFiles:
                             str(blocking)) from None
                     blocking.unlink()
             _make_folder(os.path.dirname(target))
-        self._folders.add(folder)
+        self._folders.update(("", folder, *_parents(path)))  # each of them inside, as checked
         return target
 
 
@@ -380,6 +385,21 @@ def _parents(path: str) -> list[str]:
     """The folders a site path is in: "a/b/c.html" -> ["a/b", "a"]."""
     parts = path.split("/")[:-1]
     return ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _made_in(root: str, folder: str, checked: set[str]) -> bool:
+    """True when `folder` (a site path) was just made as a new folder, in a folder of `checked`
+    (resolved inside the output folder): so it is inside too, and no link, with no need to
+    check it part by part (25 us for each of a cold build's 2,500 folders). False, having
+    done nothing, when it is not a plain name in such a folder or is there already."""
+    parent, _, name = folder.rpartition("/")
+    if parent not in checked or name in ("", ".", ".."):
+        return False
+    try:
+        os.mkdir(f"{root}/{folder}")
+    except (OSError, ValueError):  # there already (maybe a link), a NUL character...
+        return False
+    return True
 
 
 def _make_folder(folder: str) -> None:
