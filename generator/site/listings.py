@@ -21,11 +21,12 @@ from generator.site.config import SiteConfig
 from generator.site.feeds import FeedItem, SitemapEntry
 from generator.site.figures import image_view
 from generator.site.i18n import Strings
-from generator.site.output import Deferred, Rendered, SiteOutput, linker
+from generator.site.output import Deferred, Rendered, SiteOutput
 from generator.site.urls import (
     alias_path,
     clean_path,
     is_external,
+    linker,
     list_path,
     relative,
     ugly,

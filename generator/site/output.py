@@ -22,7 +22,7 @@ from generator.site.figures import ImageUse
 from generator.site.i18n import date_view
 from generator.site.sitefiles import Files
 from generator.site.theme import Theme
-from generator.site.urls import absolute, relative
+from generator.site.urls import absolute, linker, relative
 
 
 @dataclass
@@ -181,8 +181,3 @@ def tree_digest(folder: Path) -> bytes:
             digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.digest()
-
-
-def linker(from_path: str) -> Callable[[str], str]:
-    """The `link` function of templates: site path -> URL relative to `from_path`."""
-    return lambda to_path: relative(from_path, to_path)

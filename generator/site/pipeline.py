@@ -63,7 +63,7 @@ from generator.site.markdown import (
     render_markdown,
 )
 from generator.site.markdown.divider import MORE_MARKER
-from generator.site.output import Deferred, Rendered, SiteOutput, linker
+from generator.site.output import Deferred, Rendered, SiteOutput
 from generator.site.reading import reading_time, share_links, table_of_contents
 from generator.site.refs import REF_SHORTCODES, PageRefs
 from generator.site.report import BuildReport
@@ -75,6 +75,7 @@ from generator.site.urls import (
     folder_of,
     is_external,
     joined,
+    linker,
     page_path,
     relative_links,
 )

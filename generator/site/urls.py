@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 _URLIZE_DROP = re.compile(r"[^\w\s\-.+~]")
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(safe="/") leaves as it is
+# a path of names: no empty part, `.`, `..` or fragment (what `_relpath` takes as it is)
+_PLAIN = re.compile(r"(?:(?!\.\.?(?:/|\Z))[^/#]+/)*(?!\.\.?\Z)[^/#]+")
 LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')  # groups: ' href="', URL, '"'
 PERMALINK_TOKENS = ("year", "month", "monthname", "day", "weekday", "weekdayname", "yearday",
                     "section", "sections", "title", "slug", "slugorfilename", "filename",
@@ -159,6 +161,26 @@ def relative(from_path: str, to_path: str) -> str:
 def _quoted(rel: str) -> str:
     """`rel` percent-encoded as a link's path."""
     return rel if _UNQUOTED.fullmatch(rel) else quote(rel, safe="/")
+
+
+def linker(from_path: str) -> Callable[[str], str]:
+    """`relative(from_path, to_path)` as a function of `to_path`: the `link` of templates. A
+    page links mostly to files outside its own top folder (the home page, the feeds, style
+    sheets), and such a link is the way up from the page's folder to the root, then the file's
+    path; it is made so at once (relative's cache cannot help: every page's links are its own,
+    30,000 of them from a cold build's 2,500 pages)."""
+    start = folder_of(from_path)
+    if start and not _PLAIN.fullmatch(start):
+        return functools.partial(relative, from_path)
+    top = start.partition("/")[0]
+    up = "../" * (start.count("/") + 1) if start else ""
+
+    def link(to_path: str) -> str:
+        if to_path.partition("/")[0] != top and _PLAIN.fullmatch(to_path):
+            return up + _quoted(to_path)
+        return relative(from_path, to_path)
+
+    return link
 
 
 def folder_linker(from_path: str, folder: str) -> Callable[[str], str]:

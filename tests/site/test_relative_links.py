@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import posixpath
 
-from generator.site.urls import folder_linker, relative
+from generator.site.urls import folder_linker, linker, relative
 
 PARTS = ("a", "b", "index.html", "x.png", ".", "")
 
@@ -34,3 +34,12 @@ def test_links_to_the_files_of_one_folder_are_those_made_one_by_one() -> None:
             to_path = posixpath.join(folder, name)
             assert link(to_path) == relative(from_path, to_path), (from_path, to_path)
         assert link("elsewhere/z.png") == relative(from_path, "elsewhere/z.png")
+
+
+def test_a_pages_link_function_gives_the_links_made_one_by_one() -> None:
+    parts = ("a", "b", "index.html", ".", "..", "", "фото 1.jpg", "x#y", "..\n", "tags")
+    paths = ["/".join(p) for n in range(1, 4) for p in itertools.product(parts, repeat=n)]
+    for from_path in paths[::11]:
+        link = linker(from_path)
+        for to_path in paths:
+            assert link(to_path) == relative(from_path, to_path), (from_path, to_path)
