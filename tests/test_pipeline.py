@@ -259,6 +259,26 @@ def test_python_dash_m_generator_runs(project: Path) -> None:
     assert "valid" in result.stdout
 
 
+def test_a_build_ends_its_process_with_its_status_and_all_of_its_output(
+        project: Path) -> None:
+    """A build on the command line ends its process at once (cli.end_now): what it printed
+    still reaches a pipe whole, and its status is the build's."""
+    buffered = {name: value for name, value in os.environ.items()
+                if name != "PYTHONUNBUFFERED"}  # as on most machines: a pipe is block-buffered
+
+    def build() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "generator", "--manifest", str(project / "gallery.yaml"),
+             "draft", "--no-resident"], cwd=ROOT, env=buffered, capture_output=True, text=True,
+            check=False)
+
+    built = build()
+    assert built.returncode == 0 and "site: " in built.stdout, built.stderr
+    (project / "content" / "posts" / "broken.md").write_text("---\ntitle: [\n", "utf-8")
+    failed = build()
+    assert failed.returncode == 1 and "broken.md" in failed.stderr, failed.stderr
+
+
 def test_a_second_run_waits_for_the_first_or_stops_with_no_wait(
         project: Path, capsys: pytest.CaptureFixture) -> None:
     from generator.runlock import run_lock
