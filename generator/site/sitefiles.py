@@ -42,7 +42,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -225,14 +225,14 @@ class SiteFiles:
             jobs, claims, forked = self._ahead
             self._ahead = None
             with claims:
-                batches.append((jobs, forked.join()))
+                batches.append((jobs, [share for parts in forked.join() for share in parts]))
         jobs, self._queued = self._queued, []
         if self._parallel and len(jobs) >= PARALLEL_FROM:
             with Claims(len(jobs)) as claims:
-                batches.append((jobs, in_forks(functools.partial(_render_share, self, jobs,
-                                                                 claims))))
+                shares = in_forks(functools.partial(_render_share, self, jobs, claims))
+            batches.append((jobs, [share for parts in shares for share in parts]))
         else:
-            batches.append((jobs, [_render_share(self, jobs, range(len(jobs)), 0)]))
+            batches.append((jobs, list(_render_share(self, jobs, range(len(jobs)), 0))))
         failures, offset = [], 0
         for jobs, shares in batches:
             failures += [(offset + failed[0], failed[1]) for _, failed, _ in shares if failed]
@@ -438,16 +438,17 @@ def _link_or_copy(source: Path, file: str) -> None:
 
 
 def _render_share(files: SiteFiles, jobs: list[RenderJob], claims: Iterable[int],
-                  share: int) -> Share:
+                  share: int) -> Iterator[Share]:
     """One share of the queued pages (see `forking`): render those this process claims (all of
-    them, in order, where none is forked) -> their renderings, the index and problems of the
-    first page whose template failed, and the process that rendered them. Claimed in page
-    order, so the first failure of all the shares is the first in page order: every page
-    before it was rendered by one of them."""
+    them, in order, where none is forked) -> (yielded once) their renderings, the index and
+    problems of the first page whose template failed, and the process that rendered them.
+    Claimed in page order, so the first failure of all the shares is the first in page order:
+    every page before it was rendered by one of them."""
     rendered = []
     for index in claims:
         try:
             rendered.append(files.render(jobs[index]))
         except BuildError as error:
-            return rendered, (index, error.problems), os.getpid()
-    return rendered, None, os.getpid()
+            yield rendered, (index, error.problems), os.getpid()
+            return
+    yield rendered, None, os.getpid()

@@ -37,7 +37,7 @@ import functools
 import hashlib
 import json
 import pickle
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 Made = TypeVar("Made")
 KEPT_VERSION = 2
 READ_AHEAD_FROM = 200  # pages at least, for forked processes to pay for their forks
+READ_AHEAD_PART = 64  # pages a forked process sends back at once, pickled while it reads on
 
 
 @dataclass
@@ -136,11 +137,12 @@ class WarmCaches:
         if not self.forks or len(sources) < READ_AHEAD_FROM or self._pages.now or self._pages.last:
             return
         with Claims(len(sources)) as claims:
-            for pages, bodies in in_forks(functools.partial(
+            for parts in in_forks(functools.partial(
                     _read_share, sources, claims, content_dir, taxonomies, languages, options,
                     footnotes)):
-                self._pages.last.update(pages)
-                self._bodies.last.update(bodies)
+                for pages, bodies in parts:
+                    self._pages.last.update(pages)
+                    self._bodies.last.update(bodies)
 
     def render_markdown(self, text: str, *, source: Path, first_line: int,
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,
@@ -197,10 +199,10 @@ class WarmCaches:
 def _read_share(sources: list[Path], claims: Claims, content_dir: Path,
                 taxonomies: tuple[str, ...], languages: frozenset[str], options: MarkdownOptions,
                 footnotes: FootnoteLabels, share: int
-                ) -> tuple[dict[str, Page], dict[str, Replayable | bool]]:
+                ) -> Iterator[tuple[dict[str, Page], dict[str, Replayable | bool]]]:
     """One share of `read_ahead` (see `forking`): the pages of `sources` this process claims
-    and their recorded bodies, by their cache keys (a page a dead process had claimed is read
-    by the reading that follows)."""
+    and their recorded bodies, by their cache keys, READ_AHEAD_PART pages at a time (a page a
+    dead process had claimed is read by the reading that follows)."""
     pages: dict[str, Page] = {}
     bodies: dict[str, Replayable | bool] = {}
     for source in map(sources.__getitem__, claims):
@@ -213,7 +215,10 @@ def _read_share(sources: list[Path], claims: Claims, content_dir: Path,
         bodies[_body_key(page.body, source, page.body_line, options, footnotes)] = record(
             page.body, source=source, first_line=page.body_line, options=options,
             footnotes=footnotes) or False
-    return pages, bodies
+        if len(pages) == READ_AHEAD_PART:
+            yield pages, bodies
+            pages, bodies = {}, {}
+    yield pages, bodies
 
 
 def _page_key(source: Path, content_dir: Path, taxonomies: tuple[str, ...],
