@@ -108,6 +108,8 @@ class WarmCaches:
         self._bodies = _Generation()
         self._themes = _Generation()
         self._digests: dict[Path, bytes] = {}  # of theme folders, read once per rebuild
+        # (file, then read_page's other arguments) -> its page's key, of the pages read ahead
+        self._read_ahead: dict[tuple[Path, Path, tuple[str, ...], frozenset[str]], str] = {}
         self.site: tuple[Builder, ...] = ()  # of the last build swapped in, one per language
 
     def start_build(self) -> None:
@@ -115,10 +117,16 @@ class WarmCaches:
         for cache in (self._pages, self._bodies, self._themes):
             cache.turn()
         self._digests = {}
+        self._read_ahead = {}
 
     def read_page(self, source: Path, content_dir: Path, taxonomies: tuple[str, ...],
                   languages: frozenset[str]) -> Page:
-        """`content.read_page`, parsed again only when the file's bytes changed."""
+        """`content.read_page`, parsed again only when the file's bytes changed; a page this
+        build has just read ahead is not read again (read after the build's input stamp, as
+        this reading would be, so a change since is seen by the next build)."""
+        key = self._read_ahead.pop((source, content_dir, taxonomies, languages), None)
+        if key is not None and (ahead := self._pages.lookup(key)) is not None:
+            return ahead
         data = source.read_bytes()
         key = _page_key(source, content_dir, taxonomies, languages, data)
         page: Page = self._pages.get(
@@ -143,6 +151,9 @@ class WarmCaches:
                 for pages, bodies in parts:
                     self._pages.last.update(pages)
                     self._bodies.last.update(bodies)
+                    self._read_ahead.update(
+                        ((page.source, content_dir, taxonomies, languages), key)
+                        for key, page in pages.items())
 
     def render_markdown(self, text: str, *, source: Path, first_line: int,
                         shortcodes: ShortcodeHandler, options: MarkdownOptions,

@@ -386,6 +386,31 @@ def test_a_build_failing_while_pages_are_rendered_ahead_leaves_no_process_or_fol
     assert sorted(path.name for path in project.root.iterdir()) == [".cache", "content", "theme"]
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="builds fork only on Linux")
+def test_a_page_read_ahead_is_not_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build reads its pages ahead, shared with a forked process; the build that
+    follows takes them as read then (after its input stamp) and reads no file twice."""
+    monkeypatch.setattr(warm, "READ_AHEAD_FROM", 2)
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        if path.suffix == ".md":
+            reads.append(path.parent.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    alone = Project(tmp_path / "one")
+    alone.build()
+    project = Project(tmp_path / "two")
+    forks(monkeypatch)
+    reads.clear()
+    project.build()
+    assert reads and len(reads) == len(set(reads))  # some read here (the rest in the fork), once
+    assert tree(project.root / "site") == tree(alone.root / "site")
+
+
 def test_a_template_error_met_in_a_forked_process_is_the_first_in_page_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     forked = forks(monkeypatch)
