@@ -312,13 +312,12 @@ class SiteFiles:
         way of that folder (left from an older site) removed."""
         folder, _, name = path.rpartition("/")
         target = f"{self._root}/{path}"
-        if name in ("", ".", ".."):
-            pass  # checked below, refused there
-        elif folder in self._folders:
-            return target  # its folder was checked, resolved inside, when it was made
-        elif _made_in(self._root, folder, self._folders):
-            self._folders.add(folder)
-            return target
+        if name not in ("", ".", ".."):  # else checked below, and refused there
+            if folder in self._folders:
+                return target  # its folder was checked, resolved inside, when it was made
+            if _made_in(self._root, folder, self._folders):
+                self._folders.add(folder)
+                return target
         if not self.inside.contains(target):
             self.inside.check(Path(target), hint="this is a bug in the site builder: please "
                               "report it with the page that caused it")
@@ -334,7 +333,7 @@ class SiteFiles:
                             str(blocking)) from None
                     blocking.unlink()
             _make_folder(os.path.dirname(target))
-        self._folders.update(("", folder, *_parents(path)))  # each of them inside, as checked
+        self._folders.update(("", *_parents(path)))  # the root, its folder and theirs: inside
         return target
 
 
